@@ -1,0 +1,104 @@
+"""A neuron, a layer, a multi-layer perceptron: the lecture's ladder of modules."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from engine.value import Value
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+
+class Module:
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+
+class Neuron(Module):
+    def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
+        rng = rng or random.Random()
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(rng.uniform(-1, 1))
+        self.activation = activation
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.activation == "tanh":
+            return act.tanh()
+        if self.activation == "relu":
+            return act.relu()
+        if self.activation == "sigmoid":
+            return act.sigmoid()
+        return act
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng=None):
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float] | Value) -> Value | list[Value]:
+        if isinstance(x, Value):  # the previous layer had a single neuron
+            x = [x]
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """``MLP(3, [4, 4, 1])``: 3 inputs, two hidden layers of 4, one output.
+
+    ``activation`` is the hidden layers' non-linearity. The output layer uses
+    ``output_activation``; by default tanh nets end in tanh (the lecture) and
+    every other net ends linear (micrograd's demo).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str | None = None,
+        seed: int | None = None,
+    ):
+        if output_activation is None:
+            output_activation = "tanh" if activation == "tanh" else "linear"
+        rng = random.Random(seed)  # our own generator: never the global one
+        sizes = [nin] + list(nouts)
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation if i < len(nouts) - 1 else output_activation,
+                rng,
+            )
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
