@@ -265,10 +265,7 @@ class TrainingSession:
             if diverged:
                 # Keep the weights that produced it, for inspection; no update.
                 self._diverged_at = number
-                self._diverged_reason = (
-                    f"diverged at step {number}: the loss became {loss.data}"
-                    " (try a lower learning rate, then reset with ctrl+r)"
-                )
+                self._diverged_reason = f"diverged at step {number}: the loss became {loss.data}"
             else:
                 self.optimizer.step(self._step)
             self._step = number

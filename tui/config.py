@@ -1,0 +1,207 @@
+"""What a run is made of, the presets that train well, and the shared flags.
+
+The dashboard and ``micrograd-tui train`` read the same flags into the same
+``RunConfig`` and build the same ``TrainingSession`` from it, so a run seen in
+the dashboard can be repeated headless, step for step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, field, replace
+
+import datasets
+from engine import bugs
+from engine.losses import LOSSES
+from engine.nn import ACTIVATIONS
+from engine.session import SessionConfig, TrainingSession
+
+# A preset per dataset: an architecture, loss and learning rate that train well.
+PRESETS: dict[str, SessionConfig] = {
+    # The lecture: MLP(3, [4, 4, 1]) of tanh, sum of squared errors, lr 0.05.
+    "tutorial": SessionConfig(hidden=(4, 4), activation="tanh", loss="sse", lr=0.05),
+    # karpathy's demo: relu MLP(2, [16, 16, 1]), hinge + 1e-4 L2, lr 1.0 -> 0.1 over 100 steps.
+    "moons": SessionConfig(
+        hidden=(16, 16), activation="relu", loss="hinge", lr=1.0, lr_end=0.1,
+        decay_steps=100, l2=1e-4,
+    ),
+    "xor": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
+    "circles": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
+    "spiral": SessionConfig(
+        hidden=(16, 16), activation="tanh", loss="mse", lr=0.5, lr_end=0.1, decay_steps=500,
+    ),
+    "blobs": SessionConfig(hidden=(4,), activation="tanh", loss="mse", lr=0.2),
+}
+CSV_PRESET = SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.2)
+DEFAULT_DATASET = "tutorial"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Where the data comes from, plus the session settings and the bugs."""
+
+    dataset: str = DEFAULT_DATASET
+    data_path: str | None = None  # a CSV file instead of a named dataset
+    samples: int | None = None
+    noise: float | None = None
+    test_fraction: float = 0.0
+    session: SessionConfig = field(default_factory=lambda: PRESETS[DEFAULT_DATASET])
+    bugs: tuple[str, ...] = ()
+
+    @property
+    def data_label(self) -> str:
+        return self.data_path if self.data_path else self.dataset
+
+    def load_data(self) -> tuple[datasets.Dataset, datasets.Dataset | None]:
+        """The training set and the held-out test set (None without a split)."""
+        if self.data_path:
+            data = datasets.load_csv(self.data_path)
+        else:
+            data = datasets.make(self.dataset, self.samples, self.noise, self.session.seed)
+        if self.test_fraction <= 0:
+            return data, None
+        return datasets.split(data, self.test_fraction, self.session.seed)
+
+    def build_session(self) -> TrainingSession:
+        train, _test = self.load_data()
+        return TrainingSession(self.session, train.xs, train.ys, self.bugs)
+
+
+class ConfigError(ValueError):
+    """A flag or setting is wrong; the message names it."""
+
+
+# -- flag parsing ----------------------------------------------------------------
+
+
+def _positive_int(flag: str, allow_zero: bool = False):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: expected a whole number, got {text!r}")
+        if value < 0 or (value == 0 and not allow_zero):
+            bound = ">= 0" if allow_zero else ">= 1"
+            raise argparse.ArgumentTypeError(f"{flag}: must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def _float(flag: str, positive: bool = False, low: float | None = None, high: float | None = None):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: expected a number, got {text!r}")
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{flag}: must be a finite number, got {text!r}")
+        if positive and value <= 0:
+            raise argparse.ArgumentTypeError(f"{flag}: must be > 0, got {text}")
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"{flag}: must be >= {low:g}, got {text}")
+        if high is not None and value >= high:
+            raise argparse.ArgumentTypeError(f"{flag}: must be < {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"16,16"`` -> (16, 16); a clear error for ``4,,4``, ``0``, ``-3``, ``abc``."""
+    parts = [p.strip() for p in text.split(",")]
+    sizes = []
+    for i, part in enumerate(parts, start=1):
+        if not part:
+            raise argparse.ArgumentTypeError(f"--hidden: layer {i} is empty in {text!r}")
+        try:
+            size = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"--hidden: layer {i} is not a whole number: {part!r} (e.g. --hidden 16,16)"
+            )
+        if size < 1:
+            raise argparse.ArgumentTypeError(f"--hidden: layer {i} must have at least 1 neuron, got {size}")
+        sizes.append(size)
+    return tuple(sizes)
+
+
+def _bug_id(text: str) -> str:
+    if text not in bugs.BUGS:
+        raise argparse.ArgumentTypeError(
+            f"--bug: unknown bug {text!r} (known: {', '.join(bugs.BUGS)})"
+        )
+    return text
+
+
+def _dataset_name(text: str) -> str:
+    if text not in datasets.DATASETS:
+        raise argparse.ArgumentTypeError(
+            f"--dataset: unknown dataset {text!r} (known: {', '.join(datasets.DATASETS)})"
+        )
+    return text
+
+
+def _choice(flag: str, choices):
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{flag}: unknown value {text!r} (choose from {', '.join(choices)})")
+        return text
+
+    return parse
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags the dashboard and ``train`` share."""
+    g = parser.add_argument_group("run")
+    g.add_argument("--dataset", type=_dataset_name, metavar="NAME",
+                   help=f"one of {', '.join(datasets.DATASETS)} (default: {DEFAULT_DATASET})")
+    g.add_argument("--data", metavar="FILE.csv",
+                   help="train on a CSV file: numeric features, label (±1 or 0/1) last")
+    g.add_argument("--samples", type=_positive_int("--samples"), metavar="N",
+                   help="points to generate (generated datasets)")
+    g.add_argument("--noise", type=_float("--noise", low=0.0), metavar="X",
+                   help="noise of generated points (>= 0)")
+    g.add_argument("--hidden", type=parse_hidden, metavar="SIZES",
+                   help="hidden layer sizes, e.g. 16,16")
+    g.add_argument("--activation", type=_choice("--activation", [a for a in ACTIVATIONS if a != "linear"]),
+                   metavar="NAME", help="hidden non-linearity: tanh, relu or sigmoid")
+    g.add_argument("--loss", type=_choice("--loss", list(LOSSES)), metavar="NAME",
+                   help=f"one of {', '.join(LOSSES)}")
+    g.add_argument("--lr", type=_float("--lr", positive=True), metavar="X", help="learning rate (> 0)")
+    g.add_argument("--seed", type=_positive_int("--seed", allow_zero=True), metavar="N",
+                   help="seed for the initial weights and generated data (default 0)")
+    g.add_argument("--bug", type=_bug_id, action="append", default=[], metavar="ID",
+                   help=f"inject a bug (repeatable): {', '.join(bugs.BUGS)}")
+
+
+def run_config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Start from the dataset's preset, then apply every flag given."""
+    if args.dataset and args.data:
+        raise ConfigError("--dataset and --data both name the data; give one of them")
+    dataset = args.dataset or DEFAULT_DATASET
+    preset = CSV_PRESET if args.data else PRESETS[dataset]
+    overrides = {}
+    if args.hidden is not None:
+        overrides["hidden"] = args.hidden
+    if args.activation is not None:
+        overrides["activation"] = args.activation
+    if args.loss is not None:
+        overrides["loss"] = args.loss
+    if args.lr is not None:
+        overrides["lr"] = args.lr
+        if preset.lr_end is not None:  # keep the schedule's shape, from the new start
+            overrides["lr_end"] = preset.lr_end * args.lr / preset.lr
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.data and (args.samples is not None or args.noise is not None):
+        raise ConfigError("--samples and --noise shape generated datasets, not a --data file")
+    return RunConfig(
+        dataset=dataset,
+        data_path=args.data,
+        samples=args.samples,
+        noise=args.noise,
+        session=replace(preset, **overrides),
+        bugs=tuple(dict.fromkeys(args.bug)),
+    )
