@@ -1,0 +1,375 @@
+"""The dashboard: watch a tiny network learn, step by step, and break it with a key.
+
+Everything the panes draw comes from ``TrainingSession.snapshot()``, an
+immutable copy of floats. Training runs in one thread worker that posts a
+coalescing ``TrainingProgress`` message at most ~15 times a second; widgets
+never touch the ``Value`` objects the worker is mutating.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.reactive import reactive
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+import datasets
+from engine import bugs as bug_catalogue
+from engine.session import SessionDiverged, Snapshot, TrainingSession
+from tui.commands import DashboardCommands
+from tui.config import PRESETS, ConfigError, RunConfig
+from tui.messages import TrainingProgress, TrainingStopped
+from tui.screens.dialogs import ConfirmDialog, ErrorDialog
+from tui.screens.help import HelpScreen
+from tui.widgets.bug_toggles import BugToggle, BugToggles
+from tui.widgets.gradients import GradientsPane
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.parameter_grid import ParameterGrid
+from tui.widgets.predictions import PredictionsPane
+from tui.widgets.status import StatusBar
+from tui.widgets.weights import WeightsPane
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+REDRAW_INTERVAL = 1 / 15  # seconds between redraws while training runs
+SPEEDS: tuple[float | None, ...] = (None, 20.0, 5.0, 1.0)  # steps/s; None: as fast as it goes
+LR_MIN, LR_MAX = 1e-6, 1e3
+
+
+class TooSmall(Static):
+    """Shown instead of the panes when the terminal is below the minimum size."""
+
+    def on_resize(self) -> None:
+        width, height = self.app.size
+        self.update(
+            f"micrograd-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT};"
+            f" this one is {width}×{height}.\nMake it larger, or press q to quit."
+        )
+
+
+def speed_label(speed: float | None) -> str:
+    return "max" if speed is None else f"{speed:g}/s"
+
+
+class MicrogradApp(App[None]):
+    """micrograd-tui: train a tiny MLP step by step, and break it on purpose."""
+
+    TITLE = "micrograd-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+
+    BINDINGS = [
+        Binding("space", "step", "Step", id="step", priority=True,
+                tooltip="Take one training step: forward, zero_grad, backward, update"),
+        Binding("r", "toggle_run", "Run/Pause", id="run", tooltip="Train continuously, or pause"),
+        Binding("ctrl+r", "reset", "Reset", id="reset", tooltip="Back to the seed's initial weights"),
+        Binding("left_square_bracket", "lr_down", "lr ½", id="lr-down", tooltip="Halve the learning rate"),
+        Binding("right_square_bracket", "lr_up", "lr ×2", id="lr-up", tooltip="Double the learning rate"),
+        *(
+            Binding(str(i), f"toggle_bug({i})", f"bug {i}", id=f"bug-{i}", show=i == 1,
+                    tooltip=f"Switch bug {i} ({bug.id}) on or off")
+            for i, bug in enumerate(bug_catalogue.CATALOGUE, start=1)
+        ),
+        Binding("s", "cycle_speed", "Speed", id="speed", tooltip="Run speed: max, 20, 5, 1 steps/s"),
+        Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
+        Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key, pane and bug explained"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    # The screen gets a class per size band; app.tcss hides the panes below the minimum.
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-wide-enough")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-tall-enough")]
+
+    running: reactive[bool] = reactive(False)
+
+    def __init__(self, config: RunConfig | None = None) -> None:
+        super().__init__()
+        self.run_config = config or RunConfig()
+        self.session: TrainingSession = self.run_config.build_session()
+        self.speed: float | None = None
+        self.steps_per_s: float | None = None
+        self._last_snapshot: Snapshot | None = None
+        self._stop = threading.Event()
+
+    # -- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dashboard"):
+            with Grid(id="panes"):
+                yield WeightsPane(id="weights")
+                yield LossPlot(id="loss")
+                yield GradientsPane(id="gradients")
+                with Vertical(id="side"):
+                    yield BugToggles(id="bugs")
+                    yield PredictionsPane(id="predictions")
+            yield StatusBar(id="status")
+        yield TooSmall(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_panes()
+
+    # -- drawing ---------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        if self.session.diverged_at is not None:
+            return "diverged"
+        return "running" if self.running else "paused"
+
+    def refresh_panes(self) -> None:
+        snap = self.session.snapshot()
+        self._last_snapshot = snap
+        self.query_one(WeightsPane).show(snap)
+        self.query_one(GradientsPane).show(snap)
+        self.query_one(LossPlot).show(snap)
+        self.query_one(BugToggles).show(snap.bugs)
+        self.query_one(PredictionsPane).show(snap)
+        self.query_one(StatusBar).show(snap, self.state, self.steps_per_s, speed_label(self.speed))
+        self.sub_title = f"{self.run_config.data_label} · {self._architecture()}"
+
+    def _architecture(self) -> str:
+        cfg = self.session.config
+        sizes = [self.session.nin, *cfg.hidden, 1]
+        return f"MLP({sizes[0]}, {sizes[1:]}) {cfg.activation} · loss {cfg.loss} · seed {cfg.seed}"
+
+    def watch_running(self) -> None:
+        if self.is_mounted:
+            self.refresh_panes()
+
+    # -- training worker ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def _train(self) -> None:
+        worker = get_current_worker()
+        session = self.session
+        recent: deque[float] = deque(maxlen=50)
+        last_post = 0.0
+        while not worker.is_cancelled and not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                result = session.step()
+            except SessionDiverged as err:
+                self.post_message(TrainingStopped(str(err)))
+                return
+            recent.append(time.monotonic())
+            if result.diverged:
+                self.post_message(TrainingStopped(session.snapshot().diverged_reason))
+                return
+            now = time.monotonic()
+            if now - last_post >= REDRAW_INTERVAL:
+                rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else None
+                self.post_message(TrainingProgress(rate))
+                last_post = now
+            speed = self.speed
+            if speed is not None:
+                # Wait for the next step's slot, waking at once on pause.
+                self._stop.wait(max(0.0, started + 1 / speed - time.monotonic()))
+        self.post_message(TrainingStopped(None))
+
+    def _start_training(self) -> None:
+        self._stop.clear()
+        self.running = True
+        self._train()
+
+    def _stop_training(self) -> None:
+        self._stop.set()
+        self.workers.cancel_group(self, "training")
+        self.running = False
+        self.steps_per_s = None
+
+    @on(TrainingProgress)
+    def _on_progress(self, message: TrainingProgress) -> None:
+        if message.steps_per_s is not None:
+            self.steps_per_s = message.steps_per_s
+        self.refresh_panes()
+
+    @on(TrainingStopped)
+    def _on_stopped(self, message: TrainingStopped) -> None:
+        if message.diverged_reason:
+            self.running = False
+            self.steps_per_s = None
+            self.notify(
+                f"{message.diverged_reason}. Lower the learning rate with [ and reset with ctrl+r.",
+                title="Training diverged",
+                severity="error",
+                timeout=8,
+            )
+        self.refresh_panes()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "training" and event.state == WorkerState.ERROR:
+            self.running = False
+            error = event.worker.error
+            self.push_screen(
+                ErrorDialog(
+                    "Training stopped by an unexpected error",
+                    f"{type(error).__name__}: {error}\n\nYour run is kept as it was before this "
+                    "step. Press ctrl+r to reset, or report this error.",
+                )
+            )
+            self.refresh_panes()
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_step(self) -> None:
+        if self.running:
+            self.notify("Training is running: press r to pause before stepping.", severity="warning")
+            return
+        try:
+            result = self.session.step()
+        except SessionDiverged as err:
+            self.notify(f"{err}. Lower the learning rate with [ and reset with ctrl+r.", severity="error")
+            return
+        if result.diverged:
+            self.notify(
+                f"{self.session.snapshot().diverged_reason}. Lower the learning rate with [ "
+                "and reset with ctrl+r.",
+                title="Training diverged",
+                severity="error",
+                timeout=8,
+            )
+        self.refresh_panes()
+
+    def action_toggle_run(self) -> None:
+        if self.running:
+            self._stop_training()
+            return
+        if self.session.diverged_at is not None:
+            self.notify(
+                f"{self.session.snapshot().diverged_reason}. Reset with ctrl+r first.", severity="error"
+            )
+            return
+        self._start_training()
+
+    def action_reset(self) -> None:
+        self._stop_training()
+        self.session.reset()
+        self.notify(f"Reset to the initial weights of seed {self.session.config.seed}.")
+        self.refresh_panes()
+
+    def _change_lr(self, factor: float) -> None:
+        lr = self.session.learning_rate * factor
+        if not LR_MIN <= lr <= LR_MAX:
+            limit = "minimum" if lr < LR_MIN else "maximum"
+            self.notify(
+                f"The learning rate is already {self.session.learning_rate:g}; "
+                f"{lr:g} is past the {limit} of {LR_MIN if lr < LR_MIN else LR_MAX:g}.",
+                severity="warning",
+            )
+            return
+        self.session.set_learning_rate(lr)
+        self.notify(f"Learning rate {lr:g} from the next step.", timeout=2)
+        self.refresh_panes()
+
+    def action_lr_down(self) -> None:
+        self._change_lr(0.5)
+
+    def action_lr_up(self) -> None:
+        self._change_lr(2.0)
+
+    def action_toggle_bug(self, number: int) -> None:
+        if not 1 <= number <= len(bug_catalogue.CATALOGUE):
+            self.notify(f"There is no bug {number}.", severity="warning")
+            return
+        bug = bug_catalogue.CATALOGUE[number - 1]
+        on = self.session.toggle_bug(bug.id)
+        state = "on" if on else "off"
+        self.notify(f"{bug.id} {state} from the next step. {bug.look_for if on else ''}", timeout=4)
+        self.refresh_panes()
+
+    @on(BugToggle.Toggled)
+    def _on_bug_clicked(self, message: BugToggle.Toggled) -> None:
+        ids = [bug.id for bug in bug_catalogue.CATALOGUE]
+        self.action_toggle_bug(ids.index(message.bug_id) + 1)
+
+    def action_cycle_speed(self) -> None:
+        index = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
+        self.set_speed(SPEEDS[(index + 1) % len(SPEEDS)])
+
+    def set_speed(self, speed: float | None) -> None:
+        self.speed = speed
+        self._stop.set()  # wake a sleeping worker so the new pace applies now
+        if self.running:
+            self._stop.clear()
+            self._train()
+        self.notify(f"Run speed: {speed_label(speed)}.", timeout=2)
+        self.refresh_panes()
+
+    def action_toggle_log(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.set_log_scale(not plot.log_scale)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows = [
+            (self._key_label(b), b.tooltip or b.description)
+            for b in self.BINDINGS
+            if isinstance(b, Binding)
+        ]
+        rows.insert(-1, ("ctrl+p", "Command palette: every action, dataset presets, run speeds"))
+        rows.insert(-1, ("arrows", "Move the cursor in a focused weights or gradients pane"))
+        self.push_screen(HelpScreen(rows))
+
+    @staticmethod
+    def _key_label(binding: Binding) -> str:
+        names = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+        return " or ".join(names.get(k, k) for k in binding.key.split(","))
+
+    # -- choosing a different run ------------------------------------------------------
+
+    def choose_dataset(self, name: str) -> None:
+        """Switch to a dataset's preset; asks first if the current run has steps."""
+        if name not in datasets.DATASETS:
+            self.notify(f"Unknown dataset {name!r}.", severity="error")
+            return
+        config = RunConfig(
+            dataset=name,
+            session=replace(PRESETS[name], seed=self.session.config.seed),
+            bugs=tuple(sorted(self.session.bugs)),
+        )
+        self._replace_run(config, f"Switch to the {name} preset")
+
+    def _replace_run(self, config: RunConfig, what: str) -> None:
+        def apply(confirmed: bool | None) -> None:
+            if not confirmed:
+                self.notify("Kept the current run.", timeout=2)
+                return
+            try:
+                session = config.build_session()
+            except (ConfigError, datasets.DatasetError, ValueError) as err:
+                self.notify(str(err), title="Could not start that run", severity="error")
+                return
+            self._stop_training()
+            self.run_config = config
+            self.session = session
+            self.notify(f"{what}: {self._architecture()}.")
+            self.refresh_panes()
+
+        if self.session.step_count == 0:
+            apply(True)
+        else:
+            self.push_screen(
+                ConfirmDialog(f"{what}? This discards the current run ({self.session.step_count} steps).",
+                              yes="Discard and switch"),
+                apply,
+            )
+
+    # -- keeping the two parameter panes pointing at the same parameter --------
+
+    @on(ParameterGrid.CursorMoved)
+    def _sync_cursor(self, message: ParameterGrid.CursorMoved) -> None:
+        for grid in self.query(ParameterGrid):
+            if grid is not message.grid:
+                grid.cursor = message.cursor
+        if self._last_snapshot is not None:
+            self.query_one(WeightsPane).show(self._last_snapshot)
+            self.query_one(GradientsPane).show(self._last_snapshot)

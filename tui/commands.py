@@ -1,0 +1,48 @@
+"""The command palette's own commands: every action, dataset presets, run speeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+import datasets
+from engine.bugs import CATALOGUE
+
+
+class DashboardCommands(Provider):
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Step once", partial(app.run_action, "step"), "forward, zero_grad, backward, update (space)"),
+            ("Run / pause", partial(app.run_action, "toggle_run"), "train continuously, or stop (r)"),
+            ("Reset", partial(app.run_action, "reset"), "back to the seed's initial weights (ctrl+r)"),
+            ("Halve the learning rate", partial(app.run_action, "lr_down"), "([)"),
+            ("Double the learning rate", partial(app.run_action, "lr_up"), "(])"),
+            ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
+            ("Help", partial(app.run_action, "help"), "every key, pane and bug (?)"),
+        ]
+        for i, bug in enumerate(CATALOGUE, start=1):
+            commands.append(
+                (f"Toggle bug: {bug.id}", partial(app.run_action, f"toggle_bug({i})"), f"{bug.title} ({i})")
+            )
+        for name in datasets.DATASETS:
+            commands.append(
+                (f"Dataset: {name}", partial(app.choose_dataset, name), "switch to its preset; asks first")
+            )
+        for speed in (None, 20.0, 5.0, 1.0):
+            label = "max" if speed is None else f"{speed:g} steps/s"
+            commands.append((f"Run speed: {label}", partial(app.set_speed, speed), "how fast r trains"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

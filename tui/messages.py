@@ -1,0 +1,27 @@
+"""Messages the training worker posts to the app: small, and coalescing when frequent."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class TrainingProgress(Message):
+    """Steps happened; the app redraws from a fresh snapshot.
+
+    Posted at most ~15 times a second; a queued one is replaced by the next.
+    """
+
+    def __init__(self, steps_per_s: float | None) -> None:
+        super().__init__()
+        self.steps_per_s = steps_per_s
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TrainingProgress)
+
+
+class TrainingStopped(Message):
+    """The worker left its loop: paused by the user, or the loss diverged."""
+
+    def __init__(self, diverged_reason: str | None) -> None:
+        super().__init__()
+        self.diverged_reason = diverged_reason

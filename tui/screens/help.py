@@ -1,0 +1,86 @@
+"""The help screen: every key, every pane, every bug with its buggy and correct line."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from engine.bugs import CATALOGUE
+
+PANES = (
+    ("Weights", "Every layer's weights and biases: rows are neurons, columns their inputs, "
+     "the last column the bias. Blue is positive, orange negative, brighter is larger. "
+     "Too big for numbers, it becomes a heat map: move the cursor (click the pane, then "
+     "arrow keys) or hover to read a value."),
+    ("Gradients", "d loss / d parameter for the same parameters, from the last backward pass, "
+     "with a bar for its size. A parameter moves against its gradient. The two lines on top "
+     "are the gradient norm and weight norm, now and their recent history."),
+    ("Loss", "The loss after every step. A red line marks where a bug went on, green where it "
+     "went off. l switches between linear and log scale."),
+    ("Bugs", "The classic mistakes, injected at the line where a person would write them. "
+     "Press the number (or click) to switch one on; it takes effect at the next step."),
+    ("Predictions", "Each training sample's target and the model's output (ypred) at the last "
+     "forward pass: │ is the target, ● the prediction."),
+    ("Status", "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
+     "second, active bugs."),
+)
+
+
+def keys_table(bindings) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for key, description in bindings:
+        table.add_row(key, description)
+    return table
+
+
+def bug_section(bug, key: int) -> Group:
+    syntax_buggy = Syntax(bug.buggy_line, "python", theme="ansi_dark", background_color="default")
+    syntax_correct = Syntax(bug.correct_line, "python", theme="ansi_dark", background_color="default")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text("buggy  ", style="bold red"), syntax_buggy)
+    grid.add_row(Text("correct", style="bold green"), syntax_correct)
+    return Group(
+        Text.assemble((f"{key}  {bug.id}", "bold"), ("  " + bug.title, ""), ("  in " + bug.where, "dim")),
+        Text("   look for: " + bug.look_for, style="italic"),
+        Text("   why: " + bug.explanation, style="dim"),
+        grid,
+        Text(""),
+    )
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys, panes and bugs, explained."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
+    ]
+
+    def __init__(self, key_rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.key_rows = key_rows
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = "micrograd-tui help · escape to close"
+            yield Static(Text("Keys", style="bold underline"))
+            yield Static(keys_table(self.key_rows))
+            yield Static(Text("\nPanes", style="bold underline"))
+            for name, text in PANES:
+                yield Static(Text.assemble((f"{name}: ", "bold"), text))
+            yield Static(Text("\nBugs", style="bold underline"))
+            for key, bug in enumerate(CATALOGUE, start=1):
+                yield Static(bug_section(bug, key))
+
+    def action_dismiss(self) -> None:
+        self.dismiss(None)

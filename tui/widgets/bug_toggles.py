@@ -1,0 +1,90 @@
+"""One toggle per bug in the engine's catalogue, with what to look for."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from engine.bugs import CATALOGUE, Bug
+
+
+class BugToggle(Static):
+    """A clickable line: key, on/off, title, and one sentence of symptoms."""
+
+    class Toggled(Message):
+        def __init__(self, bug_id: str) -> None:
+            super().__init__()
+            self.bug_id = bug_id
+
+    def __init__(self, key: int, bug: Bug) -> None:
+        super().__init__(id=f"bug-{bug.id}", classes="bug-toggle")
+        self.key = key
+        self.bug = bug
+        self.on_state = False
+        self.compact = False  # one line, when the pane is short
+        self.tooltip = f"{bug.title}\n\n{bug.explanation}\n\nbuggy:   {bug.buggy_line}\ncorrect: {bug.correct_line}"
+
+    def set_on(self, on: bool) -> None:
+        self.on_state = on
+        self.set_class(on, "-on")
+        self.redraw()
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            self.redraw()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.update(self._content())
+
+    def _content(self) -> Table:
+        switch = Text(f"{self.key} ", style="bold")
+        if self.on_state:
+            switch.append(" ON  ", style="bold white on #b00020")
+        else:
+            switch.append(" off ", style="dim reverse")
+        about = Text(self.bug.id, style="bold")
+        if self.compact:
+            about.no_wrap = True
+            about.overflow = "ellipsis"
+            about.append(f"  {self.bug.title}", style="" if self.on_state else "dim")
+        else:
+            about.append(f"  {self.bug.title}\n", style="" if self.on_state else "dim")
+            about.append(self.bug.look_for, style="italic" if self.on_state else "italic dim")
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(width=7, no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(switch, about)
+        return grid
+
+    def on_click(self) -> None:
+        self.post_message(self.Toggled(self.bug.id))
+
+
+class BugToggles(VerticalScroll):
+    """The bug catalogue as switches: keys 1, 2, … in catalogue order."""
+
+    BORDER_TITLE = "Bugs"
+
+    def compose(self) -> ComposeResult:
+        for key, bug in enumerate(CATALOGUE, start=1):
+            yield BugToggle(key, bug)
+
+    def on_resize(self) -> None:
+        toggles = list(self.query(BugToggle))
+        compact = self.content_region.height < 3 * len(toggles)
+        for toggle in toggles:
+            toggle.set_compact(compact)
+
+    def show(self, active: frozenset[str]) -> None:
+        for toggle in self.query(BugToggle):
+            if toggle.on_state != (toggle.bug.id in active):
+                toggle.set_on(toggle.bug.id in active)
+        self.border_subtitle = f"{len(active)} on" if active else "all off: clean training"

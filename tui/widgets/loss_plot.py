@@ -1,0 +1,68 @@
+"""The loss curve over steps, thinned to about two points per column."""
+
+from __future__ import annotations
+
+import math
+
+from textual_plotext import PlotextPlot
+
+from engine.session import Snapshot
+from tui import format as fmt
+
+BUG_ON = "red"
+BUG_OFF = "green"
+
+
+class LossPlot(PlotextPlot):
+    """The full loss history, drawn thinned; a marker where a bug went on or off."""
+
+    BORDER_TITLE = "Loss"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.log_scale = False
+        self._snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._draw()
+
+    def set_log_scale(self, on: bool) -> None:
+        self.log_scale = on
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        snap = self._snapshot
+        plt = self.plt
+        plt.clear_figure()
+        plt.xlabel("step")
+        scale = "log" if self.log_scale else "linear"
+        self.border_subtitle = f"{scale} scale · l to switch"
+        if snap is None or not len(snap.history):
+            plt.title("press space to take a step, r to run")
+            self.refresh()
+            return
+        losses = snap.history.loss
+        usable = [v if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan for v in losses]
+        columns = max(self.size.width - 12, 10)
+        points = fmt.thin(usable, columns)
+        if points:
+            xs = [i + 1 for i, _ in points]
+            ys = [v for _, v in points]
+            plt.plot(xs, ys, marker="braille", color="cyan")
+        if self.log_scale:
+            plt.yscale("log")
+        for event in snap.bug_events:
+            if event.step > 0:
+                plt.vline(event.step + 0.5, BUG_ON if event.on else BUG_OFF)
+        if snap.diverged_at is not None:
+            plt.vline(snap.diverged_at, "red")
+            plt.title(f"diverged at step {snap.diverged_at}")
+        last = max(len(losses), 2)
+        plt.xlim(1, last)
+        ticks = sorted({1 + round(i * (last - 1) / 4) for i in range(5)})
+        plt.xticks(ticks, [str(t) for t in ticks])
+        self.refresh()

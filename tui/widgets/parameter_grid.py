@@ -1,0 +1,264 @@
+"""Every layer's weights (or their gradients) as neuron-by-input matrices.
+
+Small nets show the numbers; a net too wide for its pane falls back to a heat
+map, two characters a parameter. Either way a cursor (arrow keys when focused,
+or the mouse) picks one parameter, and ``CursorMoved`` tells the app which, so
+the weights and gradients panes can point at the same one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from engine.session import Snapshot
+from tui import format as fmt
+
+Cursor = tuple[int, int, int]  # layer, neuron, column (column == fan-in: the bias)
+
+NUMBER_WIDTHS = (7, 5)  # "+0.6888", then "+0.69"; narrower than that: a heat map
+
+
+@dataclass(frozen=True)
+class ParameterRef:
+    """Which parameter a cursor points at, in words."""
+
+    layer: int
+    neuron: int
+    column: int
+    fan_in: int
+
+    @property
+    def is_bias(self) -> bool:
+        return self.column == self.fan_in
+
+    def describe(self) -> str:
+        source = "x" if self.layer == 0 else "h"
+        what = "bias" if self.is_bias else f"from {source}{self.column + 1}"
+        return f"layer {self.layer + 1}, neuron {self.neuron + 1}, {what}"
+
+
+def parameter_value(snapshot: Snapshot, cursor: Cursor, gradients: bool) -> float:
+    layer, neuron, column = cursor
+    if gradients:
+        weights, biases = snapshot.weight_grads, snapshot.bias_grads
+    else:
+        weights, biases = snapshot.weights, snapshot.biases
+    row = weights[layer][neuron]
+    return biases[layer][neuron] if column == len(row) else row[column]
+
+
+def flat_index(snapshot: Snapshot, cursor: Cursor) -> int:
+    """The cursor's position in ``MLP.parameters()`` order."""
+    layer, neuron, column = cursor
+    index = 0
+    for li in range(layer):
+        for row in snapshot.weights[li]:
+            index += len(row) + 1
+    return index + neuron * (len(snapshot.weights[layer][0]) + 1) + column
+
+
+class ParameterGrid(ScrollView, can_focus=True):
+    """Weights or gradients of every layer, numbers or heat map, with a cursor."""
+
+    BINDINGS = [
+        Binding("up", "move(0, -1)", "Up", show=False),
+        Binding("down", "move(0, 1)", "Down", show=False),
+        Binding("left", "move(-1, 0)", "Left", show=False),
+        Binding("right", "move(1, 0)", "Right", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ParameterGrid { height: 1fr; scrollbar-size-vertical: 1; }
+    """
+
+    cursor: reactive[Cursor] = reactive((0, 0, 0))
+
+    class CursorMoved(Message):
+        def __init__(self, grid: ParameterGrid, cursor: Cursor) -> None:
+            super().__init__()
+            self.grid = grid
+            self.cursor = cursor
+
+    def __init__(self, gradients: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.gradients = gradients
+        self._snapshot: Snapshot | None = None
+        self._lines: list[Strip] = []
+        self._cells: dict[int, list[tuple[int, int, Cursor]]] = {}  # line -> (x0, x1, cursor)
+        self._cursor_line: dict[Cursor, int] = {}
+        self.heat_map = False
+        self.number_width = NUMBER_WIDTHS[0]
+
+    # -- data --------------------------------------------------------------------
+
+    def show(self, snapshot: Snapshot) -> None:
+        layout_changed = (
+            self._snapshot is None or self._snapshot.layer_sizes != snapshot.layer_sizes
+        )
+        self._snapshot = snapshot
+        if layout_changed:
+            self.cursor = (0, 0, 0)
+        self._rebuild()
+
+    def on_resize(self) -> None:
+        self._rebuild()
+
+    def watch_cursor(self) -> None:
+        self._rebuild()
+        line = self._cursor_line.get(self.cursor)
+        if line is not None:
+            self.scroll_to_region(Region(0, max(line - 1, 0), 1, 3), animate=False)
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if self._snapshot is None:
+            return
+        sizes = self._snapshot.layer_sizes
+        layer, neuron, column = self.cursor
+        if dx:
+            column = min(max(column + dx, 0), sizes[layer])  # sizes[layer] = fan-in: the bias
+        if dy:
+            neuron += dy
+            if neuron < 0 and layer > 0:
+                layer -= 1
+                neuron = sizes[layer + 1] - 1
+            elif neuron >= sizes[layer + 1] and layer < len(sizes) - 2:
+                layer += 1
+                neuron = 0
+            neuron = min(max(neuron, 0), sizes[layer + 1] - 1)
+            column = min(column, sizes[layer])
+        self._set_cursor((layer, neuron, column))
+
+    def _set_cursor(self, cursor: Cursor) -> None:
+        if cursor != self.cursor:
+            self.cursor = cursor
+            self.post_message(self.CursorMoved(self, cursor))
+
+    def on_mouse_move(self, event) -> None:
+        line = event.y + int(self.scroll_offset.y)
+        x = event.x + int(self.scroll_offset.x)
+        for x0, x1, cursor in self._cells.get(line, ()):
+            if x0 <= x < x1:
+                self._set_cursor(cursor)
+                return
+
+    def on_click(self, event) -> None:
+        self.focus()
+
+    # -- drawing -------------------------------------------------------------------
+
+    def _number_width(self, width: int) -> int | None:
+        """The widest number format whose matrices fit, or None for a heat map."""
+        assert self._snapshot is not None
+        label = self._label_width()
+        for number_width in NUMBER_WIDTHS:
+            cell = number_width + (2 if self.gradients else 1)
+            if all(label + (nin + 1) * cell - 1 <= width for nin in self._snapshot.layer_sizes[:-1]):
+                return number_width
+        return None
+
+    def _label_width(self) -> int:
+        assert self._snapshot is not None
+        return len(f"n{max(self._snapshot.layer_sizes[1:])}") + 1
+
+    def _rebuild(self) -> None:
+        snap = self._snapshot
+        if snap is None:
+            return
+        width = max(self.scrollable_content_region.width, 20)
+        number_width = self._number_width(width)
+        self.heat_map = number_width is None
+        self.number_width = number_width or NUMBER_WIDTHS[0]
+        matrices = snap.weight_grads if self.gradients else snap.weights
+        biases = snap.bias_grads if self.gradients else snap.biases
+        finite = [
+            abs(v)
+            for layer_w, layer_b in zip(matrices, biases)
+            for row, b in zip(layer_w, layer_b)
+            for v in (*row, b)
+            if math.isfinite(v)
+        ]
+        scale = max(finite, default=0.0) or 1.0
+
+        lines: list[Text] = []
+        cells: dict[int, list[tuple[int, int, Cursor]]] = {}
+        cursor_line: dict[Cursor, int] = {}
+        activations = self._activations(snap)
+        label_width = self._label_width()
+        for li, (layer_w, layer_b) in enumerate(zip(matrices, biases)):
+            nin = snap.layer_sizes[li]
+            title = Text(
+                f"layer {li + 1} · {activations[li]} · {len(layer_w)} × ({nin} in + bias)",
+                style="bold",
+            )
+            lines.append(title)
+            if not self.heat_map:
+                source = "x" if li == 0 else "h"
+                header = " " * label_width
+                cell_w = self.number_width + (2 if self.gradients else 1)
+                for c in range(nin):
+                    header += f"{source}{c + 1}".rjust(cell_w - 1) + " "
+                header += "b".rjust(cell_w - 1)
+                lines.append(Text(header, style="dim"))
+            for ni, (row, b) in enumerate(zip(layer_w, layer_b)):
+                line = Text(f"n{ni + 1}".rjust(label_width - 1) + " ", style="dim")
+                spans = []
+                for ci, v in enumerate((*row, b)):
+                    here: Cursor = (li, ni, ci)
+                    x0 = line.cell_len
+                    line.append_text(self._cell(v, scale, here == self.cursor))
+                    spans.append((x0, line.cell_len, here))
+                    cursor_line[here] = len(lines)
+                    if not self.heat_map:
+                        line.append(" ")
+                cells[len(lines)] = spans
+                lines.append(line)
+        self._cells = cells
+        self._cursor_line = cursor_line
+        console = self.app.console
+        self._lines = [Strip(list(t.render(console, end=""))) for t in lines]
+        self.virtual_size = Size(max((s.cell_length for s in self._lines), default=0), len(lines))
+        self.refresh()
+
+    def _activations(self, snap: Snapshot) -> list[str]:
+        cfg = snap.config
+        output = cfg.output_activation or ("tanh" if cfg.activation == "tanh" else "linear")
+        return [cfg.activation] * (len(snap.layer_sizes) - 2) + [output]
+
+    def _cell(self, value: float, scale: float, at_cursor: bool) -> Text:
+        cursor_style = "reverse" if self.has_focus or self.mouse_hover else "underline"
+        if self.heat_map:
+            if fmt.is_bad(value) and self.gradients:
+                return Text("!!", style=fmt.BAD)
+            strength = abs(value) / scale if math.isfinite(value) else 1.0
+            colour = fmt.blend(fmt.sign_colour(value), strength)
+            return Text("▐▌" if at_cursor else "  ", style=f"white on {colour}")
+        text = fmt.number(value, self.number_width)
+        strength = abs(value) / scale if math.isfinite(value) else 1.0
+        style = Style.parse(fmt.blend(fmt.sign_colour(value), strength, (60, 60, 60)))
+        if self.gradients and fmt.is_bad(value):
+            style = Style.parse(fmt.BAD)
+        if at_cursor:
+            style += Style.parse(cursor_style)
+        out = Text(text, style=style)
+        if self.gradients:
+            out.append(fmt.bar(strength), style=fmt.sign_colour(value))
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + int(scroll_y)
+        width = self.scrollable_content_region.width
+        if index >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        strip = self._lines[index].crop(int(scroll_x), int(scroll_x) + width)
+        return strip.extend_cell_length(width, self.rich_style).apply_style(self.rich_style)

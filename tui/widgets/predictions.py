@@ -1,0 +1,83 @@
+"""Target vs prediction per training sample, like the lecture's ypred list."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.session import Snapshot
+from tui import format as fmt
+
+
+def _gauge(target: float, prediction: float, width: int = 13) -> Text:
+    """A line from -1 to +1: │ marks the target, ● the prediction."""
+    def column(v: float) -> int:
+        v = min(max(v, -1.0), 1.0)
+        return round((v + 1) / 2 * (width - 1))
+
+    cells = ["·"] * width
+    cells[width // 2] = "┊"
+    cells[column(target)] = "│"
+    if not math.isfinite(prediction):
+        return Text("".join(cells), style="dim")
+    p = column(prediction)
+    cells[p] = "●"
+    text = Text("".join(cells), style="dim")
+    text.stylize(fmt.sign_colour(prediction) + " bold", p, p + 1)
+    return text
+
+
+class PredictionsPane(Static):
+    """For each sample (or the first ones, for big sets): target, prediction, hit."""
+
+    BORDER_TITLE = "Predictions"
+
+    _snapshot: Snapshot | None = None
+
+    MAX_ROWS = 10
+
+    def on_resize(self) -> None:
+        if self._snapshot is not None:
+            self.show(self._snapshot)
+
+    def show(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        wanted = min(len(snapshot.targets), self.MAX_ROWS) + 1  # + the header
+        self.styles.height = wanted + 2 + (1 if len(snapshot.targets) > self.MAX_ROWS else 0)
+        rows = (self.content_region.height or wanted + 1) - 1  # below the header
+        targets, preds, inputs = snapshot.targets, snapshot.predictions, snapshot.inputs
+        width = self.content_region.width or 56
+        with_inputs = width >= 56
+        with_gauge = width >= 38
+        out = Text()
+        header = f"{'#':>3} " + (f"{'input':<18} " if with_inputs else "") + f"{'target':>6} {'ypred':>8}"
+        if with_gauge:
+            header += "  -1    0    +1"
+        out.append(header + "\n", style="dim")
+        if not preds:
+            out.append("  no forward pass yet: press space to step", style="italic dim")
+            self.update(out)
+            self.border_subtitle = ""
+            return
+        shown = len(targets) if len(targets) <= rows else max(rows - 1, 1)
+        for i in range(shown):
+            hit = (preds[i] > 0) == (targets[i] > 0)
+            out.append(f"{i + 1:>3} ")
+            if with_inputs:
+                x = ", ".join(f"{v:.2g}" for v in inputs[i])
+                out.append(f"{x[:17] + '…' if len(x) > 18 else x:<18} ")
+            out.append(f"{targets[i]:>+6.0f} ")
+            out.append(fmt.number(preds[i], 8), style=fmt.sign_colour(preds[i]))
+            if with_gauge:
+                out.append("  ")
+                out.append_text(_gauge(targets[i], preds[i]))
+            out.append(" ✓" if hit else " ✗", style="green" if hit else "bold red")
+            if i < shown - 1 or shown < len(targets):
+                out.append("\n")
+        if shown < len(targets):
+            out.append(f"    … {len(targets) - shown} more samples", style="dim")
+        hits = sum((p > 0) == (t > 0) for p, t in zip(preds, targets))
+        self.border_subtitle = f"{hits}/{len(targets)} right, as of step {snapshot.step}"
+        self.update(out)

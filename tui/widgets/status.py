@@ -1,0 +1,40 @@
+"""The status bar: where the run is, in one line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.session import Snapshot
+from tui import format as fmt
+
+
+def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed: str) -> Text:
+    out = Text()
+    badge = {
+        "running": "bold black on #3fb950",
+        "paused": "bold black on #d29922",
+        "diverged": "bold white on #b00020",
+    }[state]
+    out.append(f" {state.upper()} ", style=badge)
+    out.append(f" step {snapshot.step}", style="bold")
+    out.append("  loss ")
+    out.append(fmt.short(snapshot.loss) if snapshot.step else "–", style="bold")
+    out.append("  acc ")
+    acc = snapshot.accuracy
+    out.append(f"{acc:.0%}" if snapshot.step and acc == acc else "–", style="bold")
+    out.append(f"  lr {fmt.short(snapshot.lr)}")
+    if state == "running" and steps_per_s:
+        out.append(f"  {steps_per_s:,.0f} steps/s")
+    out.append(f"  speed {speed}", style="dim")
+    if snapshot.bugs:
+        out.append("  bugs: ", style="dim")
+        out.append(", ".join(sorted(snapshot.bugs)), style="bold red")
+    if snapshot.diverged_reason:
+        out.append(f"  {snapshot.diverged_reason}: lower lr with [, reset with ctrl+r", style="red")
+    return out
+
+
+class StatusBar(Static):
+    def show(self, snapshot: Snapshot, state: str, steps_per_s: float | None, speed: str) -> None:
+        self.update(status_text(snapshot, state, steps_per_s, speed))

@@ -1,0 +1,36 @@
+"""The weights pane: every layer's weights and biases, coloured by sign and size."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from engine.session import Snapshot
+from tui import format as fmt
+from tui.widgets.parameter_grid import Cursor, ParameterGrid, ParameterRef, parameter_value
+
+
+def describe_parameter(snapshot: Snapshot, cursor: Cursor) -> str:
+    layer, neuron, column = cursor
+    ref = ParameterRef(layer, neuron, column, snapshot.layer_sizes[layer])
+    w = parameter_value(snapshot, cursor, gradients=False)
+    g = parameter_value(snapshot, cursor, gradients=True)
+    return f"{ref.describe()}: w {fmt.short(w)}, grad {fmt.short(g)}"
+
+
+class WeightsPane(Vertical):
+    """Weights and biases, layer by layer."""
+
+    BORDER_TITLE = "Weights"
+
+    def compose(self) -> ComposeResult:
+        yield ParameterGrid(gradients=False, id="weights-grid")
+        yield Static(id="weights-detail", classes="detail")
+
+    def show(self, snapshot: Snapshot) -> None:
+        grid = self.query_one(ParameterGrid)
+        grid.show(snapshot)
+        count = len(snapshot.parameters)
+        self.border_subtitle = f"{count} parameters"
+        self.query_one("#weights-detail", Static).update(describe_parameter(snapshot, grid.cursor))
