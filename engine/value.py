@@ -78,7 +78,9 @@ class Value:
     def __pow__(self, other: int | float) -> Value:
         assert isinstance(other, (int, float)), "only int/float powers are supported"
         out = _pow(self.data, other)
-        return Value(out, (self,), f"**{other}", (other * _pow(self.data, other - 1),))
+        # d/dx x**0 is 0 everywhere; 0 * 0**-1 would make it nan at x = 0
+        local_grad = other * _pow(self.data, other - 1) if other != 0 else 0.0
+        return Value(out, (self,), f"**{other}", (local_grad,))
 
     def exp(self) -> Value:
         out = _exp(self.data)
