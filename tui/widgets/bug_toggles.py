@@ -51,7 +51,7 @@ class BugToggle(Static):
         else:
             switch.append(" off ", style="dim reverse")
         about = Text(self.bug.id, style="bold")
-        if self.compact:
+        if self.compact and not self.on_state:  # a short pane keeps look-for for bugs that are on
             about.no_wrap = True
             about.overflow = "ellipsis"
             about.append(f"  {self.bug.title}", style="" if self.on_state else "dim")

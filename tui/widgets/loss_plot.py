@@ -11,6 +11,8 @@ from tui import format as fmt
 
 BUG_ON = "red"
 BUG_OFF = "green"
+# plotext's tick arithmetic overflows near the float limit: clip what is drawn.
+CLIP = 1e30
 
 
 class LossPlot(PlotextPlot):
@@ -34,6 +36,13 @@ class LossPlot(PlotextPlot):
     def on_resize(self) -> None:
         self._draw()
 
+    def render(self):
+        try:
+            return super().render()
+        except (ArithmeticError, ValueError, IndexError) as err:
+            # A plot that cannot be drawn must never take the dashboard down.
+            return f"(the loss plot cannot be drawn: {type(err).__name__}: {err})"
+
     def _draw(self) -> None:
         snap = self._snapshot
         plt = self.plt
@@ -46,7 +55,12 @@ class LossPlot(PlotextPlot):
             self.refresh()
             return
         losses = snap.history.loss
-        usable = [v if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan for v in losses]
+        usable = [
+            min(v, CLIP) if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan
+            for v in losses
+        ]
+        if any(math.isfinite(v) and v > CLIP for v in losses):
+            self.border_subtitle = f"{scale} scale · clipped at {CLIP:g} · l to switch"
         columns = max(self.size.width - 12, 10)
         points = fmt.thin(usable, columns)
         if points:

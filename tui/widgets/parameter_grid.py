@@ -67,6 +67,15 @@ def flat_index(snapshot: Snapshot, cursor: Cursor) -> int:
     return index + neuron * (len(snapshot.weights[layer][0]) + 1) + column
 
 
+@dataclass
+class _Block:
+    """One layer drawn: its lines, the parameter under each cell, its width."""
+
+    lines: list[Text]
+    spans: dict[int, list[tuple[int, int, Cursor]]]  # line -> (x0, x1, cursor)
+    width: int
+
+
 class ParameterGrid(ScrollView, can_focus=True):
     """Weights or gradients of every layer, numbers or heat map, with a cursor."""
 
@@ -189,38 +198,45 @@ class ParameterGrid(ScrollView, can_focus=True):
         ]
         scale = max(finite, default=0.0) or 1.0
 
+        blocks = [
+            self._layer_block(snap, li, layer_w, layer_b, scale)
+            for li, (layer_w, layer_b) in enumerate(zip(matrices, biases))
+        ]
+        # Numbers: one layer under another. Heat map: side by side while they fit.
+        rows: list[list[_Block]] = [[]]
+        used = 0
+        for block in blocks:
+            gap = 2 if rows[-1] else 0
+            if self.heat_map and rows[-1] and used + gap + block.width <= width:
+                rows[-1].append(block)
+                used += gap + block.width
+            elif not rows[-1]:
+                rows[-1].append(block)
+                used = block.width
+            else:
+                rows.append([block])
+                used = block.width
+
         lines: list[Text] = []
         cells: dict[int, list[tuple[int, int, Cursor]]] = {}
         cursor_line: dict[Cursor, int] = {}
-        activations = self._activations(snap)
-        label_width = self._label_width()
-        for li, (layer_w, layer_b) in enumerate(zip(matrices, biases)):
-            nin = snap.layer_sizes[li]
-            title = Text(
-                f"layer {li + 1} · {activations[li]} · {len(layer_w)} × ({nin} in + bias)",
-                style="bold",
-            )
-            lines.append(title)
-            if not self.heat_map:
-                source = "x" if li == 0 else "h"
-                header = " " * label_width
-                cell_w = self.number_width + (2 if self.gradients else 1)
-                for c in range(nin):
-                    header += f"{source}{c + 1}".rjust(cell_w - 1) + " "
-                header += "b".rjust(cell_w - 1)
-                lines.append(Text(header, style="dim"))
-            for ni, (row, b) in enumerate(zip(layer_w, layer_b)):
-                line = Text(f"n{ni + 1}".rjust(label_width - 1) + " ", style="dim")
+        for row in rows:
+            height = max(len(block.lines) for block in row)
+            for y in range(height):
+                line = Text()
                 spans = []
-                for ci, v in enumerate((*row, b)):
-                    here: Cursor = (li, ni, ci)
+                for bi, block in enumerate(row):
+                    if bi:
+                        line.append("  ")
                     x0 = line.cell_len
-                    line.append_text(self._cell(v, scale, here == self.cursor))
-                    spans.append((x0, line.cell_len, here))
-                    cursor_line[here] = len(lines)
-                    if not self.heat_map:
-                        line.append(" ")
-                cells[len(lines)] = spans
+                    part = block.lines[y] if y < len(block.lines) else Text()
+                    line.append_text(part)
+                    line.append(" " * (block.width - part.cell_len))
+                    for sx0, sx1, cursor in block.spans.get(y, ()):
+                        spans.append((x0 + sx0, x0 + sx1, cursor))
+                        cursor_line[cursor] = len(lines)
+                if spans:
+                    cells[len(lines)] = spans
                 lines.append(line)
         self._cells = cells
         self._cursor_line = cursor_line
@@ -228,6 +244,39 @@ class ParameterGrid(ScrollView, can_focus=True):
         self._lines = [Strip(list(t.render(console, end=""))) for t in lines]
         self.virtual_size = Size(max((s.cell_length for s in self._lines), default=0), len(lines))
         self.refresh()
+
+    def _layer_block(self, snap: Snapshot, li: int, layer_w, layer_b, scale: float) -> _Block:
+        nin = snap.layer_sizes[li]
+        activation = self._activations(snap)[li]
+        label_width = self._label_width()
+        if self.heat_map:
+            title = f"L{li + 1} {activation} {len(layer_w)}×({nin}+b)"
+        else:
+            title = f"layer {li + 1} · {activation} · {len(layer_w)} × ({nin} in + bias)"
+        lines = [Text(title, style="bold")]
+        if not self.heat_map:
+            source = "x" if li == 0 else "h"
+            cell_w = self.number_width + (2 if self.gradients else 1)
+            header = " " * label_width
+            for c in range(nin):
+                header += f"{source}{c + 1}".rjust(cell_w - 1) + " "
+            header += "b".rjust(cell_w - 1)
+            lines.append(Text(header, style="dim"))
+        spans: dict[int, list[tuple[int, int, Cursor]]] = {}
+        for ni, (row, b) in enumerate(zip(layer_w, layer_b)):
+            line = Text(f"n{ni + 1}".rjust(label_width - 1) + " ", style="dim")
+            row_spans = []
+            for ci, v in enumerate((*row, b)):
+                here: Cursor = (li, ni, ci)
+                x0 = line.cell_len
+                line.append_text(self._cell(v, scale, here == self.cursor))
+                row_spans.append((x0, line.cell_len, here))
+                if not self.heat_map:
+                    line.append(" ")
+            spans[len(lines)] = row_spans
+            lines.append(line)
+        width = max(line.cell_len for line in lines)
+        return _Block(lines, spans, width)
 
     def _activations(self, snap: Snapshot) -> list[str]:
         cfg = snap.config

@@ -1,0 +1,244 @@
+"""Pilot tests: every binding and every toggle does what the help screen says."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from engine import bugs
+from engine.bugs import CATALOGUE
+from engine.session import SessionConfig, TrainingSession
+from tests.tui.conftest import make_app
+from tui.app import MicrogradApp
+from tui.screens.dialogs import ConfirmDialog
+from tui.screens.help import HelpScreen
+from tui.widgets.bug_toggles import BugToggle
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.parameter_grid import ParameterGrid
+
+SIZE = (120, 40)
+
+
+async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
+
+
+async def test_space_steps_and_changes_weights(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.session.snapshot()
+        await pilot.press("space")
+        after = app.session.snapshot()
+        assert after.step == before.step + 1
+        assert after.parameters != before.parameters
+        assert "step 1" in str(app.query_one("#status").render())
+
+
+async def test_run_then_pause_stops_the_worker(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        assert app.running
+        await wait_for(lambda: app.session.step_count >= 5, pilot)
+        await pilot.press("r")
+        assert not app.running
+        await app.workers.wait_for_complete()
+        paused_at = app.session.step_count
+        await pilot.pause(0.2)
+        assert app.session.step_count == paused_at
+        assert not [w for w in app.workers if w.group == "training" and w.is_running]
+
+
+async def test_ctrl_r_restores_initial_weights_exactly(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        initial = app.session.snapshot().parameters
+        for _ in range(3):
+            await pilot.press("space")
+        assert app.session.snapshot().parameters != initial
+        await pilot.press("ctrl+r")
+        snap = app.session.snapshot()
+        assert snap.step == 0
+        assert snap.parameters == initial
+        assert len(snap.history) == 0
+
+
+async def test_brackets_halve_and_double_the_learning_rate(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        lr = app.session.learning_rate
+        await pilot.press("left_square_bracket")
+        assert app.session.learning_rate == lr / 2
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert app.session.learning_rate == lr * 2
+
+
+async def test_learning_rate_has_limits() -> None:
+    app = make_app(lr=2e-6)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("left_square_bracket")
+        assert app.session.learning_rate == 2e-6 / 2
+        await pilot.press("left_square_bracket")  # 5e-7 is below the minimum: refused
+        assert app.session.learning_rate == 2e-6 / 2
+
+
+async def test_number_keys_toggle_each_bug_in_catalogue_order(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        for number, bug in enumerate(CATALOGUE, start=1):
+            await pilot.press(str(number))
+            assert bug.id in app.session.bugs
+            toggle = app.query_one(f"#bug-{bug.id}", BugToggle)
+            assert toggle.on_state and toggle.has_class("-on")
+            await pilot.press(str(number))
+            assert bug.id not in app.session.bugs
+            assert not toggle.on_state
+
+
+async def test_clicking_a_bug_toggles_it(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#bug-skip-zero-grad")
+        assert app.session.bugs == {"skip-zero-grad"}
+
+
+async def test_overwrite_grad_makes_next_gradients_differ_from_clean(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")  # overwrite-grad
+        await pilot.press("space")
+        buggy = app.session.snapshot().gradients
+        clean = TrainingSession(app.session.config, app.session.xs, app.session.ys)
+        clean.step()
+        assert buggy != clean.snapshot().gradients
+        assert any(abs(a - b) > 1e-3 for a, b in zip(buggy, clean.snapshot().gradients))
+
+
+async def test_diverging_learning_rate_shows_diverged_state() -> None:
+    app = make_app(activation="relu", lr=100.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(lambda: app.session.diverged_at is not None and not app.running, pilot)
+        await pilot.pause(0.1)
+        assert app.state == "diverged"
+        status = str(app.query_one("#status").render())
+        assert f"diverged at step {app.session.diverged_at}" in status
+        steps = app.session.step_count
+        await pilot.press("space")  # refused, with a message, no crash
+        assert app.session.step_count == steps
+        await pilot.press("ctrl+r")
+        assert app.state == "paused" and app.session.step_count == 0
+
+
+async def test_l_toggles_log_scale(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        plot = app.query_one(LossPlot)
+        assert not plot.log_scale
+        await pilot.press("space", "l")
+        assert plot.log_scale
+        await pilot.press("l")
+        assert not plot.log_scale
+
+
+async def test_help_opens_and_closes(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_s_cycles_the_run_speed(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        seen = []
+        for _ in range(4):
+            await pilot.press("s")
+            seen.append(app.speed)
+        assert seen == [20.0, 5.0, 1.0, None]
+
+
+async def test_throttled_speed_runs_slowly() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_speed(5.0)
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        # 5 steps/s for half a second: a handful of steps, nowhere near max speed.
+        assert 1 <= app.session.step_count <= 6
+
+
+async def test_q_quits(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        assert not app.is_running
+
+
+async def test_step_while_running_is_refused_with_a_message(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_speed(1.0)
+        await pilot.press("r")
+        await pilot.press("space")
+        assert any("press r to pause" in n.message for n in app._notifications)
+        await pilot.press("r")
+
+
+async def test_arrow_keys_move_the_shared_cursor(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        weights = app.query_one("#weights-grid", ParameterGrid)
+        gradients = app.query_one("#gradients-grid", ParameterGrid)
+        weights.focus()
+        await pilot.press("right", "down")
+        assert weights.cursor == (0, 1, 1)
+        assert gradients.cursor == (0, 1, 1)
+        detail = str(app.query_one("#weights-detail").render())
+        assert "layer 1, neuron 2, from x2" in detail
+
+
+async def test_command_palette_switches_dataset_after_confirming(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        app.choose_dataset("xor")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")  # cancel keeps the run
+        assert app.run_config.dataset == "tutorial" and app.session.step_count == 1
+        app.choose_dataset("xor")
+        await pilot.pause()
+        await pilot.press("y")
+        assert app.run_config.dataset == "xor" and app.session.step_count == 0
+        assert app.session.nin == 2
+
+
+async def test_too_small_terminal_shows_a_message() -> None:
+    app = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#dashboard").display is False or not app.query_one("#dashboard").region
+        text = str(app.query_one("#too-small").render())
+        assert "at least 80×24" in text and "60×20" in text
+
+
+async def test_worker_error_is_shown_in_a_dialog_not_a_traceback(app: MicrogradApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        def broken_step():
+            raise RuntimeError("boom")
+
+        app.session.step = broken_step  # type: ignore[method-assign]
+        await pilot.press("r")
+        await wait_for(lambda: not app.running, pilot)
+        await pilot.pause(0.1)
+        assert "boom" in str(app.screen.query_one(".dialog-message").render())
+        assert app.is_running
+
+
+def test_same_seed_same_run_bugs_included() -> None:
+    def run() -> tuple:
+        session = make_app(bugs=("overwrite-grad",)).session
+        for _ in range(10):
+            session.step()
+        return session.snapshot().history.loss
+
+    assert run() == run()
+    assert all(math.isfinite(v) for v in run())
+    assert bugs.active() == frozenset()
+    _ = SessionConfig

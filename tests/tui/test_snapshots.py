@@ -1,0 +1,58 @@
+"""SVG snapshots of what the learner sees: fixed seeds, no timers, no toasts.
+
+Update them with `make test PYTEST_ARGS="--snapshot-update"` after checking the
+new SVGs by eye (the report pytest-textual-snapshot writes shows the diff).
+"""
+
+from __future__ import annotations
+
+from tests.tui.conftest import make_app
+
+
+def steps(n: int, *toggles: str):
+    """run_before: take n steps straight on the session (no notifications), then redraw."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        for bug in toggles:
+            app.session.toggle_bug(bug)
+        for _ in range(n):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_main_screen_120x40(snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=steps(20))
+
+
+def test_main_screen_80x24(snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=steps(20))
+
+
+def test_help_screen(snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(120, 40), press=["question_mark"])
+
+
+def test_run_with_overwrite_grad_on(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        for _ in range(10):
+            app.session.step()
+        app.session.toggle_bug("overwrite-grad")  # on from step 10: a marker on the plot
+        for _ in range(30):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_large_net_heat_map(snap_compare) -> None:
+    assert snap_compare(make_app("moons"), terminal_size=(120, 40), run_before=steps(2))
+
+
+def test_too_small_terminal(snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(60, 20))
