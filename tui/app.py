@@ -27,6 +27,7 @@ from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.messages import TrainingProgress, TrainingStopped
+from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.help import HelpScreen
 from tui.widgets.bug_toggles import BugToggle, BugToggles
@@ -124,8 +125,9 @@ class MicrogradApp(App[None]):
             return "diverged"
         return "running" if self.running else "paused"
 
-    def refresh_panes(self) -> None:
-        snap = self.session.snapshot()
+    def refresh_panes(self, snap: Snapshot | None = None) -> None:
+        if snap is None:
+            snap = self.session.snapshot()
         self._last_snapshot = snap
         self.query_one(WeightsPane).show(snap)
         self.query_one(GradientsPane).show(snap)
@@ -166,7 +168,7 @@ class MicrogradApp(App[None]):
             now = time.monotonic()
             if now - last_post >= REDRAW_INTERVAL:
                 rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else None
-                self.post_message(TrainingProgress(rate))
+                self.post_message(TrainingProgress(session, session.snapshot(), rate))
                 last_post = now
             speed = self.speed
             if speed is not None:
@@ -189,7 +191,8 @@ class MicrogradApp(App[None]):
     def _on_progress(self, message: TrainingProgress) -> None:
         if message.steps_per_s is not None:
             self.steps_per_s = message.steps_per_s
-        self.refresh_panes()
+        if self.running and message.session is self.session:  # not a stale one from before a reset
+            self.refresh_panes(message.snapshot)
 
     @on(TrainingStopped)
     def _on_stopped(self, message: TrainingStopped) -> None:
@@ -285,10 +288,19 @@ class MicrogradApp(App[None]):
         self.notify(f"{bug.id} {state} from the next step. {bug.look_for if on else ''}", timeout=4)
         self.refresh_panes()
 
+    def toggle_bug_by_id(self, bug_id: str) -> None:
+        ids = [bug.id for bug in bug_catalogue.CATALOGUE]
+        self.action_toggle_bug(ids.index(bug_id) + 1)
+
     @on(BugToggle.Toggled)
     def _on_bug_clicked(self, message: BugToggle.Toggled) -> None:
-        ids = [bug.id for bug in bug_catalogue.CATALOGUE]
-        self.action_toggle_bug(ids.index(message.bug_id) + 1)
+        self.toggle_bug_by_id(message.bug_id)
+
+    def action_bug_detail(self, bug_id: str) -> None:
+        if bug_id not in bug_catalogue.BUGS:
+            self.notify(f"There is no bug {bug_id!r}.", severity="warning")
+            return
+        self.push_screen(BugDetailScreen(bug_catalogue.BUGS[bug_id]))
 
     def action_cycle_speed(self) -> None:
         index = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0

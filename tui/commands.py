@@ -27,6 +27,11 @@ class DashboardCommands(Provider):
             commands.append(
                 (f"Toggle bug: {bug.id}", partial(app.run_action, f"toggle_bug({i})"), f"{bug.title} ({i})")
             )
+        for bug in CATALOGUE:
+            commands.append(
+                (f"Explain bug: {bug.id}", partial(app.run_action, f"bug_detail('{bug.id}')"),
+                 "the buggy line beside the correct one, and why")
+            )
         for name in datasets.DATASETS:
             commands.append(
                 (f"Dataset: {name}", partial(app.choose_dataset, name), "switch to its preset; asks first")

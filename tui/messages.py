@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from engine.session import Snapshot, TrainingSession
+
 
 class TrainingProgress(Message):
     """Steps happened; the app redraws from a fresh snapshot.
@@ -11,8 +13,10 @@ class TrainingProgress(Message):
     Posted at most ~15 times a second; a queued one is replaced by the next.
     """
 
-    def __init__(self, steps_per_s: float | None) -> None:
+    def __init__(self, session: TrainingSession, snapshot: Snapshot, steps_per_s: float | None) -> None:
         super().__init__()
+        self.session = session
+        self.snapshot = snapshot  # taken in the worker, so the UI never waits on the lock
         self.steps_per_s = steps_per_s
 
     def can_replace(self, message: Message) -> bool:

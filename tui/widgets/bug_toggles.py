@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.table import Table
+from textual import events
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -51,6 +53,8 @@ class BugToggle(Static):
         else:
             switch.append(" off ", style="dim reverse")
         about = Text(self.bug.id, style="bold")
+        about.append(" ")
+        about.append("why?", style=Style(underline=True, color="#7aa2f7", meta={"@click": f"app.bug_detail('{self.bug.id}')"}))
         if self.compact and not self.on_state:  # a short pane keeps look-for for bugs that are on
             about.no_wrap = True
             about.overflow = "ellipsis"
@@ -64,7 +68,9 @@ class BugToggle(Static):
         grid.add_row(switch, about)
         return grid
 
-    def on_click(self) -> None:
+    def on_click(self, event: events.Click) -> None:
+        if event.style.meta.get("@click"):  # the "why?" link opens the detail instead
+            return
         self.post_message(self.Toggled(self.bug.id))
 
 
