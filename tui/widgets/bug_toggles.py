@@ -55,12 +55,13 @@ class BugToggle(Static):
         about = Text(self.bug.id, style="bold")
         about.append(" ")
         about.append("why?", style=Style(underline=True, color="#7aa2f7", meta={"@click": f"app.bug_detail('{self.bug.id}')"}))
+        about.append(" ")
         if self.compact and not self.on_state:  # a short pane keeps look-for for bugs that are on
             about.no_wrap = True
             about.overflow = "ellipsis"
-            about.append(f"  {self.bug.title}", style="" if self.on_state else "dim")
+            about.append(f" {self.bug.title}", style="" if self.on_state else "dim")
         else:
-            about.append(f"  {self.bug.title}\n", style="" if self.on_state else "dim")
+            about.append(f" {self.bug.title}\n", style="" if self.on_state else "dim")
             about.append(self.bug.look_for, style="italic" if self.on_state else "italic dim")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(width=7, no_wrap=True)

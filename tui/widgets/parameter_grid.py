@@ -237,6 +237,7 @@ class ParameterGrid(ScrollView, can_focus=True):
                         cursor_line[cursor] = len(lines)
                 if spans:
                     cells[len(lines)] = spans
+                line.rstrip()
                 lines.append(line)
         self._cells = cells
         self._cursor_line = cursor_line
