@@ -24,11 +24,11 @@ def _number(cell: str) -> float | None:
 
 def load_csv(path: str | os.PathLike) -> Dataset:
     path = Path(path)
-    if not path.exists():
-        raise DatasetError(f"{path}: no such file")
-    if path.is_dir():
-        raise DatasetError(f"{path}: is a directory, not a CSV file")
     try:
+        if not path.exists():
+            raise DatasetError(f"{path}: no such file")
+        if path.is_dir():
+            raise DatasetError(f"{path}: is a directory, not a CSV file")
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DatasetError(f"{path}: not a UTF-8 text file (byte {err.start})") from None

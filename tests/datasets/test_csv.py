@@ -1,0 +1,169 @@
+"""The CSV loader: good files load; every bad one is a DatasetError naming the file
+and, where there is one, the line; no other exception ever escapes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from datasets import Dataset, DatasetError, load_csv
+
+
+def write(tmp_path, text: str | bytes, name: str = "data.csv"):
+    path = tmp_path / name
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+# -- good files ------------------------------------------------------------------------
+
+def test_file_without_header(tmp_path):
+    data = load_csv(write(tmp_path, "1.5,2,1\n-3,4e-1,-1\n"))
+    assert data.xs == [[1.5, 2.0], [-3.0, 0.4]]
+    assert data.ys == [1.0, -1.0]
+    assert data.name == "data"
+
+
+def test_file_with_header(tmp_path):
+    data = load_csv(write(tmp_path, "x, y, label\n0.5, 1, 1\n2, -1, -1\n3, 3, 1\n"))
+    assert data.xs == [[0.5, 1.0], [2.0, -1.0], [3.0, 3.0]]
+    assert data.ys == [1.0, -1.0, 1.0]
+
+
+def test_zero_one_labels_become_minus_one_plus_one(tmp_path):
+    data = load_csv(write(tmp_path, "a,b,c,y\n1,2,3,0\n4,5,6,1\n7,8,9,0\n"))
+    assert data.ys == [-1.0, 1.0, -1.0]
+    assert data.features == 3
+
+
+def test_crlf_bom_blank_lines_and_comments(tmp_path):
+    text = "\ufeff# made by hand\r\nx,label\r\n\r\n1,1\r\n  \r\n# a comment\r\n2,-1\r\n"
+    data = load_csv(write(tmp_path, text))
+    assert data.xs == [[1.0], [2.0]]
+    assert data.ys == [1.0, -1.0]
+
+
+def test_quoted_cells(tmp_path):
+    data = load_csv(write(tmp_path, '"x","y"\n"1.5","1"\n"2","0"\n'))
+    assert data.xs == [[1.5], [2.0]] and data.ys == [1.0, -1.0]
+
+
+# -- every error names the file, and the line where there is one -------------------------
+
+BAD_FILES = {
+    # name: (contents, the line named, words the message must hold)
+    "empty file": ("", None, ["empty"]),
+    "only blank lines": ("\n  \n\n", None, ["empty"]),
+    "header only": ("x,y,label\n", None, ["header"]),
+    "ragged row": ("x,y,label\n1,2,1\n3,4\n5,6,1\n", 3, ["ragged", "3 columns", "got 2"]),
+    "non-numeric cell": ("1,2,1\n3,abc,-1\n", 2, ["abc", "column 2"]),
+    "NaN cell": ("1,2,1\n3,nan,-1\n", 2, ["nan", "finite"]),
+    "inf cell": ("1,2,1\n3,4,-1\n-inf,1,1\n", 3, ["-inf", "finite"]),
+    "non-binary label": ("1,2,1\n3,4,-1\n5,6,2\n", 3, ["label 2", "binary"]),
+    "label mixing -1 and 0": ("1,2,1\n3,4,-1\n5,6,0\n", 3, ["label 0", "binary"]),
+    "a single class": ("1,2,1\n3,4,1\n", None, ["two classes"]),
+    "one column": ("1\n-1\n", 1, ["feature", "label"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_file_error_names_file_and_line(tmp_path, case):
+    text, line, words = BAD_FILES[case]
+    path = write(tmp_path, text)
+    with pytest.raises(DatasetError) as err:
+        load_csv(path)
+    message = str(err.value)
+    assert message.startswith(str(path))
+    if line is not None:
+        assert message.startswith(f"{path}:{line}:")
+    for word in words:
+        assert word in message
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.csv"
+    with pytest.raises(DatasetError, match="no such file") as err:
+        load_csv(path)
+    assert str(path) in str(err.value)
+
+
+def test_directory(tmp_path):
+    with pytest.raises(DatasetError, match="directory") as err:
+        load_csv(tmp_path)
+    assert str(tmp_path) in str(err.value)
+
+
+def test_non_utf8_bytes(tmp_path):
+    path = write(tmp_path, b"x,label\n1,1\n\xff\xfe,0\n")
+    with pytest.raises(DatasetError, match="UTF-8") as err:
+        load_csv(path)
+    assert str(path) in str(err.value)
+
+
+def test_binary_file_with_nul_bytes(tmp_path):
+    path = write(tmp_path, b"1,1\x00\n2,-1\n")
+    with pytest.raises(DatasetError) as err:
+        load_csv(path)
+    assert str(path) in str(err.value)
+
+
+def test_file_name_too_long_for_the_file_system(tmp_path):
+    path = tmp_path / ("x" * 300 + ".csv")
+    with pytest.raises(DatasetError) as err:
+        load_csv(path)
+    assert str(path) in str(err.value)
+
+
+# -- fuzz: a Dataset or a DatasetError, never anything else -------------------------------
+
+def _load_or_error(path):
+    try:
+        data = load_csv(path)
+    except DatasetError as err:
+        assert str(path) in str(err)
+        return None
+    assert isinstance(data, Dataset)
+    assert data.xs and len(data.xs) == len(data.ys)
+    assert set(data.ys) == {-1.0, 1.0}
+    return data
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=300))
+def test_random_bytes_load_or_raise_dataset_error(tmp_path, raw):
+    _load_or_error(write(tmp_path, raw))
+
+
+# Rows of cells that are mostly plausible, so examples reach every check and
+# some files load: numbers, labels, header words, junk.
+cells = st.one_of(
+    st.sampled_from(["1", "-1", "0", " 1", "1.0"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-5, 5).map(str),
+    st.sampled_from(["x", "label", '"2"', "", "1e400", "abc", "nan", "-inf", "#", "é"]),
+)
+labels = st.sampled_from(["1", "-1", "0", "1.0", "2"])
+
+
+@st.composite
+def csv_ish(draw):
+    """A file of rows, mostly of one width with a label last, sometimes not."""
+    width = draw(st.integers(1, 4))
+    lines = []
+    for _ in range(draw(st.integers(0, 8))):
+        n = width if draw(st.integers(0, 9)) else draw(st.integers(1, 5))
+        row = draw(st.lists(cells, min_size=n - 1, max_size=n - 1)) + [draw(labels)]
+        lines.append(",".join(row))
+    if draw(st.booleans()):
+        lines.insert(0, ",".join(["x"] * width))
+    return draw(st.sampled_from(["\n", "\r\n", "\r"])).join(lines)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=csv_ish())
+def test_random_csv_like_text_loads_or_raises_dataset_error(tmp_path, text):
+    _load_or_error(write(tmp_path, text))
