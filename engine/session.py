@@ -1,9 +1,18 @@
 """A training run a UI can drive from one thread and watch from another.
 
 ``TrainingSession`` owns the model, the data, the loss, the optimizer, the
-active bugs and the full history. ``step()`` is the lecture's training loop
+active bugs and the history. ``step()`` is the lecture's training loop
 body: forward, zero_grad, backward, update. ``snapshot()`` returns an
 immutable copy of plain floats, safe to read while another thread trains.
+
+The forward and backward passes run on one of two backends: ``"fast"`` (the
+default) compiles the model, loss and data to straight-line Python
+(``engine/fast``) and gives the same numbers; ``"reference"`` builds the
+``Value`` graph of ``engine/value.py`` every step, as in the lecture.
+
+The history keeps every step while a run is short (``HISTORY_POINTS`` steps);
+past that, older steps are thinned evenly and the latest ``RECENT_POINTS``
+steps stay whole, so memory and ``snapshot()`` stay small however long it runs.
 """
 
 from __future__ import annotations
@@ -12,15 +21,23 @@ import math
 import random
 import threading
 from array import array
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from engine import bugs
+from engine.fast import CompiledNet
 from engine.gradcheck import GradCheckResult, gradcheck
 from engine.losses import LOSSES, l2_penalty
 from engine.nn import ACTIVATIONS, MLP
 from engine.optim import SGD, Schedule
 from engine.value import Value
+
+BACKENDS = ("fast", "reference")
+HISTORY_POINTS = 4096  # steps kept whole before the older ones are thinned
+RECENT_POINTS = 512  # the latest steps, always kept whole
 
 
 @dataclass(frozen=True)
@@ -77,16 +94,68 @@ class BugEvent:
 
 @dataclass(frozen=True)
 class History:
-    """One entry per update: index i belongs to step i + 1."""
+    """One entry per kept step; ``steps[i]`` is the step entry i belongs to.
+
+    Up to ``HISTORY_POINTS`` steps every step is kept (index i is step i + 1);
+    in longer runs older steps are thinned, the latest ones kept whole.
+    """
 
     loss: tuple[float, ...] = ()
     accuracy: tuple[float, ...] = ()
     grad_norm: tuple[float, ...] = ()
     weight_norm: tuple[float, ...] = ()
     lr: tuple[float, ...] = ()
+    steps: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.loss)
+
+    @property
+    def is_thinned(self) -> bool:
+        return bool(self.steps) and self.steps[-1] != len(self.steps)
+
+
+_RECORDED = ("loss", "accuracy", "grad_norm", "weight_norm", "lr")
+
+
+class _HistoryRecorder:
+    """Every step while few, then evenly thinned older steps plus the latest ones whole.
+
+    The archive keeps steps 1, 1 + stride, 1 + 2 * stride, ...; when it holds
+    more than ``capacity`` the stride doubles and every other entry goes.
+    Memory is bounded by ``capacity + recent`` entries.
+    """
+
+    def __init__(self, capacity: int = HISTORY_POINTS, recent: int = RECENT_POINTS):
+        self._capacity = capacity
+        self._stride = 1
+        self._steps = array("q")
+        self._archive = tuple(array("d") for _ in _RECORDED)
+        self._recent: deque[tuple[int, float, float, float, float, float]] = deque(maxlen=recent)
+        self._view: History | None = History()
+
+    def append(self, step: int, *values: float) -> None:
+        self._view = None
+        self._recent.append((step, *values))
+        if (step - 1) % self._stride:
+            return
+        self._steps.append(step)
+        for column, value in zip(self._archive, values):
+            column.append(value)
+        if len(self._steps) > self._capacity:
+            self._stride *= 2  # keep steps 1, 1 + 2 * stride, ...: every other entry
+            self._steps = self._steps[::2]
+            self._archive = tuple(column[::2] for column in self._archive)
+
+    def view(self) -> History:
+        """An immutable copy: the archive up to the recent window, then the window."""
+        if self._view is None:
+            recent = list(zip(*self._recent)) if self._recent else [()] * 6
+            cut = bisect_left(self._steps, recent[0][0]) if self._recent else len(self._steps)
+            older = [self._steps[:cut], *(column[:cut] for column in self._archive)]
+            steps, *columns = (tuple(old) + tuple(new) for old, new in zip(older, recent))
+            self._view = History(*columns, steps=steps)
+        return self._view
 
 
 @dataclass(frozen=True)
@@ -141,8 +210,21 @@ def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
     return hits / len(scores)
 
 
+class _Loss(Protocol):
+    """What ``step()`` needs of a loss: its value, and a backward pass."""
+
+    data: float
+
+    def backward(self) -> None: ...
+
+
 class TrainingSession:
-    """Model + data + loss + optimizer + bugs + history, behind one lock."""
+    """Model + data + loss + optimizer + bugs + history, behind one lock.
+
+    ``backend="fast"`` (the default) runs forward and backward compiled
+    (``engine/fast``); ``"reference"`` builds the ``Value`` graph. Both give
+    the same losses, gradients and weights, bugs included.
+    """
 
     def __init__(
         self,
@@ -150,13 +232,17 @@ class TrainingSession:
         xs: Sequence[Sequence[float]],
         ys: Sequence[float],
         bug_ids: Iterable[str] = (),
+        backend: str = "fast",
     ):
         if not xs or len(xs) != len(ys):
             raise ValueError(f"need matching, non-empty inputs and targets ({len(xs)} vs {len(ys)})")
         widths = {len(x) for x in xs}
         if len(widths) != 1:
             raise ValueError(f"every sample needs the same number of features, got {sorted(widths)}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
         self.config = config
+        self.backend = backend
         self.xs = tuple(tuple(float(v) for v in x) for x in xs)
         self.ys = tuple(float(y) for y in ys)
         self._lock = threading.RLock()
@@ -190,8 +276,9 @@ class TrainingSession:
                 self.nin, list(cfg.hidden) + [1], cfg.activation, cfg.output_activation, cfg.seed
             )
             self.optimizer = SGD(self.model.parameters(), cfg.schedule, cfg.weight_decay)
+            self._compiled: CompiledNet | None = None  # built at the first fast forward pass
             self._step = 0
-            self._history = {k: array("d") for k in History.__dataclass_fields__}
+            self._history = _HistoryRecorder()
             self._predictions: tuple[float, ...] = ()
             self._loss = math.nan
             self._accuracy = math.nan
@@ -233,7 +320,21 @@ class TrainingSession:
 
     # -- training --------------------------------------------------------------
 
-    def _forward(self) -> tuple[Value, list[Value]]:
+    def _forward(self) -> tuple[_Loss, tuple[float, ...]]:
+        """The loss at the current weights, and each sample's score."""
+        if self.backend == "fast":
+            compiled = self._compiled
+            if compiled is None:  # compiled on first use: a run of 0 steps never pays for it
+                compiled = self._compiled = CompiledNet(
+                    self.model, self.config.loss, self.config.l2, self.xs, self.ys
+                )
+            loss = compiled.forward()
+            return loss, tuple(loss.predictions)
+        loss, scores = self._value_forward()
+        return loss, tuple(s.data for s in scores)
+
+    def _value_forward(self) -> tuple[Value, list[Value]]:
+        """The lecture's forward pass: the whole batch as one ``Value`` graph."""
         scores = [self.model(x) for x in self.xs]
         loss = LOSSES[self.config.loss](scores, self.ys)
         if self.config.l2:
@@ -245,7 +346,7 @@ class TrainingSession:
         with self._lock, bugs.injected(self._bugs):
             if self._diverged_at is not None:
                 raise SessionDiverged(self._diverged_reason)
-            loss, scores = self._forward()
+            loss, predictions = self._forward()
 
             if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
                 self.model.zero_grad()
@@ -253,11 +354,11 @@ class TrainingSession:
             if bugs.is_on(bugs.ZERO_GRAD_AFTER_BACKWARD):
                 self.model.zero_grad()  # the bug: wipes what backward() just computed
 
-            params = self.model.parameters()
-            grad_norm = _norm(p.grad for p in params)
-            self._predictions = tuple(s.data for s in scores)
+            params = self.optimizer.parameters
+            grad_norm = _norm([p.grad for p in params])
+            self._predictions = predictions
             self._loss = loss.data
-            self._accuracy = accuracy(self._predictions, self.ys)
+            self._accuracy = accuracy(predictions, self.ys)
             number = self._step + 1
             lr = self.optimizer.schedule.at(self._step)
 
@@ -269,29 +370,22 @@ class TrainingSession:
             else:
                 self.optimizer.step(self._step)
             self._step = number
-            weight_norm = _norm(p.data for p in params)
-            record = {
-                "loss": loss.data,
-                "accuracy": self._accuracy,
-                "grad_norm": grad_norm,
-                "weight_norm": weight_norm,
-                "lr": lr,
-            }
-            for key, value in record.items():
-                self._history[key].append(value)
+            weight_norm = _norm([p.data for p in params])
+            self._history.append(number, loss.data, self._accuracy, grad_norm, weight_norm, lr)
             return StepResult(number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged)
 
     def evaluate(self) -> tuple[float, float]:
         """Loss and accuracy at the current weights, without touching gradients."""
         with self._lock:
-            loss, scores = self._forward()
-            return loss.data, accuracy([s.data for s in scores], self.ys)
+            loss, predictions = self._forward()
+            return loss.data, accuracy(predictions, self.ys)
 
     def gradcheck(self, max_parameters: int | None = None, seed: int = 0) -> GradCheckResult:
         """Backprop (with the active bugs) vs finite differences at the current weights.
 
-        With ``max_parameters``, checks that many parameters chosen at random
-        (reproducibly from ``seed``). Weights and gradients are left as they were.
+        Always on the reference ``Value`` engine. With ``max_parameters``,
+        checks that many parameters chosen at random (reproducibly from
+        ``seed``). Weights and gradients are left as they were.
         """
         with self._lock, bugs.injected(self._bugs):
             params = self.model.parameters()
@@ -300,7 +394,7 @@ class TrainingSession:
             if max_parameters is not None and max_parameters < len(params):
                 indices = sorted(random.Random(seed).sample(range(len(params)), max_parameters))
             try:
-                return gradcheck(lambda: self._forward()[0], params, indices)
+                return gradcheck(lambda: self._value_forward()[0], params, indices)
             finally:
                 for p, g in zip(params, saved):
                     p.grad = g
@@ -308,7 +402,7 @@ class TrainingSession:
     # -- reading ---------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        """An immutable copy of everything a UI draws."""
+        """An immutable copy of everything a UI draws (the history thinned in long runs)."""
         with self._lock:
             layers = self.model.layers
             return Snapshot(
@@ -329,7 +423,7 @@ class TrainingSession:
                 loss=self._loss,
                 accuracy=self._accuracy,
                 lr=self.learning_rate,
-                history=History(**{k: tuple(v) for k, v in self._history.items()}),
+                history=self._history.view(),
                 bugs=self._bugs,
                 bug_events=tuple(self._bug_events),
                 diverged_at=self._diverged_at,

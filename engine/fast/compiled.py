@@ -1,0 +1,146 @@
+"""A model, its loss and its data compiled to straight-line Python.
+
+``CompiledNet(model, loss, l2, xs, ys).forward()`` returns a ``CompiledLoss``
+that behaves, for training, like the ``Value`` the readable engine returns:
+``.data`` is the loss, ``.backward()`` adds the gradients into each
+parameter's ``.grad``, honouring the bugs active at that moment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
+from engine import bugs
+from engine.fast.codegen import BackwardMode, LayerShape, NetShape, backward_source, forward_source
+from engine.nn import MLP, Neuron
+from engine.value import Value, _exp, _pow
+
+LOSSES = ("sse", "mse", "hinge", "bce")
+
+
+def _log(x: float) -> float:
+    """Value.log on a value the losses guarantee is >= 1 or nan."""
+    return math.log(x)
+
+
+def net_shape(model: MLP, loss: str, l2: bool) -> NetShape:
+    """The shape of an ``engine.nn.MLP``; ValueError if the fast path cannot mirror it."""
+    if loss not in LOSSES:
+        raise ValueError(f"the fast path has no loss {loss!r}")
+    layers = []
+    for layer in model.layers:
+        neurons = layer.neurons
+        if not neurons or any(type(n) is not Neuron for n in neurons):
+            raise ValueError("the fast path compiles engine.nn.Neuron layers only")
+        acts = {n.activation for n in neurons}
+        nins = {len(n.w) for n in neurons}
+        if len(acts) != 1 or len(nins) != 1:
+            raise ValueError("the fast path needs one activation and width per layer")
+        layers.append(LayerShape(nins.pop(), len(neurons), acts.pop()))
+    for below, above in pairwise(layers):
+        if below.nout != above.nin:
+            raise ValueError("layer widths do not chain")
+    if layers[-1].nout != 1:
+        raise ValueError("the fast path needs a single output neuron")
+    return NetShape(tuple(layers), loss, l2)
+
+
+class CompiledLoss:
+    """The loss of one forward pass, with what its backward pass needs."""
+
+    __slots__ = ("_bounded", "_net", "_params", "_tape", "data", "predictions")
+
+    def __init__(self, net: CompiledNet, data: float, predictions: list[float], params, tape):
+        self.data = data
+        self.predictions = predictions
+        self._net = net
+        self._params = params  # the parameter values the forward pass used
+        self._tape = tape
+        self._bounded = net.can_skip and net.activations_bounded(params)
+
+    def backward(self) -> None:
+        """Add d(loss)/d(p) into every parameter's ``.grad``, as ``Value.backward()`` does."""
+        overwrite = bugs.is_on(bugs.OVERWRITE_GRAD)
+        forward_order = bugs.is_on(bugs.FORWARD_ORDER_BACKWARD)
+        skip_zeros = self._bounded and not (overwrite or forward_order)
+        net = self._net
+        backward = net.backward_function(overwrite, forward_order, skip_zeros)
+        backward(net.parameters, self._params, self._tape, net.reversed_data)
+
+
+class CompiledNet:
+    """One model + loss + data, compiled once; forward passes read the current weights."""
+
+    def __init__(
+        self,
+        model: MLP,
+        loss: str,
+        l2: float,
+        xs: Sequence[Sequence[float]],
+        ys: Sequence[float],
+    ):
+        self.shape = net_shape(model, loss, bool(l2))
+        self.parameters: list[Value] = model.parameters()
+        # Each sample as (x0, x1, ..., -y): -y is what every loss multiplies or adds.
+        self.data = tuple((*map(float, x), -float(y)) for x, y in zip(xs, ys))
+        self.reversed_data = self.data[::-1]
+        # Skipping zero work pays where zeros are common: relu, the hinge's met margins.
+        self.can_skip = loss == "hinge" or any(
+            layer.activation == "relu" for layer in self.shape.layers
+        )
+        self.input_bound = max([1.0] + [abs(v) for x in self.data for v in x])
+        inv_n = 1.0 / len(self.data)
+        self._globals = {
+            "__builtins__": __builtins__,
+            "tanh": math.tanh,
+            "_exp": _exp,
+            "_pow": _pow,
+            "_log": _log,
+            "INV_N": inv_n,
+            "ALPHA": float(l2),
+            "UP": 1.0 if loss == "sse" else inv_n,  # what each sample's term receives
+        }
+        self._forwards: dict[bool, object] = {}
+        self._backwards: dict[tuple[bool, bool, bool], object] = {}
+
+    def activations_bounded(self, params: Sequence[float]) -> bool:
+        """True when these weights keep every forward value far from overflow.
+
+        Each layer's |output| is at most (sum of all |parameters|) times its
+        largest |input| (or 1), so with S = max(1, sum |p|) every value is at
+        most input_bound * S ** depth. Under 1e150 every product the backward
+        pass forms with a zero is a zero, which is what skipping relies on.
+        """
+        total = sum(map(abs, params))  # inf or nan if any parameter is
+        if not (total < 1e300 and self.input_bound < 1e300):
+            return False
+        depth = len(self.shape.layers)
+        return math.log(self.input_bound) + depth * math.log(max(1.0, total)) < math.log(1e150)
+
+    def _compile(self, source: str, name: str):
+        namespace = dict(self._globals)
+        # The source is ours, written by codegen from layer sizes and names: no user text.
+        exec(compile(source, f"<engine.fast {name}>", "exec"), namespace)  # noqa: S102
+        return namespace[name]
+
+    def forward_function(self, tanh_bug: bool):
+        fn = self._forwards.get(tanh_bug)
+        if fn is None:
+            fn = self._forwards[tanh_bug] = self._compile(forward_source(self.shape, tanh_bug), "forward")
+        return fn
+
+    def backward_function(self, overwrite: bool, forward_order: bool, skip_zeros: bool):
+        key = (overwrite, forward_order, skip_zeros)
+        fn = self._backwards.get(key)
+        if fn is None:
+            source = backward_source(self.shape, BackwardMode(*key))
+            fn = self._backwards[key] = self._compile(source, "backward")
+        return fn
+
+    def forward(self) -> CompiledLoss:
+        """The loss at the current weights (the tanh-derivative bug is read now, as in Value.tanh)."""
+        tanh_bug = bugs.is_on(bugs.TANH_DERIVATIVE)
+        loss, scores, tape, params = self.forward_function(tanh_bug)(self.parameters, self.data)
+        return CompiledLoss(self, loss, scores, params, tape)
