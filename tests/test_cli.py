@@ -1,0 +1,233 @@
+"""`micrograd-tui train`: JSON and human output, flag errors, divergence, repeatability."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import datasets
+from engine.session import TrainingSession
+from tui.cli import main
+from tui.config import PRESETS
+
+REPO = Path(__file__).resolve().parent.parent
+STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm"}
+SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as done:
+        code = done.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def parse_json_lines(out: str) -> tuple[list[dict], dict]:
+    records = [json.loads(line) for line in out.splitlines()]
+    *steps, summary = records
+    return steps, summary
+
+
+def _number(x) -> float:
+    return float(x)  # JSON carries inf and nan as the strings "inf" and "nan"
+
+
+# -- output --------------------------------------------------------------------------
+
+def test_json_prints_one_object_per_step_then_a_summary(capsys):
+    code, out, err = run_cli(capsys, "train", "--steps", "7", "--json")
+    assert code == 0 and err == ""
+    steps, summary = parse_json_lines(out)
+    assert len(steps) == 7
+    assert [s["step"] for s in steps] == list(range(1, 8))
+    for s in steps:
+        assert set(s) == STEP_KEYS
+        assert all(isinstance(s[k], float) for k in STEP_KEYS - {"step"})
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["summary"] is True
+    assert summary["steps"] == 7
+    assert summary["loss"] == steps[-1]["loss"]
+    assert summary["accuracy"] == steps[-1]["accuracy"]
+    assert summary["diverged_at"] is None
+    assert summary["steps_per_s"] > 0
+
+    # the same numbers as the session code run directly on the default preset
+    data = datasets.make("tutorial")
+    session = TrainingSession(PRESETS["tutorial"], data.xs, data.ys)
+    history = [session.step() for _ in range(7)]
+    assert [s["loss"] for s in steps] == [r.loss for r in history]
+    assert [s["grad_norm"] for s in steps] == [r.grad_norm for r in history]
+    assert [s["weight_norm"] for s in steps] == [r.weight_norm for r in history]
+
+
+def test_zero_steps_still_prints_a_summary(capsys):
+    code, out, _ = run_cli(capsys, "train", "--steps", "0", "--json")
+    steps, summary = parse_json_lines(out)
+    assert code == 0 and steps == []
+    assert summary["steps"] == 0 and math.isfinite(summary["loss"])
+
+
+def test_human_output_ends_with_a_summary(capsys):
+    code, out, err = run_cli(capsys, "train", "--steps", "5", "--seed", "1")
+    assert code == 0 and err == ""
+    _, json_out, _ = run_cli(capsys, "train", "--steps", "5", "--seed", "1", "--json")
+    _, summary = parse_json_lines(json_out)
+    lines = out.strip().splitlines()
+    assert "tutorial" in lines[0]
+    assert lines[-1].startswith("done: 5 steps")
+    assert f"loss {summary['loss']:.6g}" in lines[-1]
+    assert f"accuracy {summary['accuracy']:.1%}" in lines[-1]
+
+
+def test_training_on_a_csv_file(capsys, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x,y,label\n0,0,0\n1,1,1\n0,1,1\n1,0,0\n")
+    code, out, err = run_cli(capsys, "train", "--data", str(path), "--steps", "3", "--json")
+    assert code == 0 and err == ""
+    steps, summary = parse_json_lines(out)
+    assert len(steps) == 3 and summary["steps"] == 3
+
+
+# -- mistakes: one line on stderr, exit code 2 ----------------------------------------------
+
+BAD_FLAGS = [
+    (["--hidden", "4,,4"], "--hidden"),
+    (["--hidden", "0"], "--hidden"),
+    (["--hidden", "-3"], "--hidden"),
+    (["--hidden", "abc"], "--hidden"),
+    (["--lr", "0"], "--lr"),
+    (["--lr", "-1"], "--lr"),
+    (["--lr", "nan"], "--lr"),
+    (["--steps", "-1"], "--steps"),
+    (["--samples", "0"], "--samples"),
+    (["--noise", "-1"], "--noise"),
+    (["--bug", "no-such-bug"], "--bug"),
+    (["--dataset", "no-such-set"], "--dataset"),
+    (["--dataset", "moons", "--data", "points.csv"], "--data"),
+    (["--activation", "softmax"], "--activation"),
+    (["--loss", "l1"], "--loss"),
+    (["--seed", "-2"], "--seed"),
+    (["--no-such-flag"], "--no-such-flag"),
+]
+
+
+def assert_one_line_error(code: int, out: str, err: str, *words: str) -> None:
+    assert code == 2
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err, err
+
+
+@pytest.mark.parametrize("argv, flag", BAD_FLAGS, ids=[" ".join(a) for a, _ in BAD_FLAGS])
+def test_bad_flag_is_one_line_and_exit_2(capsys, argv, flag):
+    code, out, err = run_cli(capsys, "train", *argv)
+    assert_one_line_error(code, out, err, flag)
+
+
+def test_dataset_and_data_together_names_both(capsys):
+    code, out, err = run_cli(capsys, "train", "--dataset", "moons", "--data", "points.csv")
+    assert_one_line_error(code, out, err, "--dataset", "--data")
+
+
+@pytest.mark.parametrize("argv, flag", BAD_FLAGS[:3])
+def test_dashboard_refuses_bad_flags_before_starting(capsys, argv, flag):
+    code, out, err = run_cli(capsys, *argv)
+    assert_one_line_error(code, out, err, flag)
+
+
+BAD_DATA_FILES = {
+    "missing": None,
+    "empty": b"",
+    "ragged": b"1,2,1\n3,-1\n",
+    "non-number": b"1,2,1\n3,x,-1\n",
+    "nan": b"1,2,1\n3,nan,-1\n",
+    "non-binary label": b"1,2,1\n3,4,5\n",
+    "one class": b"1,2,1\n3,4,1\n",
+    "not utf-8": b"1,2,1\n\xff,4,-1\n",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DATA_FILES))
+def test_bad_data_file_is_one_line_naming_the_file(capsys, tmp_path, case):
+    path = tmp_path / f"{case.replace(' ', '_')}.csv"
+    if BAD_DATA_FILES[case] is not None:
+        path.write_bytes(BAD_DATA_FILES[case])
+    code, out, err = run_cli(capsys, "train", "--data", str(path))
+    assert_one_line_error(code, out, err, str(path))
+
+
+def test_data_file_that_is_a_directory(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "train", "--data", str(tmp_path))
+    assert_one_line_error(code, out, err, str(tmp_path))
+
+
+def test_data_file_name_too_long(capsys, tmp_path):
+    path = tmp_path / ("y" * 300 + ".csv")
+    code, out, err = run_cli(capsys, "train", "--data", str(path))
+    assert_one_line_error(code, out, err, str(path))
+
+
+# -- divergence -------------------------------------------------------------------------
+
+DIVERGING = ("train", "--dataset", "moons", "--loss", "mse", "--lr", "100")
+
+
+def test_diverging_run_exits_1_and_says_the_step(capsys):
+    code, out, err = run_cli(capsys, *DIVERGING, "--json")
+    assert code == 1 and err == ""
+    steps, summary = parse_json_lines(out)
+    n = summary["diverged_at"]
+    assert isinstance(n, int) and n >= 1
+    assert summary["steps"] == n == len(steps) == steps[-1]["step"]
+    assert not math.isfinite(_number(steps[-1]["loss"]))
+    assert all(math.isfinite(_number(s["loss"])) for s in steps[:-1])
+
+    code, out, err = run_cli(capsys, *DIVERGING)
+    assert code == 1 and err == ""
+    assert f"step {n}" in out.strip().splitlines()[-1]
+    assert "diverged" in out
+
+
+# -- repeatability -------------------------------------------------------------------------
+
+def _without_rate(out: str) -> list[dict]:
+    records = [json.loads(line) for line in out.splitlines()]
+    for record in records:
+        record.pop("steps_per_s", None)
+    return records
+
+
+def test_same_seed_same_json_except_speed(capsys):
+    argv = ("train", "--steps", "15", "--json", "--seed", "3", "--bug", "skip-zero-grad")
+    _, first, _ = run_cli(capsys, *argv)
+    _, second, _ = run_cli(capsys, *argv)
+    assert _without_rate(first) == _without_rate(second)
+    _, other_seed, _ = run_cli(capsys, *argv[:-3], "4", *argv[-2:])
+    assert _without_rate(other_seed) != _without_rate(first)
+
+
+def run_module(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, cwd=REPO, check=False
+    )
+
+
+def test_module_entry_point_in_a_fresh_process(capsys):
+    argv = ["train", "--steps", "4", "--json", "--seed", "2", "--hidden", "3"]
+    done = run_module(*argv)
+    assert done.returncode == 0 and done.stderr == ""
+    _, in_process, _ = run_cli(capsys, *argv)
+    assert _without_rate(done.stdout) == _without_rate(in_process)
+
+    bad = run_module("train", "--lr", "0")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "--lr" in bad.stderr
