@@ -29,6 +29,7 @@ from tui.config import PRESETS, ConfigError, RunConfig
 from tui.messages import TrainingProgress, TrainingStopped
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
+from tui.screens.gradcheck import GradCheckScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.bug_toggles import BugToggle, BugToggles
 from tui.widgets.gradients import GradientsPane
@@ -80,6 +81,8 @@ class MicrogradApp(App[None]):
         ),
         Binding("s", "cycle_speed", "Speed", id="speed", tooltip="Run speed: max, 20, 5, 1 steps/s"),
         Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
+        Binding("g", "gradcheck", "Gradcheck", id="gradcheck",
+                tooltip="Check backprop against finite differences at the current weights"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key, pane and bug explained"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -318,6 +321,9 @@ class MicrogradApp(App[None]):
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
         plot.set_log_scale(not plot.log_scale)
+
+    def action_gradcheck(self) -> None:
+        self.push_screen(GradCheckScreen(self.session))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -20,6 +20,7 @@ class DashboardCommands(Provider):
             ("Reset", partial(app.run_action, "reset"), "back to the seed's initial weights (ctrl+r)"),
             ("Halve the learning rate", partial(app.run_action, "lr_down"), "([)"),
             ("Double the learning rate", partial(app.run_action, "lr_up"), "(])"),
+            ("Gradient check", partial(app.run_action, "gradcheck"), "backprop vs finite differences (g)"),
             ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
             ("Help", partial(app.run_action, "help"), "every key, pane and bug (?)"),
         ]
