@@ -1,0 +1,116 @@
+"""The direction of dependency: tui -> engine, tui -> datasets, and nothing else.
+
+engine/ is pure Python (stdlib only) and imports neither tui nor datasets;
+datasets/ imports neither engine nor tui; only tui itself and the tests import tui.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SKIP_DIRS = {"tests", "tui", "build", "dist", "node_modules", "__pycache__"}
+
+
+def imported_modules(source: str, package: str) -> set[str]:
+    """Top-level names of every module the source imports; relative imports count as ``package``.
+
+    Catches ``import x``, ``from x import y``, and ``importlib.import_module("x")`` /
+    ``__import__("x")`` with a literal name.
+    """
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.add(package if node.level else node.module.split(".")[0])
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            first = node.args[0] if node.args else None
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            if name in ("import_module", "__import__") and literal:
+                found.add(first.value.split(".")[0])
+    return found
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.py"))
+
+
+def package_imports(package: str) -> dict[str, set[str]]:
+    files = python_files(REPO / package)
+    assert files, f"no Python files under {package}/"
+    return {
+        str(path.relative_to(REPO)): imported_modules(path.read_text(encoding="utf-8"), package)
+        for path in files
+    }
+
+
+def test_the_checker_sees_every_form_of_import():
+    source = (
+        "import os.path, numpy as np\n"
+        "from . import value\n"
+        "from .fast import compiled\n"
+        "from tui.app import App\n"
+        "import importlib\n"
+        "importlib.import_module('datasets.csv')\n"
+        "__import__('rich')\n"
+    )
+    assert imported_modules(source, "engine") == {
+        "os", "numpy", "engine", "tui", "importlib", "datasets", "rich",
+    }
+
+
+def test_engine_imports_only_the_standard_library_and_itself():
+    stdlib = sys.stdlib_module_names
+    for path, modules in package_imports("engine").items():
+        foreign = {m for m in modules if m != "engine" and m not in stdlib}
+        assert not foreign, f"{path} imports {sorted(foreign)}"
+        assert not modules & {"tui", "datasets"}, path
+
+
+def test_datasets_imports_neither_engine_nor_tui():
+    stdlib = sys.stdlib_module_names
+    for path, modules in package_imports("datasets").items():
+        assert not modules & {"engine", "tui"}, f"{path} imports {sorted(modules)}"
+        foreign = {m for m in modules if m != "datasets" and m not in stdlib}
+        assert not foreign, f"{path} imports {sorted(foreign)}"
+
+
+def _outside_tui_and_tests() -> list[Path]:
+    found = []
+    for path in python_files(REPO):
+        parts = path.relative_to(REPO).parts
+        if any(p in SKIP_DIRS or p.startswith(".") or p.endswith(".egg-info") for p in parts[:-1]):
+            continue
+        found.append(path)
+    return found
+
+
+def test_nothing_outside_tui_and_tests_imports_tui():
+    files = _outside_tui_and_tests()
+    assert any(p.relative_to(REPO).parts[0] == "engine" for p in files)
+    for path in files:
+        modules = imported_modules(path.read_text(encoding="utf-8"), path.parent.name)
+        assert "tui" not in modules, f"{path.relative_to(REPO)} imports tui"
+
+
+@pytest.mark.parametrize("package", ["engine", "datasets"])
+def test_packages_import_cleanly_without_tui(package):
+    """Importing engine or datasets alone loads neither tui nor the other package."""
+    others = {"engine", "datasets", "tui"} - {package}
+    script = (
+        f"import sys, {package}\n"
+        f"loaded = sorted(m for m in {sorted(others)!r} if m in sys.modules)\n"
+        "print(loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip() == "[]"
