@@ -1,0 +1,205 @@
+"""``python -m benchmarks [--quick]``: steps/s per workload and contender, memory, start-up.
+
+The contenders take turns within each repeat (interleaved, so a busy moment
+of the machine hurts them alike); the table shows each one's median and its
+ratio to micrograd 0.1.0 measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.workloads import WORKLOADS, Contender, Step, contenders
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# micrograd's recursive topological sort goes as deep as the graph (~1,190 for W3).
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
+
+
+class Timing:
+    """Steps/s samples of one contender on one workload."""
+
+    def __init__(self, contender: Contender, step: Step, block: float, repeats: int, slow: int):
+        self.contender = contender
+        self.step = step
+        self.rates: list[float] = []
+        self.max_samples = repeats
+        # The first step compiles (ours) or warms caches; it also tells the block size.
+        start = time.perf_counter()
+        step()
+        first = time.perf_counter() - start
+        if first > block:  # a slow contender: that step counts, one step per block, fewer blocks
+            self.rates.append(1 / first)
+            self.steps_per_block = 1
+            self.max_samples = slow
+        else:
+            start = time.perf_counter()
+            step()
+            second = time.perf_counter() - start
+            self.steps_per_block = max(1, int(block / max(second, 1e-7)))
+
+    @property
+    def done(self) -> bool:
+        return len(self.rates) >= self.max_samples
+
+    def measure(self) -> None:
+        step = self.step
+        n = self.steps_per_block
+        start = time.perf_counter()
+        for _ in range(n):
+            step()
+        self.rates.append(n / (time.perf_counter() - start))
+        gc.collect()  # leave no garbage of this contender to the next one
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates)
+
+
+def run_speed(quick: bool, only: Sequence[str], out) -> list[tuple[str, list[Timing]]]:
+    block = 0.25 if quick else 1.0
+    repeats = 3 if quick else 5
+    results = []
+    for w in WORKLOADS:
+        if only and w.key not in only:
+            continue
+        print(f"{w.key} {w.title}", file=out, flush=True)
+        timings = []
+        for c in contenders():
+            timings.append(Timing(c, c.make(w), block, repeats, slow=1 if quick else 3))
+            gc.collect()
+        for _ in range(repeats):
+            for t in timings:
+                if not t.done:
+                    t.measure()
+        for t in timings:
+            print(f"  {t.contender.title:<42} {t.median:12,.2f} steps/s  "
+                  f"({len(t.rates)} x {t.steps_per_block} steps)", file=out, flush=True)
+        results.append((w.key, timings))
+    return results
+
+
+def table(results: list[tuple[str, list[Timing]]]) -> str:
+    rows = [
+        "| workload | contender | steps/s (median) | × micrograd |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for key, timings in results:
+        base = next((t.median for t in timings if t.contender.key == "micrograd"), None)
+        for t in timings:
+            ratio = f"{t.median / base:,.1f}×" if base else "n/a"
+            rows.append(f"| {key} | {t.contender.title} | {t.median:,.2f} | {ratio} |")
+    return "\n".join(rows)
+
+
+_MEMORY_PROBE = """
+import sys, time
+from engine.session import TrainingSession
+from tui.config import PRESETS
+import datasets
+
+def rss_mb():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * __import__('os').sysconf('SC_PAGE_SIZE') / 1e6
+
+data = datasets.make('tutorial')
+session = TrainingSession(PRESETS['tutorial'], data.xs, data.ys)
+first, total = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(first):
+    session.step()
+session.snapshot()
+early = rss_mb()
+start = time.perf_counter()
+for _ in range(total - first):
+    session.step()
+session.snapshot()
+print(early, rss_mb(), (total - first) / (time.perf_counter() - start))
+"""
+
+
+def run_memory(total: int, out) -> str:
+    """RSS after 1,000 tutorial steps and after ``total``, in a fresh process."""
+    if not Path("/proc/self/statm").exists():
+        return "memory: skipped (needs /proc)"
+    done = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, "1000", str(total)],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    early, late, rate = map(float, done.stdout.split())
+    growth = (late - early) / early
+    line = (
+        f"memory: RSS {early:.1f} MB after 1,000 tutorial steps (TrainingSession, fast), "
+        f"{late:.1f} MB after {total:,} ({growth:+.1%}; target within ±10%); "
+        f"{rate:,.0f} steps/s on the way"
+    )
+    print(line, file=out, flush=True)
+    return line
+
+
+def run_startup(runs: int, out) -> str:
+    """Wall time of ``micrograd-tui train --steps 0``, median of ``runs``."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "tui", "train", "--steps", "0"],
+            cwd=ROOT, capture_output=True, check=True,
+        )
+        times.append(time.perf_counter() - start)
+    line = (
+        f"start-up: micrograd-tui train --steps 0 takes {statistics.median(times) * 1000:.0f} ms "
+        f"(median of {runs}; target < 1 s)"
+    )
+    print(line, file=out, flush=True)
+    return line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short blocks and runs: about a minute")
+    parser.add_argument("--only", action="append", default=[], metavar="W1|W2|W3",
+                        help="run only this workload (repeatable); memory and start-up still run")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")  # torch without numpy
+    out = sys.stdout
+    print(f"machine: {machine()}", file=out)
+    if not any(c.key == "torch" for c in contenders()):
+        print("PyTorch: not installed, skipped (pip install torch to compare)", file=out)
+    print("", file=out, flush=True)
+    results = run_speed(args.quick, args.only, out)
+    print("", file=out)
+    memory = run_memory(30_000 if args.quick else 100_000, out)
+    startup = run_startup(3 if args.quick else 7, out)
+    print("\n" + table(results), file=out)
+    print(f"\n{memory}\n{startup}\nmachine: {machine()}", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The three fixed workloads and, for each, a training step per contender.
+
+Every contender runs the same loop body: forward pass over the full batch,
+zero the gradients, backward pass, SGD update. ``make_*`` returns a
+zero-argument ``step()`` that does one such update, its state held inside.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import datasets
+from engine.fast import CompiledNet
+from engine.losses import LOSSES, l2_penalty
+from engine.nn import MLP
+from engine.optim import SGD, Schedule
+from engine.session import SessionConfig, TrainingSession
+
+Step = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Workload:
+    key: str
+    title: str
+    dataset: str
+    samples: int | None
+    hidden: tuple[int, ...]
+    activation: str
+    loss: str
+    l2: float
+    schedule: Schedule
+
+    def data(self) -> datasets.Dataset:
+        return datasets.make(self.dataset, self.samples, seed=0)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [*self.hidden, 1]
+
+    def session_config(self) -> SessionConfig:
+        s = self.schedule
+        return SessionConfig(
+            hidden=self.hidden, activation=self.activation, loss=self.loss,
+            lr=s.start, lr_end=s.end, decay_steps=s.steps, l2=self.l2, seed=1,
+        )
+
+
+WORKLOADS = (
+    Workload("W1", "tutorial: MLP(3, [4, 4, 1]) tanh, sse, 4 points",
+             "tutorial", None, (4, 4), "tanh", "sse", 0.0, Schedule(0.05)),
+    Workload("W2", "moons: MLP(2, [16, 16, 1]) relu, hinge + 1e-4 L2, 100 points",
+             "moons", 100, (16, 16), "relu", "hinge", 1e-4, Schedule(1.0, 0.1, 100)),
+    Workload("W3", "spiral: MLP(2, [32, 32, 1]) relu, hinge, 300 points",
+             "spiral", 300, (32, 32), "relu", "hinge", 0.0, Schedule(0.1)),
+)
+
+
+# -- ours ----------------------------------------------------------------------------
+
+
+def make_reference(w: Workload) -> Step:
+    """engine/value.py: the whole batch as one Value graph, every step."""
+    data = w.data()
+    model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
+    optimizer = SGD(model.parameters(), w.schedule)
+    loss_fn = LOSSES[w.loss]
+    k = 0
+
+    def step() -> None:
+        nonlocal k
+        scores = [model(x) for x in data.xs]
+        loss = loss_fn(scores, data.ys)
+        if w.l2:
+            loss = loss + l2_penalty(model.parameters(), w.l2)
+        model.zero_grad()
+        loss.backward()
+        optimizer.step(k)
+        k += 1
+
+    return step
+
+
+def make_fast(w: Workload) -> Step:
+    """engine/fast: the same model, loss and data compiled to straight-line Python."""
+    data = w.data()
+    model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
+    optimizer = SGD(model.parameters(), w.schedule)
+    net = CompiledNet(model, w.loss, w.l2, data.xs, data.ys)
+    k = 0
+
+    def step() -> None:
+        nonlocal k
+        loss = net.forward()
+        model.zero_grad()
+        loss.backward()
+        optimizer.step(k)
+        k += 1
+
+    return step
+
+
+def make_session(w: Workload) -> Step:
+    """TrainingSession.step() on the fast backend: what the dashboard and the CLI run,
+    with its lock, bug switches, norms, accuracy and history."""
+    data = w.data()
+    session = TrainingSession(w.session_config(), data.xs, data.ys)
+
+    def step() -> None:
+        session.step()
+
+    return step
+
+
+# -- karpathy's micrograd 0.1.0 --------------------------------------------------------
+
+
+def micrograd_available() -> bool:
+    try:
+        import micrograd  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_micrograd(w: Workload) -> Step:
+    """micrograd 0.1.0 as published: its Value, its MLP (relu, linear output), its demo loss.
+
+    micrograd's MLP has no tanh; W1 adds the lecture's ``tanh`` to its Value
+    and builds the lecture's tanh neurons from micrograd's Neuron.
+    """
+    from micrograd.engine import Value as MgValue
+    from micrograd.nn import MLP as MgMLP
+
+    data = w.data()
+    random.seed(1)
+    if w.activation == "tanh":
+        model = _micrograd_tanh_mlp(len(data.xs[0]), w.sizes)
+    else:
+        model = MgMLP(len(data.xs[0]), w.sizes)
+    params = model.parameters()
+    k = 0
+
+    def step() -> None:
+        nonlocal k
+        inputs = [list(map(MgValue, x)) for x in data.xs]
+        scores = list(map(model, inputs))
+        if w.loss == "sse":  # the lecture
+            loss = sum((s - y) ** 2 for y, s in zip(data.ys, scores))
+        else:  # micrograd's demo.ipynb
+            losses = [(1 + -y * s).relu() for y, s in zip(data.ys, scores)]
+            loss = sum(losses) * (1.0 / len(losses))
+            if w.l2:
+                loss = loss + w.l2 * sum(p * p for p in params)
+        model.zero_grad()
+        loss.backward()
+        lr = w.schedule.at(k)
+        for p in params:
+            p.data -= lr * p.grad
+        k += 1
+
+    return step
+
+
+def _micrograd_tanh_mlp(nin: int, sizes: list[int]):
+    """The lecture's MLP of tanh neurons, on micrograd's Value."""
+    from micrograd.engine import Value as MgValue
+    from micrograd.nn import Module, Neuron
+
+    def tanh(v: MgValue) -> MgValue:
+        t = math.tanh(v.data)
+        out = MgValue(t, (v,), "tanh")
+
+        def _backward() -> None:
+            v.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    class TanhNeuron(Neuron):
+        def __call__(self, x):
+            return tanh(sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
+
+    class TanhMLP(Module):
+        def __init__(self) -> None:
+            dims = [nin, *sizes]
+            self.layers = [
+                [TanhNeuron(dims[i]) for _ in range(dims[i + 1])] for i in range(len(sizes))
+            ]
+            for layer in self.layers:  # micrograd starts biases at 0; the lecture draws them
+                for n in layer:
+                    n.b.data = random.uniform(-1, 1)
+
+        def __call__(self, x):
+            for layer in self.layers:
+                out = [n(x) for n in layer]
+                x = out[0] if len(out) == 1 else out
+            return x
+
+        def parameters(self):
+            return [p for layer in self.layers for n in layer for p in n.parameters()]
+
+    return TanhMLP()
+
+
+# -- PyTorch --------------------------------------------------------------------------
+
+
+def torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
+
+
+def make_torch(w: Workload) -> Step:
+    """PyTorch on the CPU, float64, vectorised over the batch: the same loop in tensors."""
+    import torch
+
+    data = w.data()
+    torch.manual_seed(1)
+    x = torch.tensor(data.xs, dtype=torch.float64)
+    y = torch.tensor(data.ys, dtype=torch.float64)
+    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[w.activation]
+    dims = [len(data.xs[0]), *w.sizes]
+    layers: list[torch.nn.Module] = []
+    for i in range(len(w.sizes)):
+        layers.append(torch.nn.Linear(dims[i], dims[i + 1], dtype=torch.float64))
+        if i < len(w.sizes) - 1 or w.activation == "tanh":  # tanh nets end in tanh
+            layers.append(act())
+    model = torch.nn.Sequential(*layers)
+    params = list(model.parameters())
+    k = 0
+
+    def step() -> None:
+        nonlocal k
+        scores = model(x).squeeze(1)
+        if w.loss == "sse":
+            loss = ((scores - y) ** 2).sum()
+        else:
+            loss = torch.relu(1 - y * scores).mean()
+            if w.l2:
+                loss = loss + w.l2 * sum((p * p).sum() for p in params)
+        model.zero_grad()
+        loss.backward()
+        lr = w.schedule.at(k)
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        k += 1
+
+    return step
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str
+    title: str
+    make: Callable[[Workload], Step]
+
+
+def contenders() -> list[Contender]:
+    found = [
+        Contender("fast", "ours: engine/fast (compiled)", make_fast),
+        Contender("session", "ours: TrainingSession.step() (fast)", make_session),
+        Contender("reference", "ours: engine/value.py (Value graph)", make_reference),
+    ]
+    if micrograd_available():
+        found.append(Contender("micrograd", "micrograd 0.1.0", make_micrograd))
+    version = torch_version()
+    if version is not None:
+        found.append(Contender("torch", f"PyTorch {version} CPU (float64, batched)", make_torch))
+    return found

@@ -1,0 +1,204 @@
+"""TrainingSession on the fast backend trains exactly like the reference backend,
+bugs included, step after step; its history stays bounded; start-up stays light."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import subprocess
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+import datasets
+from engine import bugs
+from engine.session import (
+    BACKENDS,
+    HISTORY_POINTS,
+    RECENT_POINTS,
+    History,
+    SessionConfig,
+    Snapshot,
+    TrainingSession,
+    _HistoryRecorder,
+)
+from tui.config import PRESETS
+
+ROOT = Path(__file__).resolve().parents[2]
+TUTORIAL = datasets.make("tutorial")
+MOONS_SMALL = datasets.make("moons", 30, seed=1)
+MOONS_SMALL_CONFIG = dataclasses.replace(PRESETS["moons"], hidden=(6, 5), seed=2)
+
+
+def twins(config: SessionConfig, data, bug_ids=()) -> tuple[TrainingSession, TrainingSession]:
+    return tuple(TrainingSession(config, data.xs, data.ys, bug_ids, backend=b) for b in BACKENDS)
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def assert_same_floats(ours, theirs, what: str) -> None:
+    ours, theirs = list(ours), list(theirs)
+    assert len(ours) == len(theirs), what
+    bad = [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs)) if not same(a, b)]
+    assert not bad, f"{what}: first differences (index, fast, reference): {bad[:3]}"
+
+
+def assert_same_snapshots(fast: Snapshot, ref: Snapshot, step: int) -> None:
+    assert fast.step == ref.step
+    assert_same_floats([fast.loss, fast.accuracy], [ref.loss, ref.accuracy], f"step {step} loss")
+    assert_same_floats(fast.predictions, ref.predictions, f"step {step} predictions")
+    assert_same_floats(fast.parameters, ref.parameters, f"step {step} weights")
+    assert_same_floats(fast.gradients, ref.gradients, f"step {step} gradients")
+    for field in dataclasses.fields(History):
+        ours, theirs = getattr(fast.history, field.name), getattr(ref.history, field.name)
+        assert_same_floats(ours, theirs, f"step {step} history.{field.name}")
+    assert fast.diverged_at == ref.diverged_at
+    assert fast.diverged_reason == ref.diverged_reason
+
+
+def train_both(fast: TrainingSession, ref: TrainingSession, steps: int) -> None:
+    for step in range(1, steps + 1):
+        assert fast.step() == ref.step() or math.isnan(ref.snapshot().loss)
+        assert_same_snapshots(fast.snapshot(), ref.snapshot(), step)
+        if ref.diverged_at is not None:
+            break
+
+
+ALL_BUGS = [b.id for b in bugs.CATALOGUE]
+BUG_SETS = [
+    (),
+    *[(b,) for b in ALL_BUGS],
+    (bugs.SKIP_ZERO_GRAD, bugs.OVERWRITE_GRAD),
+    (bugs.SKIP_ZERO_GRAD, bugs.FORWARD_ORDER_BACKWARD),
+    (bugs.SKIP_ZERO_GRAD, bugs.TANH_DERIVATIVE),
+    (bugs.OVERWRITE_GRAD, bugs.TANH_DERIVATIVE, bugs.GRADIENT_ASCENT),
+    (bugs.OVERWRITE_GRAD, bugs.FORWARD_ORDER_BACKWARD, bugs.ZERO_GRAD_AFTER_BACKWARD),
+]
+
+
+@pytest.mark.parametrize("bug_ids", BUG_SETS, ids=lambda ids: "+".join(ids) or "clean")
+def test_tutorial_trajectory_is_the_same_on_both_backends(bug_ids):
+    train_both(*twins(PRESETS["tutorial"], TUTORIAL, bug_ids), steps=8)
+
+
+@pytest.mark.parametrize("bug_ids", BUG_SETS, ids=lambda ids: "+".join(ids) or "clean")
+def test_relu_hinge_l2_trajectory_is_the_same_on_both_backends(bug_ids):
+    train_both(*twins(MOONS_SMALL_CONFIG, MOONS_SMALL, bug_ids), steps=5)
+
+
+def test_bce_sigmoid_trajectory_with_skip_zero_grad_and_overwrite():
+    config = SessionConfig(hidden=(4, 3), activation="sigmoid", loss="bce", lr=0.5, seed=4)
+    train_both(*twins(config, MOONS_SMALL, (bugs.SKIP_ZERO_GRAD, bugs.OVERWRITE_GRAD)), steps=5)
+
+
+def test_moons_demo_w2_full_batch_is_the_same_on_both_backends():
+    data = datasets.make("moons", 100)
+    train_both(*twins(PRESETS["moons"], data), steps=3)
+
+
+def test_spiral_w3_shape_is_the_same_on_both_backends():
+    config = SessionConfig(hidden=(32, 32), activation="relu", loss="hinge", lr=0.1, seed=1)
+    train_both(*twins(config, datasets.make("spiral", 20)), steps=2)
+
+
+def test_bugs_switched_mid_run_keep_the_backends_together():
+    fast, ref = twins(PRESETS["tutorial"], TUTORIAL)
+    schedule = [(), (bugs.OVERWRITE_GRAD,), (bugs.SKIP_ZERO_GRAD,),
+                (bugs.SKIP_ZERO_GRAD, bugs.FORWARD_ORDER_BACKWARD), (bugs.TANH_DERIVATIVE,), ()]
+    for step, bug_ids in enumerate(schedule, start=1):
+        fast.set_bugs(bug_ids)
+        ref.set_bugs(bug_ids)
+        train_both(fast, ref, steps=2)
+    assert fast.snapshot().bug_events == ref.snapshot().bug_events
+
+
+def test_divergence_happens_at_the_same_step_on_both_backends():
+    config = SessionConfig(hidden=(4, 4), activation="relu", loss="mse", lr=1e10, seed=0)
+    fast, ref = twins(config, TUTORIAL)
+    train_both(fast, ref, steps=20)
+    assert fast.diverged_at is not None
+
+
+def test_evaluate_and_gradcheck_agree_across_backends():
+    fast, ref = twins(MOONS_SMALL_CONFIG, MOONS_SMALL, (bugs.TANH_DERIVATIVE,))
+    train_both(fast, ref, steps=2)
+    assert fast.evaluate() == ref.evaluate()
+    assert fast.gradcheck(max_parameters=5) == ref.gradcheck(max_parameters=5)
+    assert_same_snapshots(fast.snapshot(), ref.snapshot(), 2)  # gradcheck left no trace
+
+
+def test_the_backend_is_named_and_checked():
+    assert TrainingSession(PRESETS["tutorial"], TUTORIAL.xs, TUTORIAL.ys).backend == "fast"
+    with pytest.raises(ValueError, match="unknown backend"):
+        TrainingSession(PRESETS["tutorial"], TUTORIAL.xs, TUTORIAL.ys, backend="numpy")
+
+
+def test_reset_recompiles_for_the_new_model():
+    fast, ref = twins(PRESETS["tutorial"], TUTORIAL)
+    train_both(fast, ref, steps=3)
+    fast.reset()
+    ref.reset()
+    train_both(fast, ref, steps=3)
+
+
+# -- history: every step while short, thinned and bounded when long --------------------------
+
+
+def record(recorder: _HistoryRecorder, steps: range) -> None:
+    for step in steps:
+        recorder.append(step, float(step), 0.5, 2.0 * step, 3.0, 0.1)
+
+
+def test_history_keeps_every_step_up_to_its_capacity():
+    recorder = _HistoryRecorder(capacity=16, recent=4)
+    record(recorder, range(1, 17))
+    history = recorder.view()
+    assert history.steps == tuple(range(1, 17))
+    assert history.loss == tuple(float(s) for s in range(1, 17))
+    assert not history.is_thinned
+
+
+def test_long_history_is_thinned_evenly_with_the_latest_steps_whole():
+    recorder = _HistoryRecorder(capacity=16, recent=4)
+    record(recorder, range(1, 1001))
+    history = recorder.view()
+    assert history.is_thinned
+    assert len(history) <= 16 + 4
+    assert history.steps[0] == 1
+    assert history.steps[-4:] == (997, 998, 999, 1000)
+    assert all(a < b for a, b in pairwise(history.steps))
+    older = history.steps[:-4]
+    strides = {b - a for a, b in pairwise(older)}
+    assert len(strides) == 1  # evenly spaced
+    # every column still belongs to its step
+    assert history.loss == tuple(float(s) for s in history.steps)
+    assert history.grad_norm == tuple(2.0 * s for s in history.steps)
+
+
+def test_session_history_is_bounded_and_snapshots_stay_immutable():
+    session = TrainingSession(PRESETS["tutorial"], TUTORIAL.xs, TUTORIAL.ys)
+    for _ in range(50):
+        session.step()
+    early = session.snapshot()
+    assert early.history.steps == tuple(range(1, 51))
+    for _ in range(HISTORY_POINTS + RECENT_POINTS + 100):
+        session.step()
+    late = session.snapshot()
+    assert early.history.steps == tuple(range(1, 51))  # untouched by later steps
+    assert len(late.history) <= HISTORY_POINTS + RECENT_POINTS
+    assert late.history.steps[-1] == late.step
+    assert late.history.loss[-1] == late.loss
+    assert session.snapshot().history is late.history  # no step since: nothing copied again
+
+
+def test_train_with_zero_steps_does_not_import_textual():
+    code = (
+        "import sys; from tui.cli import main; code = main(['train', '--steps', '0']); "
+        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
