@@ -191,9 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {machine()}", file=out)
     if not any(c.key == "torch" for c in contenders()):
         print("PyTorch: not installed, skipped (pip install torch to compare)", file=out)
-    print("", file=out, flush=True)
+    print(file=out, flush=True)
     results = run_speed(args.quick, args.only, out)
-    print("", file=out)
+    print(file=out)
     memory = run_memory(30_000 if args.quick else 100_000, out)
     startup = run_startup(3 if args.quick else 7, out)
     print("\n" + table(results), file=out)
