@@ -138,15 +138,22 @@ class PlainMLP:
         columns = [list(c) for c in zip(*xs)]  # columns[i][p]: input i of point p
         n = len(xs)
         for layer_w, layer_b, name in zip(self.weights, self.biases, self.activations):
-            act = ACTIVATION_FUNCTIONS[name]
             outputs = []
             for row, b in zip(layer_w, layer_b):
                 total = [b] * n
                 for w, column in zip(row, columns):
                     total = list(map(add, total, map(mul, repeat(w), column)))
-                outputs.append(total if name == "linear" else list(map(act, total)))
+                outputs.append(_activate_all(name, total))
             columns = outputs
         return columns[0]
+
+
+def _activate_all(name: str, values: list[float]) -> list[float]:
+    if name == "linear":
+        return values
+    if name == "relu":  # inline: a function call per value costs more than the test
+        return [v if v > 0 else 0.0 for v in values]
+    return list(map(ACTIVATION_FUNCTIONS[name], values))
 
 
 def pixel_centres(low: float, high: float, count: int) -> list[float]:
