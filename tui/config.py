@@ -72,37 +72,53 @@ class ConfigError(ValueError):
     """A flag or setting is wrong; the message names it."""
 
 
+class FlagError(ConfigError, argparse.ArgumentTypeError):
+    """One flag's value is wrong: ``flag`` names it, ``reason`` says why.
+
+    Also an ``ArgumentTypeError``, so argparse prints the message as it is;
+    the settings dialog shows ``reason`` beside its own label for the field.
+    """
+
+    def __init__(self, flag: str, reason: str) -> None:
+        super().__init__(f"{flag}: {reason}")
+        self.flag = flag
+        self.reason = reason
+
+
 # -- flag parsing ----------------------------------------------------------------
+# Each parser takes the text of one value and returns it parsed, or raises
+# FlagError naming the flag. argparse uses them as ``type=``; the settings
+# dialog calls them directly, so a value is checked the same way in both.
 
 
-def _positive_int(flag: str, allow_zero: bool = False):
+def whole_number(flag: str, allow_zero: bool = False):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}: expected a whole number, got {text!r}")
+            raise FlagError(flag, f"expected a whole number, got {text!r}")
         if value < 0 or (value == 0 and not allow_zero):
             bound = ">= 0" if allow_zero else ">= 1"
-            raise argparse.ArgumentTypeError(f"{flag}: must be {bound}, got {value}")
+            raise FlagError(flag, f"must be {bound}, got {value}")
         return value
 
     return parse
 
 
-def _float(flag: str, positive: bool = False, low: float | None = None, high: float | None = None):
+def real_number(flag: str, positive: bool = False, low: float | None = None, high: float | None = None):
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}: expected a number, got {text!r}")
+            raise FlagError(flag, f"expected a number, got {text!r}")
         if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{flag}: must be a finite number, got {text!r}")
+            raise FlagError(flag, f"must be a finite number, got {text!r}")
         if positive and value <= 0:
-            raise argparse.ArgumentTypeError(f"{flag}: must be > 0, got {text}")
+            raise FlagError(flag, f"must be > 0, got {text}")
         if low is not None and value < low:
-            raise argparse.ArgumentTypeError(f"{flag}: must be >= {low:g}, got {text}")
+            raise FlagError(flag, f"must be >= {low:g}, got {text}")
         if high is not None and value >= high:
-            raise argparse.ArgumentTypeError(f"{flag}: must be < {high:g}, got {text}")
+            raise FlagError(flag, f"must be < {high:g}, got {text}")
         return value
 
     return parse
@@ -114,63 +130,62 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     sizes = []
     for i, part in enumerate(parts, start=1):
         if not part:
-            raise argparse.ArgumentTypeError(f"--hidden: layer {i} is empty in {text!r}")
+            raise FlagError("--hidden", f"layer {i} is empty in {text!r}")
         try:
             size = int(part)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"--hidden: layer {i} is not a whole number: {part!r} (e.g. --hidden 16,16)"
+            raise FlagError(
+                "--hidden", f"layer {i} is not a whole number: {part!r} (e.g. --hidden 16,16)"
             )
         if size < 1:
-            raise argparse.ArgumentTypeError(f"--hidden: layer {i} must have at least 1 neuron, got {size}")
+            raise FlagError("--hidden", f"layer {i} must have at least 1 neuron, got {size}")
         sizes.append(size)
     return tuple(sizes)
 
 
 def _bug_id(text: str) -> str:
     if text not in bugs.BUGS:
-        raise argparse.ArgumentTypeError(
-            f"--bug: unknown bug {text!r} (known: {', '.join(bugs.BUGS)})"
-        )
+        raise FlagError("--bug", f"unknown bug {text!r} (known: {', '.join(bugs.BUGS)})")
     return text
 
 
-def _dataset_name(text: str) -> str:
+def dataset_name(text: str) -> str:
     if text not in datasets.DATASETS:
-        raise argparse.ArgumentTypeError(
-            f"--dataset: unknown dataset {text!r} (known: {', '.join(datasets.DATASETS)})"
-        )
+        raise FlagError("--dataset", f"unknown dataset {text!r} (known: {', '.join(datasets.DATASETS)})")
     return text
 
 
-def _choice(flag: str, choices):
+def one_of(flag: str, choices):
     def parse(text: str) -> str:
         if text not in choices:
-            raise argparse.ArgumentTypeError(f"{flag}: unknown value {text!r} (choose from {', '.join(choices)})")
+            raise FlagError(flag, f"unknown value {text!r} (choose from {', '.join(choices)})")
         return text
 
     return parse
 
 
+HIDDEN_ACTIVATIONS = [a for a in ACTIVATIONS if a != "linear"]
+
+
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     """The flags the dashboard and ``train`` share."""
     g = parser.add_argument_group("run")
-    g.add_argument("--dataset", type=_dataset_name, metavar="NAME",
+    g.add_argument("--dataset", type=dataset_name, metavar="NAME",
                    help=f"one of {', '.join(datasets.DATASETS)} (default: {DEFAULT_DATASET})")
     g.add_argument("--data", metavar="FILE.csv",
                    help="train on a CSV file: numeric features, label (±1 or 0/1) last")
-    g.add_argument("--samples", type=_positive_int("--samples"), metavar="N",
+    g.add_argument("--samples", type=whole_number("--samples"), metavar="N",
                    help="points to generate (generated datasets)")
-    g.add_argument("--noise", type=_float("--noise", low=0.0), metavar="X",
+    g.add_argument("--noise", type=real_number("--noise", low=0.0), metavar="X",
                    help="noise of generated points (>= 0)")
     g.add_argument("--hidden", type=parse_hidden, metavar="SIZES",
                    help="hidden layer sizes, e.g. 16,16")
-    g.add_argument("--activation", type=_choice("--activation", [a for a in ACTIVATIONS if a != "linear"]),
+    g.add_argument("--activation", type=one_of("--activation", HIDDEN_ACTIVATIONS),
                    metavar="NAME", help="hidden non-linearity: tanh, relu or sigmoid")
-    g.add_argument("--loss", type=_choice("--loss", list(LOSSES)), metavar="NAME",
+    g.add_argument("--loss", type=one_of("--loss", list(LOSSES)), metavar="NAME",
                    help=f"one of {', '.join(LOSSES)}")
-    g.add_argument("--lr", type=_float("--lr", positive=True), metavar="X", help="learning rate (> 0)")
-    g.add_argument("--seed", type=_positive_int("--seed", allow_zero=True), metavar="N",
+    g.add_argument("--lr", type=real_number("--lr", positive=True), metavar="X", help="learning rate (> 0)")
+    g.add_argument("--seed", type=whole_number("--seed", allow_zero=True), metavar="N",
                    help="seed for the initial weights and generated data (default 0)")
     g.add_argument("--bug", type=_bug_id, action="append", default=[], metavar="ID",
                    help=f"inject a bug (repeatable): {', '.join(bugs.BUGS)}")
