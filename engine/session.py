@@ -198,8 +198,12 @@ def _flatten(weights, biases) -> Iterable[float]:
             yield b
 
 
-def _norm(values: Iterable[float]) -> float:
-    return math.sqrt(math.fsum(v * v for v in values))
+def _grad_norm(parameters: Sequence[Value]) -> float:
+    return math.sqrt(math.fsum([p.grad * p.grad for p in parameters]))
+
+
+def _weight_norm(parameters: Sequence[Value]) -> float:
+    return math.sqrt(math.fsum([p.data * p.data for p in parameters]))
 
 
 def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
@@ -355,7 +359,7 @@ class TrainingSession:
                 self.model.zero_grad()  # the bug: wipes what backward() just computed
 
             params = self.optimizer.parameters
-            grad_norm = _norm([p.grad for p in params])
+            grad_norm = _grad_norm(params)
             self._predictions = predictions
             self._loss = loss.data
             self._accuracy = accuracy(predictions, self.ys)
@@ -370,7 +374,7 @@ class TrainingSession:
             else:
                 self.optimizer.step(self._step)
             self._step = number
-            weight_norm = _norm([p.data for p in params])
+            weight_norm = _weight_norm(params)
             self._history.append(number, loss.data, self._accuracy, grad_norm, weight_norm, lr)
             return StepResult(number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged)
 
