@@ -1,0 +1,64 @@
+"""Hammering the dashboard: random actions while training runs never break it.
+
+Actions are run straight through ``App.run_action`` (Pilot.press waits for the
+CPU to go idle, which never happens while training runs at full speed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from textual.events import Resize
+from textual.geometry import Size
+
+from tests.tui.conftest import make_app
+from tui.screens.dialogs import ErrorDialog
+
+ACTIONS = [
+    "step", "toggle_run", "reset", "lr_down", "lr_up",
+    *(f"toggle_bug({i})" for i in range(1, 7)),
+    "cycle_speed", "toggle_log", "help", "close_help",
+]
+SIZES = [(120, 40), (80, 24), (100, 30), (70, 20)]
+
+
+async def test_500_random_actions_while_training() -> None:
+    rng = random.Random(1234)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        parameter_count = len(app.session.snapshot().parameters)
+        last_step = 0
+        await app.run_action("toggle_run")
+        for i in range(500):
+            if rng.random() < 0.05:
+                size = Size(*rng.choice(SIZES))
+                app._driver._size = size  # what Pilot.resize_terminal does, without waiting for idle
+                app.post_message(Resize(size, size))
+            else:
+                action = rng.choice(ACTIONS)
+                if action == "close_help":
+                    if app.screen is not app.screen_stack[0]:
+                        app.pop_screen()
+                elif app.screen is app.screen_stack[0] or action == "help":
+                    await app.run_action(action)
+                if action == "reset":
+                    last_step = 0
+            await asyncio.sleep(0.002)
+            assert not isinstance(app.screen, ErrorDialog), f"action {i}: {app.screen.message}"
+            snap = app.session.snapshot()
+            assert snap.step >= last_step, f"action {i}: step went from {last_step} to {snap.step}"
+            last_step = snap.step
+            assert len(snap.parameters) == parameter_count
+        if app.running:
+            await app.run_action("toggle_run")
+        await app.workers.wait_for_complete()
+        while app.screen is not app.screen_stack[0]:
+            app.pop_screen()
+        await pilot.resize_terminal(120, 40)
+        assert last_step > 0
+        assert not [w for w in app.workers if w.error is not None]
+        app.refresh_panes()
+        await pilot.pause()
+        svg = app.export_screenshot()
+        assert "Weights" in svg and "Gradients" in svg
