@@ -3,6 +3,11 @@
 Every contender runs the same loop body: forward pass over the full batch,
 zero the gradients, backward pass, SGD update. ``make_*`` returns a
 zero-argument ``step()`` that does one such update, its state held inside.
+
+Each contender trains in episodes of ``EPISODE`` steps (the moons demo's run
+length), each from the same fresh initial weights: the fast path skips work
+a met hinge margin makes zero, so its speed depends on how far training has
+gone, and it is measured over the steps a learner runs, not on a converged net.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from engine.optim import SGD, Schedule
 from engine.session import SessionConfig, TrainingSession
 
 Step = Callable[[], None]
+EPISODE = 100
 
 
 @dataclass(frozen=True)
@@ -65,41 +71,45 @@ WORKLOADS = (
 def make_reference(w: Workload) -> Step:
     """engine/value.py: the whole batch as one Value graph, every step."""
     data = w.data()
-    model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
-    optimizer = SGD(model.parameters(), w.schedule)
     loss_fn = LOSSES[w.loss]
     k = 0
 
     def step() -> None:
-        nonlocal k
+        nonlocal k, model, optimizer
+        if k % EPISODE == 0:
+            model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
+            optimizer = SGD(model.parameters(), w.schedule)
         scores = [model(x) for x in data.xs]
         loss = loss_fn(scores, data.ys)
         if w.l2:
             loss = loss + l2_penalty(model.parameters(), w.l2)
         model.zero_grad()
         loss.backward()
-        optimizer.step(k)
+        optimizer.step(k % EPISODE)
         k += 1
 
+    model = optimizer = None
     return step
 
 
 def make_fast(w: Workload) -> Step:
     """engine/fast: the same model, loss and data compiled to straight-line Python."""
     data = w.data()
-    model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
-    optimizer = SGD(model.parameters(), w.schedule)
-    net = CompiledNet(model, w.loss, w.l2, data.xs, data.ys)
     k = 0
 
     def step() -> None:
-        nonlocal k
+        nonlocal k, model, optimizer, net
+        if k % EPISODE == 0:
+            model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
+            optimizer = SGD(model.parameters(), w.schedule)
+            net = CompiledNet(model, w.loss, w.l2, data.xs, data.ys)
         loss = net.forward()
         model.zero_grad()
         loss.backward()
-        optimizer.step(k)
+        optimizer.step(k % EPISODE)
         k += 1
 
+    model = optimizer = net = None
     return step
 
 
@@ -110,6 +120,8 @@ def make_session(w: Workload) -> Step:
     session = TrainingSession(w.session_config(), data.xs, data.ys)
 
     def step() -> None:
+        if session.step_count == EPISODE:
+            session.reset()
         session.step()
 
     return step
@@ -136,16 +148,17 @@ def make_micrograd(w: Workload) -> Step:
     from micrograd.nn import MLP as MgMLP
 
     data = w.data()
-    random.seed(1)
-    if w.activation == "tanh":
-        model = _micrograd_tanh_mlp(len(data.xs[0]), w.sizes)
-    else:
-        model = MgMLP(len(data.xs[0]), w.sizes)
-    params = model.parameters()
     k = 0
 
     def step() -> None:
-        nonlocal k
+        nonlocal k, model, params
+        if k % EPISODE == 0:
+            random.seed(1)
+            if w.activation == "tanh":
+                model = _micrograd_tanh_mlp(len(data.xs[0]), w.sizes)
+            else:
+                model = MgMLP(len(data.xs[0]), w.sizes)
+            params = model.parameters()
         inputs = [list(map(MgValue, x)) for x in data.xs]
         scores = list(map(model, inputs))
         if w.loss == "sse":  # the lecture
@@ -157,11 +170,12 @@ def make_micrograd(w: Workload) -> Step:
                 loss = loss + w.l2 * sum(p * p for p in params)
         model.zero_grad()
         loss.backward()
-        lr = w.schedule.at(k)
+        lr = w.schedule.at(k % EPISODE)
         for p in params:
             p.data -= lr * p.grad
         k += 1
 
+    model = params = None
     return step
 
 
@@ -221,23 +235,25 @@ def make_torch(w: Workload) -> Step:
     """PyTorch on the CPU, float64, vectorised over the batch: the same loop in tensors."""
     import torch
 
+    torch.set_num_threads(1)  # like every other contender; 2 threads only contend here
     data = w.data()
-    torch.manual_seed(1)
     x = torch.tensor(data.xs, dtype=torch.float64)
     y = torch.tensor(data.ys, dtype=torch.float64)
     act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[w.activation]
     dims = [len(data.xs[0]), *w.sizes]
-    layers: list[torch.nn.Module] = []
-    for i in range(len(w.sizes)):
-        layers.append(torch.nn.Linear(dims[i], dims[i + 1], dtype=torch.float64))
-        if i < len(w.sizes) - 1 or w.activation == "tanh":  # tanh nets end in tanh
-            layers.append(act())
-    model = torch.nn.Sequential(*layers)
-    params = list(model.parameters())
     k = 0
 
     def step() -> None:
-        nonlocal k
+        nonlocal k, model, params
+        if k % EPISODE == 0:
+            torch.manual_seed(1)
+            layers: list[torch.nn.Module] = []
+            for i in range(len(w.sizes)):
+                layers.append(torch.nn.Linear(dims[i], dims[i + 1], dtype=torch.float64))
+                if i < len(w.sizes) - 1 or w.activation == "tanh":  # tanh nets end in tanh
+                    layers.append(act())
+            model = torch.nn.Sequential(*layers)
+            params = list(model.parameters())
         scores = model(x).squeeze(1)
         if w.loss == "sse":
             loss = ((scores - y) ** 2).sum()
@@ -247,12 +263,13 @@ def make_torch(w: Workload) -> Step:
                 loss = loss + w.l2 * sum((p * p).sum() for p in params)
         model.zero_grad()
         loss.backward()
-        lr = w.schedule.at(k)
+        lr = w.schedule.at(k % EPISODE)
         with torch.no_grad():
             for p in params:
                 p -= lr * p.grad
         k += 1
 
+    model = params = None
     return step
 
 
@@ -273,5 +290,5 @@ def contenders() -> list[Contender]:
         found.append(Contender("micrograd", "micrograd 0.1.0", make_micrograd))
     version = torch_version()
     if version is not None:
-        found.append(Contender("torch", f"PyTorch {version} CPU (float64, batched)", make_torch))
+        found.append(Contender("torch", f"PyTorch {version} CPU (float64, batched, 1 thread)", make_torch))
     return found

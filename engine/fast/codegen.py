@@ -172,16 +172,17 @@ def _loss_forward_lines(loss: str, s: str, ind: str) -> list[str]:
 
 
 def forward_source(shape: NetShape, tanh_bug: bool) -> str:
-    """``forward(V, DATA) -> (loss, scores, tape, P)`` for the whole batch.
+    """``forward(V, DATA, INV_N, ALPHA) -> (loss, scores, tape, P)`` for the whole batch.
 
     ``V`` are the parameter Values, ``DATA`` the samples as ``(x0, .., ny)``
-    tuples in order. Globals expected: ``tanh _exp _pow _log INV_N ALPHA``.
+    tuples in order, ``INV_N`` is ``1.0 / len(DATA)``, ``ALPHA`` the L2
+    weight. Globals expected: ``tanh _exp _pow _log``.
     """
     names = _Names(shape)
     nparams = shape.parameter_count()
     ws = [f"w{k}" for k in range(nparams)]
     vs = [f"v{k}" for k in range(nparams)]
-    lines = ["def forward(V, DATA):"]
+    lines = ["def forward(V, DATA, INV_N, ALPHA):"]
     ind = "    "
     lines.append(ind + f"{', '.join(vs)}, = V")
     lines.append(ind + f"P = ({', '.join(v + '.data' for v in vs)},)")
@@ -250,10 +251,11 @@ def _unpack_lines(ws: list[str], gs: list[str], read_grads: bool, ind: str) -> l
 
 
 def backward_source(shape: NetShape, mode: BackwardMode) -> str:
-    """``backward(V, P, tape, RDATA)``: add the gradients into each ``V[k].grad``.
+    """``backward(V, P, tape, RDATA, UP, ALPHA)``: add the gradients into each ``V[k].grad``.
 
-    ``P`` and ``tape`` come from ``forward``; ``RDATA`` is the data reversed.
-    Globals expected: ``UP`` (the gradient each sample's term receives), ``ALPHA``.
+    ``P`` and ``tape`` come from ``forward``; ``RDATA`` is the data reversed;
+    ``UP`` is the gradient each sample's loss term receives (1.0, or 1/n for
+    a mean); ``ALPHA`` the L2 weight.
     """
     if mode.forward_order:
         return _forward_order_backward_source(shape, mode.overwrite)
@@ -263,7 +265,7 @@ def backward_source(shape: NetShape, mode: BackwardMode) -> str:
     gs = [f"g{k}" for k in range(nparams)]
     acc = "=" if mode.overwrite else "+="
     ind = "    "
-    lines = ["def backward(V, P, tape, RDATA):"]
+    lines = ["def backward(V, P, tape, RDATA, UP, ALPHA):"]
     lines += _unpack_lines(ws, gs, read_grads=not mode.overwrite, ind=ind)
     lines.append(ind + "up = UP")
     if mode.overwrite:
@@ -340,7 +342,7 @@ def _forward_order_backward_source(shape: NetShape, overwrite: bool) -> str:
     gs = [f"g{k}" for k in range(nparams)]
     acc = "=" if overwrite else "+="
     ind = "    "
-    lines = ["def backward(V, P, tape, RDATA):"]
+    lines = ["def backward(V, P, tape, RDATA, UP, ALPHA):"]
     lines += _unpack_lines(ws, gs, read_grads=True, ind=ind)
     xs = names.inputs(0)
     lines.append(

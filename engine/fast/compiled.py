@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import pairwise
 
 from engine import bugs
@@ -23,6 +24,28 @@ LOSSES = ("sse", "mse", "hinge", "bce")
 def _log(x: float) -> float:
     """Value.log on a value the losses guarantee is >= 1 or nan."""
     return math.log(x)
+
+
+_GLOBALS = {"__builtins__": __builtins__, "tanh": math.tanh, "_exp": _exp, "_pow": _pow, "_log": _log}
+
+
+def _compile(source: str, name: str):
+    namespace = dict(_GLOBALS)
+    # The source is ours, written by codegen from layer sizes and names: no user text.
+    exec(compile(source, f"<engine.fast {name}>", "exec"), namespace)  # noqa: S102
+    return namespace[name]
+
+
+# Compiled once per shape and variant, shared by every net of that shape: a
+# reset (a new model, the same shape) or a second session compiles nothing.
+@lru_cache(maxsize=64)
+def _forward_function(shape: NetShape, tanh_bug: bool):
+    return _compile(forward_source(shape, tanh_bug), "forward")
+
+
+@lru_cache(maxsize=128)
+def _backward_function(shape: NetShape, mode: BackwardMode):
+    return _compile(backward_source(shape, mode), "backward")
 
 
 def net_shape(model: MLP, loss: str, l2: bool) -> NetShape:
@@ -66,8 +89,8 @@ class CompiledLoss:
         forward_order = bugs.is_on(bugs.FORWARD_ORDER_BACKWARD)
         skip_zeros = self._bounded and not (overwrite or forward_order)
         net = self._net
-        backward = net.backward_function(overwrite, forward_order, skip_zeros)
-        backward(net.parameters, self._params, self._tape, net.reversed_data)
+        backward = _backward_function(net.shape, BackwardMode(overwrite, forward_order, skip_zeros))
+        backward(net.parameters, self._params, self._tape, net.reversed_data, net.up, net.alpha)
 
 
 class CompiledNet:
@@ -91,19 +114,9 @@ class CompiledNet:
             layer.activation == "relu" for layer in self.shape.layers
         )
         self.input_bound = max([1.0] + [abs(v) for x in self.data for v in x])
-        inv_n = 1.0 / len(self.data)
-        self._globals = {
-            "__builtins__": __builtins__,
-            "tanh": math.tanh,
-            "_exp": _exp,
-            "_pow": _pow,
-            "_log": _log,
-            "INV_N": inv_n,
-            "ALPHA": float(l2),
-            "UP": 1.0 if loss == "sse" else inv_n,  # what each sample's term receives
-        }
-        self._forwards: dict[bool, object] = {}
-        self._backwards: dict[tuple[bool, bool, bool], object] = {}
+        self.inv_n = 1.0 / len(self.data)
+        self.alpha = float(l2)
+        self.up = 1.0 if loss == "sse" else self.inv_n  # what each sample's loss term receives
 
     def activations_bounded(self, params: Sequence[float]) -> bool:
         """True when these weights keep every forward value far from overflow.
@@ -119,28 +132,15 @@ class CompiledNet:
         depth = len(self.shape.layers)
         return math.log(self.input_bound) + depth * math.log(max(1.0, total)) < math.log(1e150)
 
-    def _compile(self, source: str, name: str):
-        namespace = dict(self._globals)
-        # The source is ours, written by codegen from layer sizes and names: no user text.
-        exec(compile(source, f"<engine.fast {name}>", "exec"), namespace)  # noqa: S102
-        return namespace[name]
-
     def forward_function(self, tanh_bug: bool):
-        fn = self._forwards.get(tanh_bug)
-        if fn is None:
-            fn = self._forwards[tanh_bug] = self._compile(forward_source(self.shape, tanh_bug), "forward")
-        return fn
+        return _forward_function(self.shape, tanh_bug)
 
     def backward_function(self, overwrite: bool, forward_order: bool, skip_zeros: bool):
-        key = (overwrite, forward_order, skip_zeros)
-        fn = self._backwards.get(key)
-        if fn is None:
-            source = backward_source(self.shape, BackwardMode(*key))
-            fn = self._backwards[key] = self._compile(source, "backward")
-        return fn
+        return _backward_function(self.shape, BackwardMode(overwrite, forward_order, skip_zeros))
 
     def forward(self) -> CompiledLoss:
         """The loss at the current weights (the tanh-derivative bug is read now, as in Value.tanh)."""
         tanh_bug = bugs.is_on(bugs.TANH_DERIVATIVE)
-        loss, scores, tape, params = self.forward_function(tanh_bug)(self.parameters, self.data)
+        forward = _forward_function(self.shape, tanh_bug)
+        loss, scores, tape, params = forward(self.parameters, self.data, self.inv_n, self.alpha)
         return CompiledLoss(self, loss, scores, params, tape)

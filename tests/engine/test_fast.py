@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import datasets
 from engine import bugs
-from engine.fast import CompiledNet
+from engine.fast import CompiledNet, compiled
+from engine.fast.codegen import BackwardMode
 from engine.fast.compiled import net_shape
 from engine.losses import LOSSES, l2_penalty
 from engine.nn import ACTIVATIONS, MLP
@@ -111,14 +112,22 @@ def test_bce_takes_both_branches_of_softplus():
 # -- skipping zero work is exact, and switched off where it could not be -------------------
 
 
-def test_skipping_met_margins_and_dead_relus_changes_nothing():
+def test_skipping_met_margins_and_dead_relus_changes_nothing(monkeypatch):
+    modes = []
+    original = compiled._backward_function
+
+    def spy(shape, mode):
+        modes.append(mode)
+        return original(shape, mode)
+
+    monkeypatch.setattr(compiled, "_backward_function", spy)
     data = datasets.make("moons", 40, seed=1)
     reference, fast = twin_models(2, [8, 8, 1], "relu", seed=0)
     for p in reference.parameters():
         p.data *= 4  # wide margins: many samples pass back 0, many relus are off
     net = compare_one_pass(reference, fast, "hinge", 0.0, data.xs, data.ys)
     assert net.activations_bounded([p.data for p in fast.parameters()])
-    assert (False, False, True) in net._backwards  # the skipping backward ran
+    assert modes == [BackwardMode(skip_zeros=True)]  # the skipping backward ran
 
 
 @pytest.mark.parametrize("poison", [1e200, math.inf, math.nan])
