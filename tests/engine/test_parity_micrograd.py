@@ -6,13 +6,14 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from micrograd.engine import Value as MgValue
 from micrograd.nn import MLP as MgMLP
 
 import datasets
-from engine.session import TrainingSession
+from engine.session import BACKENDS, TrainingSession
 from tui.config import PRESETS
 
 TOLERANCE = 1e-9
@@ -20,7 +21,7 @@ TOLERANCE = 1e-9
 
 @contextmanager
 def gc_paused():
-    """micrograd's closures make reference cycles; collecting once per step is far faster."""
+    """Skip the collector's passes over big graphs; micrograd's cycles are collected per step."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -61,18 +62,24 @@ def demo_loss(model: MgMLP, X, y):
     return total_loss, sum(accuracy) / len(accuracy)
 
 
-def test_moons_preset_matches_micrograd_demo_for_10_steps():
-    data = datasets.make("moons")
-    session = TrainingSession(PRESETS["moons"], data.xs, data.ys)
-    # micrograd's MLP: relu hidden layers, a linear last layer; ours must be the same net
-    acts = [[n.activation for n in layer.neurons] for layer in session.model.layers]
-    assert acts == [["relu"] * 16, ["relu"] * 16, ["linear"]]
-    mg_model = MgMLP(2, [16, 16, 1])
-    copy_weights(session, mg_model)
-    assert_all_close(
-        session.snapshot().parameters, [p.data for p in mg_model.parameters()], "weights", 0
-    )
+@dataclass(frozen=True)
+class DemoStep:
+    loss: float
+    accuracy: float
+    learning_rate: float
+    gradients: list[float]
+    weights: list[float]  # after the update
 
+
+@pytest.fixture(scope="module")
+def moons_demo_run():
+    """micrograd's demo loop for 10 steps, from our moons preset's initial weights."""
+    data = datasets.make("moons")
+    ours = TrainingSession(PRESETS["moons"], data.xs, data.ys, backend="reference")
+    mg_model = MgMLP(2, [16, 16, 1])
+    copy_weights(ours, mg_model)
+    initial = [p.data for p in mg_model.parameters()]
+    steps = []
     with gc_paused():
         for k in range(10):
             total_loss, acc = demo_loss(mg_model, data.xs, data.ys)
@@ -81,16 +88,39 @@ def test_moons_preset_matches_micrograd_demo_for_10_steps():
             learning_rate = 1.0 - 0.9 * k / 100
             for p in mg_model.parameters():
                 p.data -= learning_rate * p.grad
-
-            result = session.step()
-            snap = session.snapshot()
-            assert result.loss == pytest.approx(total_loss.data, abs=TOLERANCE)
-            assert result.accuracy == acc
-            assert result.lr == pytest.approx(learning_rate, rel=1e-12)
-            assert_all_close(snap.gradients, [p.grad for p in mg_model.parameters()], "grads", k)
-            assert_all_close(snap.parameters, [p.data for p in mg_model.parameters()], "weights", k)
+            params = mg_model.parameters()
+            steps.append(
+                DemoStep(
+                    total_loss.data,
+                    acc,
+                    learning_rate,
+                    [p.grad for p in params],
+                    [p.data for p in params],
+                )
+            )
             del total_loss
             gc.collect()
+    return data, initial, steps
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_moons_preset_matches_micrograd_demo_for_10_steps(backend, moons_demo_run):
+    data, initial, demo_steps = moons_demo_run
+    session = TrainingSession(PRESETS["moons"], data.xs, data.ys, backend=backend)
+    # micrograd's MLP: relu hidden layers, a linear last layer; ours must be the same net
+    acts = [[n.activation for n in layer.neurons] for layer in session.model.layers]
+    assert acts == [["relu"] * 16, ["relu"] * 16, ["linear"]]
+    assert session.snapshot().parameters == tuple(initial)
+
+    for k, demo in enumerate(demo_steps):
+        with gc_paused():  # our Value graphs hold no cycles: collecting is wasted time
+            result = session.step()
+        snap = session.snapshot()
+        assert result.loss == pytest.approx(demo.loss, abs=TOLERANCE)
+        assert result.accuracy == demo.accuracy
+        assert result.lr == pytest.approx(demo.learning_rate, rel=1e-12)
+        assert_all_close(snap.gradients, demo.gradients, "grads", k)
+        assert_all_close(snap.parameters, demo.weights, "weights", k)
 
 
 def lecture_tanh(v: MgValue) -> MgValue:
@@ -113,9 +143,10 @@ def lecture_forward(model: MgMLP, x):
     return x[0] if len(x) == 1 else x
 
 
-def test_tutorial_preset_matches_the_lecture_loop_for_20_steps():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tutorial_preset_matches_the_lecture_loop_for_20_steps(backend):
     data = datasets.make("tutorial")
-    session = TrainingSession(PRESETS["tutorial"], data.xs, data.ys)
+    session = TrainingSession(PRESETS["tutorial"], data.xs, data.ys, backend=backend)
     mg_model = MgMLP(3, [4, 4, 1])
     copy_weights(session, mg_model)
     xs, ys = data.xs, data.ys

@@ -15,15 +15,15 @@ import pytest
 import datasets
 from engine import MLP, Value, bugs
 from engine.losses import LOSSES, l2_penalty
-from engine.session import SessionConfig, SessionDiverged, Snapshot, TrainingSession
+from engine.session import BACKENDS, SessionConfig, SessionDiverged, Snapshot, TrainingSession
 from tui.config import PRESETS
 
 TUTORIAL = datasets.make("tutorial")
 
 
-def tutorial_session(bug_ids=(), **overrides) -> TrainingSession:
+def tutorial_session(bug_ids=(), backend: str = "fast", **overrides) -> TrainingSession:
     config = dataclasses.replace(PRESETS["tutorial"], **overrides)
-    return TrainingSession(config, TUTORIAL.xs, TUTORIAL.ys, bug_ids)
+    return TrainingSession(config, TUTORIAL.xs, TUTORIAL.ys, bug_ids, backend=backend)
 
 
 def run(session: TrainingSession, steps: int) -> Snapshot:
@@ -66,8 +66,9 @@ def test_tutorial_preset_reaches_loss_below_0_05_within_100_steps():
 
 # -- reset and reproducibility ---------------------------------------------------------
 
-def test_reset_restores_the_initial_weights_exactly():
-    session = tutorial_session(seed=3)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reset_restores_the_initial_weights_exactly(backend):
+    session = tutorial_session(backend=backend, seed=3)
     initial = session.snapshot()
     first_run = run(session, 10)
     assert first_run.parameters != initial.parameters
@@ -75,7 +76,7 @@ def test_reset_restores_the_initial_weights_exactly():
     again = session.snapshot()
     assert again.parameters == initial.parameters
     assert again.step == 0 and len(again.history) == 0
-    assert again.parameters == tutorial_session(seed=3).snapshot().parameters
+    assert again.parameters == tutorial_session(backend=backend, seed=3).snapshot().parameters
     assert run(session, 10).history == first_run.history
 
 
@@ -84,13 +85,14 @@ def test_reset_restores_the_initial_weights_exactly():
     [(), (bugs.OVERWRITE_GRAD,), (bugs.SKIP_ZERO_GRAD,), (bugs.OVERWRITE_GRAD, bugs.SKIP_ZERO_GRAD)],
     ids=["clean", "overwrite", "skip-zero", "both"],
 )
-def test_same_seed_same_history_bugs_included(bug_ids):
-    first = run(tutorial_session(bug_ids, seed=5), 20)
-    second = run(tutorial_session(bug_ids, seed=5), 20)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_same_seed_same_history_bugs_included(bug_ids, backend):
+    first = run(tutorial_session(bug_ids, backend, seed=5), 20)
+    second = run(tutorial_session(bug_ids, backend, seed=5), 20)
     assert first.history == second.history
     assert first.parameters == second.parameters
     assert first.gradients == second.gradients
-    assert run(tutorial_session(bug_ids, seed=6), 20).history != first.history
+    assert run(tutorial_session(bug_ids, backend, seed=6), 20).history != first.history
 
 
 # -- the bugs' symptoms -----------------------------------------------------------------
@@ -105,9 +107,10 @@ def test_overwrite_grad_keeps_only_the_last_path():
     assert a.grad == 2.0
 
 
-def test_overwrite_grad_trains_clearly_worse_on_the_tutorial():
-    clean = tutorial_session()
-    buggy = tutorial_session([bugs.OVERWRITE_GRAD])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_overwrite_grad_trains_clearly_worse_on_the_tutorial(backend):
+    clean = tutorial_session(backend=backend)
+    buggy = tutorial_session([bugs.OVERWRITE_GRAD], backend)
     run(clean, 30)
     run(buggy, 30)
     clean_loss, _ = clean.evaluate()
@@ -127,9 +130,10 @@ def fresh_gradient(config: SessionConfig, xs, ys, parameters) -> list[float]:
     return [p.grad for p in model.parameters()]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("bug_ids", [(), (bugs.SKIP_ZERO_GRAD,)], ids=["clean", "skip-zero"])
-def test_applied_gradient_is_fresh_or_the_running_sum(bug_ids):
-    session = tutorial_session(bug_ids)
+def test_applied_gradient_is_fresh_or_the_running_sum(bug_ids, backend):
+    session = tutorial_session(bug_ids, backend)
     config = session.config
     running = [0.0] * len(session.model.parameters())
     for _ in range(30):
@@ -143,9 +147,10 @@ def test_applied_gradient_is_fresh_or_the_running_sum(bug_ids):
         assert after.parameters == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-def test_skip_zero_grad_gradient_norm_stays_high_and_weights_keep_growing():
-    clean = run(tutorial_session(), 30).history
-    buggy = run(tutorial_session([bugs.SKIP_ZERO_GRAD]), 30).history
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_skip_zero_grad_gradient_norm_stays_high_and_weights_keep_growing(backend):
+    clean = run(tutorial_session(backend=backend), 30).history
+    buggy = run(tutorial_session([bugs.SKIP_ZERO_GRAD], backend), 30).history
     assert clean.grad_norm[-1] < clean.grad_norm[0] / 5  # the clean run's decays
     assert buggy.grad_norm[-1] > 10 * clean.grad_norm[-1]
     # the first updates may shrink the weights; then the stale sum keeps pushing them out
@@ -156,8 +161,9 @@ def test_skip_zero_grad_gradient_norm_stays_high_and_weights_keep_growing():
 
 # -- divergence --------------------------------------------------------------------------
 
-def test_divergence_marks_the_step_and_refuses_further_steps():
-    session = tutorial_session(activation="relu", loss="mse", lr=1e10)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_divergence_marks_the_step_and_refuses_further_steps(backend):
+    session = tutorial_session(backend=backend, activation="relu", loss="mse", lr=1e10)
     before = result = None
     for _ in range(100):
         before = session.snapshot()
