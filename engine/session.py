@@ -328,7 +328,9 @@ class TrainingSession:
         """The loss at the current weights, and each sample's score."""
         if self.backend == "fast":
             compiled = self._compiled
-            if compiled is None:  # compiled on first use: a run of 0 steps never pays for it
+            # Built on first use (a run of 0 steps never pays for it), and again
+            # if the model object was replaced: it reads that model's Values.
+            if compiled is None or compiled.model is not self.model:
                 compiled = self._compiled = CompiledNet(
                     self.model, self.config.loss, self.config.l2, self.xs, self.ys
                 )

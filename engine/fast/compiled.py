@@ -105,6 +105,9 @@ class CompiledNet:
         ys: Sequence[float],
     ):
         self.shape = net_shape(model, loss, bool(l2))
+        self.model = model
+        # The Value objects whose .data each forward pass reads and whose .grad
+        # backward writes; replacing one in the model needs a new CompiledNet.
         self.parameters: list[Value] = model.parameters()
         # Each sample as (x0, x1, ..., -y): -y is what every loss multiplies or adds.
         self.data = tuple((*map(float, x), -float(y)) for x, y in zip(xs, ys))

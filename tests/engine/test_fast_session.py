@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import datasets
-from engine import bugs
+from engine import MLP, bugs
+from engine.optim import SGD
 from engine.session import (
     BACKENDS,
     HISTORY_POINTS,
@@ -143,6 +144,15 @@ def test_reset_recompiles_for_the_new_model():
     fast.reset()
     ref.reset()
     train_both(fast, ref, steps=3)
+
+
+def test_a_replaced_model_is_recompiled():
+    fast, ref = twins(PRESETS["tutorial"], TUTORIAL)
+    train_both(fast, ref, steps=2)
+    for session in (fast, ref):  # as a loader restoring saved weights might do
+        session.model = MLP(3, [4, 4, 1], "tanh", seed=9)
+        session.optimizer = SGD(session.model.parameters(), session.config.schedule)
+    train_both(fast, ref, steps=2)
 
 
 # -- history: every step while short, thinned and bounded when long --------------------------
