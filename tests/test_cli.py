@@ -41,6 +41,7 @@ def _number(x) -> float:
 
 # -- output --------------------------------------------------------------------------
 
+
 def test_json_prints_one_object_per_step_then_a_summary(capsys):
     code, out, err = run_cli(capsys, "train", "--steps", "7", "--json")
     assert code == 0 and err == ""
@@ -198,6 +199,7 @@ def test_diverging_run_exits_1_and_says_the_step(capsys):
 
 
 # -- repeatability -------------------------------------------------------------------------
+
 
 def _without_rate(out: str) -> list[dict]:
     records = [json.loads(line) for line in out.splitlines()]

@@ -63,7 +63,13 @@ def test_the_checker_sees_every_form_of_import():
         "__import__('rich')\n"
     )
     assert imported_modules(source, "engine") == {
-        "os", "numpy", "engine", "tui", "importlib", "datasets", "rich",
+        "os",
+        "numpy",
+        "engine",
+        "tui",
+        "importlib",
+        "datasets",
+        "rich",
     }
 
 

@@ -21,6 +21,7 @@ def write(tmp_path, text: str | bytes, name: str = "data.csv"):
 
 # -- good files ------------------------------------------------------------------------
 
+
 def test_file_without_header(tmp_path):
     data = load_csv(write(tmp_path, "1.5,2,1\n-3,4e-1,-1\n"))
     assert data.xs == [[1.5, 2.0], [-3.0, 0.4]]
@@ -120,6 +121,10 @@ def test_file_name_too_long_for_the_file_system(tmp_path):
 
 # -- fuzz: a Dataset or a DatasetError, never anything else -------------------------------
 
+# tmp_path is shared by a test's examples: each example overwrites the one file.
+FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+
+
 def _load_or_error(path):
     try:
         data = load_csv(path)
@@ -132,7 +137,7 @@ def _load_or_error(path):
     return data
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, **FUZZ)
 @given(raw=st.binary(max_size=300))
 def test_random_bytes_load_or_raise_dataset_error(tmp_path, raw):
     _load_or_error(write(tmp_path, raw))
@@ -163,7 +168,7 @@ def csv_ish(draw):
     return draw(st.sampled_from(["\n", "\r\n", "\r"])).join(lines)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, **FUZZ)
 @given(text=csv_ish())
 def test_random_csv_like_text_loads_or_raises_dataset_error(tmp_path, text):
     _load_or_error(write(tmp_path, text))

@@ -53,6 +53,7 @@ def test_tutorial_is_the_lectures_four_points():
 
 # -- the shapes, checked without noise ---------------------------------------------------
 
+
 def test_moons_without_noise_lie_on_two_half_circles():
     data = datasets.make("moons", samples=40, noise=0.0)
     for (x, y), label in zip(data.xs, data.ys):
@@ -94,6 +95,7 @@ def test_spiral_arms_alternate_and_stay_in_the_unit_disc_without_noise():
 
 # -- make()'s errors --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "kwargs, words",
     [
@@ -113,6 +115,7 @@ def test_make_refuses_bad_arguments_with_a_clear_message(kwargs, words):
 
 
 # -- split ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fraction", [0.1, 0.25, 0.5, 0.9])
 def test_split_holds_out_points_disjointly(fraction):

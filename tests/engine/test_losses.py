@@ -100,7 +100,7 @@ def test_loss_value_and_gradient_match_finite_differences(name, pairs):
     loss.backward()
     assert loss.data == pytest.approx(_float_loss(name, scores, targets), rel=1e-9, abs=1e-12)
     for i, v in enumerate(values):
-        up = scores[:i] + [scores[i] + EPS] + scores[i + 1:]
-        down = scores[:i] + [scores[i] - EPS] + scores[i + 1:]
+        up = scores[:i] + [scores[i] + EPS] + scores[i + 1 :]
+        down = scores[:i] + [scores[i] - EPS] + scores[i + 1 :]
         numerical = (_float_loss(name, up, targets) - _float_loss(name, down, targets)) / (2 * EPS)
         assert v.grad == pytest.approx(numerical, rel=1e-5, abs=1e-6)

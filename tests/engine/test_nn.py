@@ -105,9 +105,7 @@ def _manual_forward(model: MLP, x: list[float]) -> float:
     """The MLP's maths on plain floats, read from its parameters."""
     for layer in model.layers:
         x = [
-            ACTIVATION_FUNCTIONS[n.activation](
-                sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data
-            )
+            ACTIVATION_FUNCTIONS[n.activation](sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data)
             for n in layer.neurons
         ]
     (out,) = x

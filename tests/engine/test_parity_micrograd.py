@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -17,18 +16,6 @@ from engine.session import BACKENDS, TrainingSession
 from tui.config import PRESETS
 
 TOLERANCE = 1e-9
-
-
-@contextmanager
-def gc_paused():
-    """Skip the collector's passes over big graphs; micrograd's cycles are collected per step."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def copy_weights(session: TrainingSession, mg_model: MgMLP) -> None:
@@ -72,7 +59,7 @@ class DemoStep:
 
 
 @pytest.fixture(scope="module")
-def moons_demo_run():
+def moons_demo_run(gc_paused):
     """micrograd's demo loop for 10 steps, from our moons preset's initial weights."""
     data = datasets.make("moons")
     ours = TrainingSession(PRESETS["moons"], data.xs, data.ys, backend="reference")
@@ -80,7 +67,7 @@ def moons_demo_run():
     copy_weights(ours, mg_model)
     initial = [p.data for p in mg_model.parameters()]
     steps = []
-    with gc_paused():
+    with gc_paused():  # micrograd's closures make cycles: collected once per step below
         for k in range(10):
             total_loss, acc = demo_loss(mg_model, data.xs, data.ys)
             mg_model.zero_grad()
@@ -104,7 +91,7 @@ def moons_demo_run():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_moons_preset_matches_micrograd_demo_for_10_steps(backend, moons_demo_run):
+def test_moons_preset_matches_micrograd_demo_for_10_steps(backend, moons_demo_run, gc_paused):
     data, initial, demo_steps = moons_demo_run
     session = TrainingSession(PRESETS["moons"], data.xs, data.ys, backend=backend)
     # micrograd's MLP: relu hidden layers, a linear last layer; ours must be the same net

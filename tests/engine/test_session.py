@@ -4,10 +4,8 @@ divergence stops the run, snapshots are immutable and consistent across threads.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from itertools import pairwise
 
 import pytest
@@ -32,21 +30,10 @@ def run(session: TrainingSession, steps: int) -> Snapshot:
     return session.snapshot()
 
 
-@contextmanager
-def gc_paused():
-    """Values form no reference cycles, so this only skips needless collections."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # -- the presets train ---------------------------------------------------------------
 
-def test_moons_preset_reaches_full_training_accuracy_within_100_steps():
+
+def test_moons_preset_reaches_full_training_accuracy_within_100_steps(gc_paused):
     data = datasets.make("moons")
     session = TrainingSession(PRESETS["moons"], data.xs, data.ys)
     with gc_paused():
@@ -66,6 +53,7 @@ def test_tutorial_preset_reaches_loss_below_0_05_within_100_steps():
 
 # -- reset and reproducibility ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_reset_restores_the_initial_weights_exactly(backend):
     session = tutorial_session(backend=backend, seed=3)
@@ -82,7 +70,12 @@ def test_reset_restores_the_initial_weights_exactly(backend):
 
 @pytest.mark.parametrize(
     "bug_ids",
-    [(), (bugs.OVERWRITE_GRAD,), (bugs.SKIP_ZERO_GRAD,), (bugs.OVERWRITE_GRAD, bugs.SKIP_ZERO_GRAD)],
+    [
+        (),
+        (bugs.OVERWRITE_GRAD,),
+        (bugs.SKIP_ZERO_GRAD,),
+        (bugs.OVERWRITE_GRAD, bugs.SKIP_ZERO_GRAD),
+    ],
     ids=["clean", "overwrite", "skip-zero", "both"],
 )
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -96,6 +89,7 @@ def test_same_seed_same_history_bugs_included(bug_ids, backend):
 
 
 # -- the bugs' symptoms -----------------------------------------------------------------
+
 
 def test_overwrite_grad_keeps_only_the_last_path():
     a = Value(3.0)
@@ -161,6 +155,7 @@ def test_skip_zero_grad_gradient_norm_stays_high_and_weights_keep_growing(backen
 
 # -- divergence --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_divergence_marks_the_step_and_refuses_further_steps(backend):
     session = tutorial_session(backend=backend, activation="relu", loss="mse", lr=1e10)
@@ -193,6 +188,7 @@ def test_divergence_marks_the_step_and_refuses_further_steps(backend):
 
 
 # -- snapshots -------------------------------------------------------------------------------
+
 
 def _assert_no_mutable_containers(value, path="snapshot"):
     assert not isinstance(value, (list, dict, set, bytearray)), path
