@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -72,7 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.train import train
 
         args, config = _config(_train_parser(), argv[1:])
-        return train(config, steps=args.steps, as_json=args.json)
+        try:
+            code = train(config, steps=args.steps, as_json=args.json)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`train | head`): stop quietly, as shell tools do,
+            # and keep Python from failing again when it flushes stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + 13  # 128 + SIGPIPE, what a shell reports for a broken pipe
+        return code
 
     _args, config = _config(_app_parser(), argv)
     from tui.app import MicrogradApp
