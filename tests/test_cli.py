@@ -254,3 +254,9 @@ def test_closed_output_pipe_stops_quietly(json_flag):
         os.close(write_end)
     assert done.stderr == ""
     assert done.returncode == 128 + 13  # as a shell reports a broken pipe
+
+
+@pytest.mark.parametrize("flag", [["--samples", "50"], ["--noise", "0.2"]])
+def test_samples_and_noise_refused_for_the_fixed_tutorial_points(capsys, flag):
+    code, out, err = run_cli(capsys, "train", *flag)
+    assert_one_line_error(code, out, err, flag[0], "tutorial")

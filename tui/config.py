@@ -212,6 +212,10 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         overrides["seed"] = args.seed
     if args.data and (args.samples is not None or args.noise is not None):
         raise ConfigError("--samples and --noise shape generated datasets, not a --data file")
+    if dataset == "tutorial" and not args.data and (args.samples is not None or args.noise is not None):
+        raise ConfigError(
+            "--samples and --noise shape generated datasets; tutorial is the lecture's 4 fixed points"
+        )
     return RunConfig(
         dataset=dataset,
         data_path=args.data,
