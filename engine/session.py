@@ -210,7 +210,7 @@ def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
     """Fraction of samples whose score has the target's sign."""
     if not scores:
         return math.nan
-    hits = sum((s > 0) == (y > 0) for s, y in zip(scores, targets))
+    hits = sum([(s > 0) == (y > 0) for s, y in zip(scores, targets)])
     return hits / len(scores)
 
 

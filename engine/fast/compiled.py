@@ -9,7 +9,7 @@ parameter's ``.grad``, honouring the bugs active at that moment.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
@@ -89,7 +89,7 @@ class CompiledLoss:
         forward_order = bugs.is_on(bugs.FORWARD_ORDER_BACKWARD)
         skip_zeros = self._bounded and not (overwrite or forward_order)
         net = self._net
-        backward = _backward_function(net.shape, BackwardMode(overwrite, forward_order, skip_zeros))
+        backward = net.backward_function(overwrite, forward_order, skip_zeros)
         backward(net.parameters, self._params, self._tape, net.reversed_data, net.up, net.alpha)
 
 
@@ -120,6 +120,9 @@ class CompiledNet:
         self.inv_n = 1.0 / len(self.data)
         self.alpha = float(l2)
         self.up = 1.0 if loss == "sse" else self.inv_n  # what each sample's loss term receives
+        # This net's variants, so a step does not hash the shape to find them.
+        self._forwards: dict[bool, Callable] = {}
+        self._backwards: dict[tuple[bool, bool, bool], Callable] = {}
 
     def activations_bounded(self, params: Sequence[float]) -> bool:
         """True when these weights keep every forward value far from overflow.
@@ -136,14 +139,26 @@ class CompiledNet:
         return math.log(self.input_bound) + depth * math.log(max(1.0, total)) < math.log(1e150)
 
     def forward_function(self, tanh_bug: bool):
-        return _forward_function(self.shape, tanh_bug)
+        fn = self._forwards.get(tanh_bug)
+        if fn is None:
+            fn = self._forwards[tanh_bug] = _forward_function(self.shape, tanh_bug)
+        return fn
 
     def backward_function(self, overwrite: bool, forward_order: bool, skip_zeros: bool):
-        return _backward_function(self.shape, BackwardMode(overwrite, forward_order, skip_zeros))
+        key = (overwrite, forward_order, skip_zeros)
+        fn = self._backwards.get(key)
+        if fn is None:
+            fn = self._backwards[key] = _backward_function(self.shape, BackwardMode(*key))
+        return fn
+
+    def source(self, tanh_bug: bool = False, mode: BackwardMode | None = None) -> str:
+        """The generated Python of this net's forward and backward passes, to read."""
+        mode = mode or BackwardMode()
+        return forward_source(self.shape, tanh_bug) + "\n\n" + backward_source(self.shape, mode)
 
     def forward(self) -> CompiledLoss:
         """The loss at the current weights (the tanh-derivative bug is read now, as in Value.tanh)."""
         tanh_bug = bugs.is_on(bugs.TANH_DERIVATIVE)
-        forward = _forward_function(self.shape, tanh_bug)
+        forward = self.forward_function(tanh_bug)
         loss, scores, tape, params = forward(self.parameters, self.data, self.inv_n, self.alpha)
         return CompiledLoss(self, loss, scores, params, tape)

@@ -142,6 +142,13 @@ def test_huge_or_non_finite_weights_give_the_same_infs_and_nans(poison):
             assert not net.activations_bounded([p.data for p in fast.parameters()])
 
 
+def test_the_generated_source_can_be_read():
+    net = CompiledNet(MLP(3, [4, 4, 1], "tanh"), "sse", 0.0, [[1.0, 2.0, 3.0]], [1.0])
+    clean, buggy = net.source(), net.source(tanh_bug=True, mode=BackwardMode(overwrite=True))
+    assert "q0_0 = 1 - h0_0**2" in clean and "g0 += x0 * d0_0" in clean
+    assert "q0_0 = 1 - h0_0  # tanh-derivative" in buggy and "g0 = x0 * d0_0" in buggy
+
+
 def test_the_fast_path_rejects_what_it_cannot_mirror():
     model = MLP(2, [3, 2], "tanh")
     with pytest.raises(ValueError, match="single output"):
