@@ -88,14 +88,16 @@ Skipping zero work
 ------------------
 With relu and the hinge loss much of the backward pass multiplies by zero:
 a sample whose margin is met passes back 0, a relu that is off passes back
-0. A third compiled backward skips those samples and those neurons'
-parameter updates. Adding a zero leaves a sum unchanged (up to the sign of a
-zero), so this is exact *provided every skipped product is a zero*, i.e. no
-forward value is infinite or NaN. ``CompiledNet.activations_bounded`` proves
-that before each backward from a cheap bound (every value is at most
-``max|input| * max(1, sum|p|) ** depth``); when it cannot, or when
-``overwrite-grad`` or ``forward-order-backward`` is on, the non-skipping
-backward runs.
+0. A third compiled backward skips those samples, the parameter updates of
+neurons that pass back 0, and the gradient sum of a relu that is off (its
+gradient is ``0.0 * sum``: a zero). Adding a zero leaves a sum unchanged (up
+to the sign of a zero), so this is exact *provided every skipped product is
+a zero*, i.e. no value of either pass is infinite or NaN.
+``CompiledNet.values_bounded`` proves that before each backward from a
+cheap bound on every value of both passes (see its docstring); when it
+cannot, or when ``overwrite-grad`` or ``forward-order-backward`` is on, the
+non-skipping backward runs. On the moons demo this takes the fast path from
+~300 steps/s on the first steps to ~450 once most margins are met.
 
 Limits
 ------

@@ -320,6 +320,11 @@ def backward_source(shape: NetShape, mode: BackwardMode) -> str:
             gh = " + ".join(terms)
             if below.activation == "linear":
                 lines.append(body + f"{d} = {gh}")
+            elif skip and below.activation == "relu":
+                # q is 1.0 or 0.0: 1.0 * gh is gh, and 0.0 * gh a zero (gh is finite here).
+                q = f"q{li - 1}_{j}"
+                lines += [body + f"if {q}:", body + f"    {d} = {gh}", body + "else:"]
+                lines.append(body + f"    {d} = 0.0  # the relu is off: no need to sum")
             else:
                 lines.append(body + f"{d} = q{li - 1}_{j} * ({gh})")
     for k in range(nparams):

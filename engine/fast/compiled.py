@@ -81,7 +81,7 @@ class CompiledLoss:
         self._net = net
         self._params = params  # the parameter values the forward pass used
         self._tape = tape
-        self._bounded = net.can_skip and net.activations_bounded(params)
+        self._bounded = net.can_skip and net.values_bounded(params)
 
     def backward(self) -> None:
         """Add d(loss)/d(p) into every parameter's ``.grad``, as ``Value.backward()`` does."""
@@ -124,19 +124,28 @@ class CompiledNet:
         self._forwards: dict[bool, Callable] = {}
         self._backwards: dict[tuple[bool, bool, bool], Callable] = {}
 
-    def activations_bounded(self, params: Sequence[float]) -> bool:
-        """True when these weights keep every forward value far from overflow.
+    def values_bounded(self, params: Sequence[float]) -> bool:
+        """True when these weights keep every value of both passes far from overflow.
 
-        Each layer's |output| is at most (sum of all |parameters|) times its
-        largest |input| (or 1), so with S = max(1, sum |p|) every value is at
-        most input_bound * S ** depth. Under 1e150 every product the backward
-        pass forms with a zero is a zero, which is what skipping relies on.
+        With X the largest |input| (at least 1) and S = max(1, sum of all
+        |parameters|), a layer's outputs are at most S times its inputs, so
+        every forward value is at most X * S**L (L layers). Going back, the
+        loss passes at most 4 * X * S**L to the score, and each layer at most
+        2 * S times what it receives (|local derivative| <= 2). Every value is
+        then at most 4 * X * 2**L * S**(2L); when that is under 1e300, every
+        product the backward pass forms with a zero is a zero, which is what
+        skipping relies on.
         """
         total = sum(map(abs, params))  # inf or nan if any parameter is
         if not (total < 1e300 and self.input_bound < 1e300):
             return False
         depth = len(self.shape.layers)
-        return math.log(self.input_bound) + depth * math.log(max(1.0, total)) < math.log(1e150)
+        log_bound = (
+            math.log(4 * self.input_bound)
+            + depth * math.log(2)
+            + 2 * depth * math.log(max(1.0, total))
+        )
+        return log_bound < math.log(1e300)
 
     def forward_function(self, tanh_bug: bool):
         fn = self._forwards.get(tanh_bug)

@@ -126,7 +126,7 @@ def test_skipping_met_margins_and_dead_relus_changes_nothing(monkeypatch):
     for p in reference.parameters():
         p.data *= 4  # wide margins: many samples pass back 0, many relus are off
     net = compare_one_pass(reference, fast, "hinge", 0.0, data.xs, data.ys)
-    assert net.activations_bounded([p.data for p in fast.parameters()])
+    assert net.values_bounded([p.data for p in fast.parameters()])
     assert modes == [BackwardMode(skip_zeros=True)]  # the skipping backward ran
 
 
@@ -139,7 +139,19 @@ def test_huge_or_non_finite_weights_give_the_same_infs_and_nans(poison):
             reference.layers[0].neurons[1].w[0].data = poison
             reference.layers[1].neurons[2].b.data = -poison
             net = compare_one_pass(reference, fast, loss, 1e-4, data.xs, data.ys, bug_ids)
-            assert not net.activations_bounded([p.data for p in fast.parameters()])
+            assert not net.values_bounded([p.data for p in fast.parameters()])
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e6, 1e9])
+def test_deep_relu_nets_with_huge_gradients_match(scale):
+    # Deep and wide-weighted: values of both passes near (or past) overflow,
+    # where the bound must send the backward to the path that skips nothing.
+    data = datasets.make("moons", 8, seed=3)
+    for loss in ("hinge", "sse"):
+        reference, fast = twin_models(2, [3] * 10 + [1], "relu", seed=7)
+        for p in reference.parameters():
+            p.data *= scale
+        compare_one_pass(reference, fast, loss, 0.0, data.xs, data.ys)
 
 
 def test_the_generated_source_can_be_read():
