@@ -150,10 +150,10 @@ class _HistoryRecorder:
     def view(self) -> History:
         """An immutable copy: the archive up to the recent window, then the window."""
         if self._view is None:
-            recent = list(zip(*self._recent)) if self._recent else [()] * 6
-            cut = bisect_left(self._steps, recent[0][0]) if self._recent else len(self._steps)
+            recent = list(zip(*self._recent))  # columns: steps, loss, accuracy, ...
+            cut = bisect_left(self._steps, recent[0][0])  # archive entries before the window
             older = [self._steps[:cut], *(column[:cut] for column in self._archive)]
-            steps, *columns = (tuple(old) + tuple(new) for old, new in zip(older, recent))
+            steps, *columns = (tuple(old) + new for old, new in zip(older, recent))
             self._view = History(*columns, steps=steps)
         return self._view
 
