@@ -29,7 +29,7 @@ def _log(x: float) -> float:
 _GLOBALS = {"__builtins__": __builtins__, "tanh": math.tanh, "_exp": _exp, "_pow": _pow, "_log": _log}
 
 
-def _compile(source: str, name: str):
+def _compile(source: str, name: str) -> Callable:
     namespace = dict(_GLOBALS)
     # The source is ours, written by codegen from layer sizes and names: no user text.
     exec(compile(source, f"<engine.fast {name}>", "exec"), namespace)  # noqa: S102
@@ -39,12 +39,12 @@ def _compile(source: str, name: str):
 # Compiled once per shape and variant, shared by every net of that shape: a
 # reset (a new model, the same shape) or a second session compiles nothing.
 @lru_cache(maxsize=64)
-def _forward_function(shape: NetShape, tanh_bug: bool):
+def _forward_function(shape: NetShape, tanh_bug: bool) -> Callable:
     return _compile(forward_source(shape, tanh_bug), "forward")
 
 
 @lru_cache(maxsize=128)
-def _backward_function(shape: NetShape, mode: BackwardMode):
+def _backward_function(shape: NetShape, mode: BackwardMode) -> Callable:
     return _compile(backward_source(shape, mode), "backward")
 
 
@@ -131,9 +131,10 @@ class CompiledNet:
         |parameters|), a layer's outputs are at most S times its inputs, so
         every forward value is at most X * S**L (L layers). Going back, the
         loss passes at most 4 * X * S**L to the score, and each layer at most
-        2 * S times what it receives (|local derivative| <= 2). Every value is
-        then at most 4 * X * 2**L * S**(2L); when that is under 1e300, every
-        product the backward pass forms with a zero is a zero, which is what
+        2 * S times what it receives (|local derivative| <= 2), so every
+        gradient a node passes on is at most 4 * X * 2**L * S**(2L). When that
+        is under 1e300, forward values and gradients are all finite, so every
+        product the backward pass would form with a zero is a zero: what
         skipping relies on.
         """
         total = sum(map(abs, params))  # inf or nan if any parameter is
@@ -147,13 +148,13 @@ class CompiledNet:
         )
         return log_bound < math.log(1e300)
 
-    def forward_function(self, tanh_bug: bool):
+    def forward_function(self, tanh_bug: bool) -> Callable:
         fn = self._forwards.get(tanh_bug)
         if fn is None:
             fn = self._forwards[tanh_bug] = _forward_function(self.shape, tanh_bug)
         return fn
 
-    def backward_function(self, overwrite: bool, forward_order: bool, skip_zeros: bool):
+    def backward_function(self, overwrite: bool, forward_order: bool, skip_zeros: bool) -> Callable:
         key = (overwrite, forward_order, skip_zeros)
         fn = self._backwards.get(key)
         if fn is None:
