@@ -11,6 +11,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import datasets
 from engine import MLP, bugs
@@ -89,6 +91,24 @@ def test_tutorial_trajectory_is_the_same_on_both_backends(bug_ids):
 @pytest.mark.parametrize("bug_ids", BUG_SETS, ids=lambda ids: "+".join(ids) or "clean")
 def test_relu_hinge_l2_trajectory_is_the_same_on_both_backends(bug_ids):
     train_both(*twins(MOONS_SMALL_CONFIG, MOONS_SMALL, bug_ids), steps=5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hidden=st.lists(st.integers(1, 4), min_size=1, max_size=2),
+    activation=st.sampled_from(["tanh", "relu", "sigmoid", "linear"]),
+    loss=st.sampled_from(["sse", "mse", "hinge", "bce"]),
+    l2=st.sampled_from([0.0, 1e-3]),
+    lr=st.sampled_from([0.01, 0.3]),
+    bug_ids=st.sets(st.sampled_from(ALL_BUGS)),
+    seed=st.integers(0, 1000),
+)
+def test_random_sessions_with_random_bugs_match(hidden, activation, loss, l2, lr, bug_ids, seed):
+    config = SessionConfig(
+        hidden=tuple(hidden), activation=activation, loss=loss, l2=l2, lr=lr, seed=seed
+    )
+    data = datasets.make("blobs", 6, seed=seed)
+    train_both(*twins(config, data, tuple(bug_ids)), steps=3)
 
 
 def test_bce_sigmoid_trajectory_with_skip_zero_grad_and_overwrite():
