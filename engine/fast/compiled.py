@@ -116,7 +116,9 @@ class CompiledNet:
         self.can_skip = loss == "hinge" or any(
             layer.activation == "relu" for layer in self.shape.layers
         )
-        self.input_bound = max([1.0] + [abs(v) for x in self.data for v in x])
+        values = [abs(v) for x in self.data for v in x]
+        # (max() would pass over a nan: a non-finite input turns skipping off instead.)
+        self.input_bound = max([1.0, *values]) if all(map(math.isfinite, values)) else math.inf
         self.inv_n = 1.0 / len(self.data)
         self.alpha = float(l2)
         self.up = 1.0 if loss == "sse" else self.inv_n  # what each sample's loss term receives

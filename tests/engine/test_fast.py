@@ -161,6 +161,16 @@ def test_the_generated_source_can_be_read():
     assert "q0_0 = 1 - h0_0  # tanh-derivative" in buggy and "g0 = x0 * d0_0" in buggy
 
 
+@pytest.mark.parametrize("poison", [math.inf, math.nan])
+def test_non_finite_inputs_give_the_same_infs_and_nans(poison):
+    xs = [[0.5, -1.0], [poison, 0.3], [1.0, 2.0]]
+    ys = [1.0, -1.0, 1.0]
+    for loss in LOSSES:
+        reference, fast = twin_models(2, [4, 1], "relu", seed=1)
+        net = compare_one_pass(reference, fast, loss, 0.0, xs, ys)
+        assert not net.values_bounded([p.data for p in fast.parameters()])
+
+
 def test_the_fast_path_rejects_what_it_cannot_mirror():
     model = MLP(2, [3, 2], "tanh")
     with pytest.raises(ValueError, match="single output"):
