@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
@@ -202,7 +203,10 @@ async def test_grid_is_evaluated_once_per_step_and_size(grid_calls, monkeypatch)
         session.step()
         pane.show(session.snapshot())
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the step-1 grid is evaluated in a thread
+        await pilot.pause()
         assert len(grid_calls) == 2
+        assert not pane.is_behind
         assert "step 1" in str(pane.border_subtitle)
         await pilot.resize_terminal(50, 14)
         await pilot.pause()
@@ -239,6 +243,38 @@ async def test_while_snapshots_pour_in_the_newest_is_drawn_later_not_every_one(
         pane.show(other.build_session().snapshot())  # so is a new run
         await pilot.pause()
         assert len(grid_calls) == 2
+
+
+async def test_while_a_thread_evaluates_the_next_grid_the_last_one_stays_up(monkeypatch):
+    monkeypatch.setattr(boundary, "MAX_INTERVAL", 0.0)
+    release = threading.Event()
+    real = boundary._evaluate
+
+    def held_in_threads(wanted):
+        if threading.current_thread() is not threading.main_thread():
+            assert release.wait(10), "the test never released the worker"
+        return real(wanted)
+
+    monkeypatch.setattr(boundary, "_evaluate", held_in_threads)
+    session = RunConfig(dataset="blobs", session=PRESETS["blobs"]).build_session()
+    app = BoundaryApp(session.snapshot())
+    async with app.run_test(size=PANE) as pilot:
+        pane = app.query_one(DecisionBoundary)
+        await pilot.pause()  # the first picture: evaluated at once, on the main thread
+        before = [list(pane.render_line(y)) for y in range(3)]
+        for _ in range(20):
+            session.step()
+        pane.show(session.snapshot())
+        await pilot.pause()
+        assert pane.is_behind
+        assert "step 0" in str(pane.border_subtitle)
+        assert [list(pane.render_line(y)) for y in range(3)] == before
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not pane.is_behind
+        assert "step 20" in str(pane.border_subtitle)
+        assert [list(pane.render_line(y)) for y in range(3)] != before
 
 
 async def test_data_that_is_not_2d_gets_a_message():

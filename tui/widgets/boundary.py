@@ -8,11 +8,14 @@ nearer ±1; so the boundary is where the colours meet. The training points sit
 on top in their class colours (``●``), held-out test points as ``○``.
 
 The output is evaluated with ``engine.inference`` (plain floats, no graph), at
-most once per snapshot step and pane size. While training runs the grid is
-recomputed at most every ``cost / BUDGET`` seconds (and at least every
-``MAX_INTERVAL``), so the pane takes about ``BUDGET`` of the time and keeps
-updating several times a second; the newest snapshot is always drawn in the
-end.
+most once per snapshot step and pane size. The first picture, and the one
+after a resize, a reset or a new run, is evaluated at once. While training
+runs, the picture on screen stays up while a thread worker evaluates the next
+one, so the app keeps answering keys; and a new grid starts no sooner than
+``cost / BUDGET`` seconds after the last one started, and no later than
+``MAX_INTERVAL``. So the pane takes about ``BUDGET`` of the interpreter (which
+the training thread shares) and still redraws more than twice a second. The
+newest snapshot is always drawn in the end.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import math
 import textwrap
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
+from itertools import count
 
 from rich.color import Color
 from rich.segment import Segment
@@ -29,6 +34,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
 from engine.inference import PlainMLP, grid, pixel_centres
 from engine.session import Snapshot
@@ -42,8 +48,8 @@ LEVELS = 8  # colour steps for |output| from 0 to 1, on each side of the boundar
 HEAT = 0.45  # the brightest the heat map gets (blend strength), so points stand out
 POINT_TINT = 0.7  # points: their class colour, lightened toward white by this much (0..1: none..some)
 NAN_COLOUR = "#b00020"
-BUDGET = 0.15  # the share of time the pane may spend evaluating grids while training
-MAX_INTERVAL = 0.4  # seconds: the pane redraws at least this often while snapshots arrive
+BUDGET = 0.1  # the share of time the pane may spend evaluating grids while training
+MAX_INTERVAL = 0.4  # seconds: the longest a newer grid waits (so 2+ redraws a second)
 
 Point = tuple[float, float, float]  # x, y, label
 
@@ -105,8 +111,12 @@ def pixel_colour(value: float) -> str:
     """
     if math.isnan(value):
         return NAN_COLOUR
-    level = round(min(abs(value), 1.0) * LEVELS)
-    return fmt.blend(fmt.sign_colour(value), HEAT * level / LEVELS)
+    return _level_colour(value >= 0, round(min(abs(value), 1.0) * LEVELS))
+
+
+@cache
+def _level_colour(positive: bool, level: int) -> str:
+    return fmt.blend(fmt.POSITIVE if positive else fmt.NEGATIVE, HEAT * level / LEVELS)
 
 
 def class_colour(label: float) -> str:
@@ -171,6 +181,36 @@ def _points(xs: Sequence[Sequence[float]], ys: Sequence[float]) -> tuple[Point, 
     return tuple((float(x[0]), float(x[1]), float(y)) for x, y in zip(xs, ys))
 
 
+@dataclass(eq=False)
+class _Grid:
+    """The model's output over a plane: what was asked for, and (once evaluated) the values."""
+
+    snapshot: Snapshot | None = None
+    plane: Plane | None = None
+    request: int = 0  # later requests have larger numbers
+    values: list[list[float]] = field(default_factory=list)
+    started: float = 0.0  # time.monotonic() when its evaluation started
+    seconds: float = 0.0  # how long that took
+
+    def same_as(self, other: _Grid) -> bool:
+        """The same model over the same plane: nothing to evaluate again."""
+        a, b = self.snapshot, other.snapshot
+        if a is None or b is None:
+            return False
+        return self.plane == other.plane and a.step == b.step and (a.weights, a.biases, a.config) == (
+            b.weights, b.biases, b.config
+        )
+
+
+def _evaluate(wanted: _Grid) -> _Grid:
+    """Evaluate a grid (safe in any thread: snapshots are immutable)."""
+    snap, plane = wanted.snapshot, wanted.plane
+    assert snap is not None and plane is not None
+    started = time.monotonic()
+    values = grid(PlainMLP.from_snapshot(snap), plane.x_range, plane.y_range, plane.columns, plane.rows)
+    return replace(wanted, values=values, started=started, seconds=time.monotonic() - started)
+
+
 class DecisionBoundary(Widget):
     """The model's output over the plane of a 2-D dataset, with the data on top."""
 
@@ -190,20 +230,19 @@ class DecisionBoundary(Widget):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self._latest: Snapshot | None = None  # the newest snapshot shown
-        self._drawn: Snapshot | None = None  # the one the heat map is (to be) drawn from
         self._test: tuple[Point, ...] = ()
-        self._due: Timer | None = None
-        self._next_grid_at = 0.0  # monotonic time the grid may be recomputed
-        self._grid_key: tuple | None = None
-        self._grid: list[list[float]] = []
+        self._grid = _Grid()  # the grid on screen
+        self._computing: _Grid | None = None  # the one a thread is evaluating
+        self._requests = count(1)  # numbers grids in the order they were asked for
+        self._next_grid_at = 0.0  # monotonic time a background grid may start
+        self._due: Timer | None = None  # wakes _update when that time comes
         self._plane: Plane | None = None
         self._lines: list[Strip] = []
         self._lines_key: tuple | None = None
-        self._prepared_for: tuple | None = None  # (snapshot, test points, width, height)
         self._styles = _Styles()
         self.grid_seconds = 0.0  # how long the last grid took to evaluate
 
-    # -- data --------------------------------------------------------------------
+    # -- what to draw ----------------------------------------------------------------
 
     def show(
         self, snapshot: Snapshot, test_points: Iterable[tuple[Sequence[float], float]] | None = None
@@ -211,40 +250,77 @@ class DecisionBoundary(Widget):
         """Draw this snapshot's model; ``test_points`` are (features, label) pairs."""
         self._latest = snapshot
         self._test = tuple((float(x[0]), float(x[1]), float(y)) for x, y in test_points or () if len(x) == 2)
-        wait = self._next_grid_at - time.monotonic()
-        if wait <= 0 or not self._needs_grid(snapshot) or self._changes_run(snapshot):
-            if self._due is not None:
-                self._due.stop()
-            self._adopt()
-        elif self._due is None:  # else a redraw is on its way, and will take the newest
-            self._due = self.set_timer(wait, self._adopt)
+        self._update()
 
-    def _adopt(self) -> None:
-        self._due = None
-        self._drawn = self._latest
-        self._update_subtitle()
-        self.refresh()
+    def on_resize(self) -> None:
+        self._update()
 
-    def _needs_grid(self, snapshot: Snapshot) -> bool:
-        """Would drawing this snapshot evaluate a new grid?"""
-        drawn = self._drawn
-        return drawn is None or (drawn.weights, drawn.biases, drawn.config) != (
-            snapshot.weights,
-            snapshot.biases,
-            snapshot.config,
-        )
+    def _update(self) -> None:
+        """Bring the picture up to the newest snapshot: now, in a thread, or after a wait.
 
-    def _changes_run(self, snapshot: Snapshot) -> bool:
-        drawn = self._drawn
-        return drawn is None or drawn.inputs is not snapshot.inputs or snapshot.step < drawn.step
-
-    def _update_subtitle(self) -> None:
-        snap = self._drawn
-        if snap is None or not self._is_2d(snap):
-            self.border_subtitle = ""
+        With nothing to show for this plane yet (the first draw, a resize, new
+        data, a reset) the grid is evaluated here and now. Otherwise the current
+        picture stays up while a thread evaluates the new one, so the app keeps
+        answering keys, and a new one starts no sooner than ``_next_grid_at``.
+        """
+        snap = self._latest
+        width, height = self.content_size
+        if snap is None or width < 1 or height < 1:
             return
-        legend = f"{TRAIN_GLYPH} train" + (f"  {TEST_GLYPH} test" if self._test else "")
-        self.border_subtitle = f"{legend} · step {snap.step}"
+        if not self._is_2d(snap):
+            self._show_message(snap, width, height)
+            return
+        train = _points(snap.inputs, snap.targets)
+        plane = Plane.around([(x, y) for x, y, _ in train + self._test], width, 2 * height)
+        self._plane = plane
+        wanted = _Grid(snap, plane)
+        if wanted.same_as(self._grid):
+            self._cancel_wait()
+        elif self._grid.plane != plane or self._starts_over(snap):
+            self._cancel_wait()
+            wanted.request = next(self._requests)
+            self._take(_evaluate(wanted))
+        elif self._computing is None and self._due is None:
+            wait = self._next_grid_at - time.monotonic()
+            if wait > 0:
+                self._due = self.set_timer(wait, self._on_due)
+            else:
+                wanted.request = next(self._requests)
+                self._computing = wanted
+                self.run_worker(
+                    partial(_evaluate, wanted), thread=True, group="boundary", exit_on_error=False
+                )
+        self._draw_lines(train)
+
+    def _starts_over(self, snap: Snapshot) -> bool:
+        """A new run or a reset: worth drawing at once."""
+        shown = self._grid.snapshot
+        return shown is None or shown.inputs is not snap.inputs or snap.step < shown.step
+
+    def _on_due(self) -> None:
+        self._due = None
+        self._update()
+
+    def _cancel_wait(self) -> None:
+        if self._due is not None:
+            self._due.stop()
+            self._due = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "boundary" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self._computing = None
+        if event.state == WorkerState.SUCCESS:
+            self._take(event.worker.result)
+        self._update()  # draws it, and starts on a newer snapshot if one came meanwhile
+
+    def _take(self, done: _Grid) -> None:
+        if done.request < self._grid.request:
+            return  # a newer grid is already up (e.g. evaluated after a resize)
+        self._grid = done
+        self.grid_seconds = done.seconds
+        # Counted from the start, so a grid that takes long still leaves one every MAX_INTERVAL.
+        self._next_grid_at = done.started + min(done.seconds / BUDGET, MAX_INTERVAL)
 
     @staticmethod
     def _is_2d(snapshot: Snapshot) -> bool:
@@ -252,27 +328,19 @@ class DecisionBoundary(Widget):
 
     # -- drawing -------------------------------------------------------------------
 
-    def _evaluate(self, snap: Snapshot, columns: int, rows: int) -> None:
-        """The grid for this snapshot and size, from the cache when nothing changed."""
-        train = _points(snap.inputs, snap.targets)
-        plane = Plane.around([(x, y) for x, y, _ in train + self._test], columns, rows)
-        key = (snap.step, plane, snap.weights, snap.biases, snap.config)
-        if key != self._grid_key:
-            started = time.perf_counter()
-            self._grid = grid(PlainMLP.from_snapshot(snap), plane.x_range, plane.y_range, columns, rows)
-            self.grid_seconds = time.perf_counter() - started
-            self._grid_key = key
-            self._next_grid_at = time.monotonic() + min(self.grid_seconds / BUDGET, MAX_INTERVAL)
-        self._plane = plane
-        lines_key = (key, train, self._test)
-        if lines_key != self._lines_key:
-            segments = heat_map_lines(self._grid, plane, train, self._test, self._styles)
-            self._lines = [Strip(line, plane.columns) for line in segments]
-            self._lines_key = lines_key
+    def _draw_lines(self, train: tuple[Point, ...]) -> None:
+        """The heat map of the grid on screen, with the points on top."""
+        shown = self._grid
+        key = (shown.request, train, self._test)
+        if key != self._lines_key and shown.plane is not None:
+            segments = heat_map_lines(shown.values, shown.plane, train, self._test, self._styles)
+            self._lines = [Strip(line, shown.plane.columns) for line in segments]
+            self._lines_key = key
+            legend = f"{TRAIN_GLYPH} train" + (f"  {TEST_GLYPH} test" if self._test else "")
+            self.border_subtitle = f"{legend} · step {shown.snapshot.step}"
+            self.refresh()
 
-    def _message_lines(self, snap: Snapshot | None, width: int, height: int) -> list[Strip]:
-        if snap is None:
-            return []
+    def _show_message(self, snap: Snapshot, width: int, height: int) -> None:
         paragraphs = [
             f"The decision boundary needs data with two features; this data has {snap.layer_sizes[0]}.",
             "Try moons, xor, circles, spiral or blobs.",
@@ -287,35 +355,20 @@ class DecisionBoundary(Widget):
             left = max((width - len(t)) // 2, 0)
             line = Strip([Segment(" " * left, base), Segment(t, base + Style(dim=True))])
             lines.append(line.crop(0, width))
-        return lines
-
-    def _prepare(self, width: int, height: int) -> list[Strip]:
-        """The lines for the drawn snapshot at this size (once per change, not per line)."""
-        snap, test = self._drawn, self._test
-        done = self._prepared_for
-        if done is not None and done[0] is snap and done[1] is test and done[2:] == (width, height):
-            return self._lines
-        if snap is None or width < 1 or height < 1:
-            self._lines = []
-        elif not self._is_2d(snap):
-            self._lines = self._message_lines(snap, width, height)
-            self._lines_key = None
-        else:
-            self._evaluate(snap, width, 2 * height)
-        self._prepared_for = (snap, test, width, height)
-        return self._lines
+        self._lines, self._lines_key, self._plane = lines, None, None
+        self.border_subtitle = ""
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        width, height = self.content_size
-        lines = self._prepare(width, height)
-        if y < len(lines):
-            return lines[y].extend_cell_length(width, self.rich_style)
+        width = self.content_size.width
+        if y < len(self._lines):
+            return self._lines[y].crop_extend(0, width, self.rich_style)
         return Strip.blank(width, self.rich_style)
 
     @property
     def is_behind(self) -> bool:
-        """Whether a newer snapshot is waiting for its turn to be drawn."""
-        return self._due is not None
+        """Whether a newer snapshot waits for its turn, or its grid is being evaluated."""
+        return self._due is not None or self._computing is not None
 
     @property
     def plane(self) -> Plane | None:
