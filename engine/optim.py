@@ -47,9 +47,13 @@ class SGD:
         self.schedule = schedule
         self.weight_decay = weight_decay
 
-    def step(self, step: int) -> float:
-        """Move every parameter against its gradient; returns the lr used."""
-        lr = self.schedule.at(step)
+    def step(self, step: int, lr: float | None = None) -> float:
+        """Move every parameter against its gradient; returns the lr used.
+
+        ``lr`` overrides the schedule (a clean twin replays another run's rates).
+        """
+        if lr is None:
+            lr = self.schedule.at(step)
         for p in self.parameters:
             if self.weight_decay:
                 p.data -= lr * self.weight_decay * p.data

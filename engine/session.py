@@ -105,6 +105,8 @@ class History:
     grad_norm: tuple[float, ...] = ()
     weight_norm: tuple[float, ...] = ()
     lr: tuple[float, ...] = ()
+    test_loss: tuple[float, ...] = ()  # nan where there is no test set
+    test_accuracy: tuple[float, ...] = ()
     steps: tuple[int, ...] = ()
 
     def __len__(self) -> int:
@@ -115,7 +117,7 @@ class History:
         return bool(self.steps) and self.steps[-1] != len(self.steps)
 
 
-_RECORDED = ("loss", "accuracy", "grad_norm", "weight_norm", "lr")
+_RECORDED = ("loss", "accuracy", "grad_norm", "weight_norm", "lr", "test_loss", "test_accuracy")
 
 
 class _HistoryRecorder:
@@ -131,7 +133,7 @@ class _HistoryRecorder:
         self._stride = 1
         self._steps = array("q")
         self._archive = tuple(array("d") for _ in _RECORDED)
-        self._recent: deque[tuple[int, float, float, float, float, float]] = deque(maxlen=recent)
+        self._recent: deque[tuple[float, ...]] = deque(maxlen=recent)
         self._view: History | None = History()
 
     def append(self, step: int, *values: float) -> None:
@@ -180,6 +182,15 @@ class Snapshot:
     bug_events: tuple[BugEvent, ...]
     diverged_at: int | None
     diverged_reason: str | None
+    test_inputs: tuple[tuple[float, ...], ...] = ()
+    test_targets: tuple[float, ...] = ()
+    test_predictions: tuple[float, ...] = ()  # at the same weights as ``predictions``
+    test_loss: float = math.nan
+    test_accuracy: float = math.nan
+    # While any bug is on: a clean run from the same seed, in lockstep, and the
+    # gradient clean code would have computed at the weights of the last step.
+    twin_history: History | None = None
+    true_gradients: tuple[float, ...] | None = None
 
     @property
     def parameters(self) -> tuple[float, ...]:
@@ -237,6 +248,8 @@ class TrainingSession:
         ys: Sequence[float],
         bug_ids: Iterable[str] = (),
         backend: str = "fast",
+        test_xs: Sequence[Sequence[float]] = (),
+        test_ys: Sequence[float] = (),
     ):
         if not xs or len(xs) != len(ys):
             raise ValueError(f"need matching, non-empty inputs and targets ({len(xs)} vs {len(ys)})")
@@ -249,6 +262,10 @@ class TrainingSession:
         self.backend = backend
         self.xs = tuple(tuple(float(v) for v in x) for x in xs)
         self.ys = tuple(float(y) for y in ys)
+        if len(test_xs) != len(test_ys) or any(len(x) != len(xs[0]) for x in test_xs):
+            raise ValueError("the test set needs one target per sample and the training set's features")
+        self.test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
+        self.test_ys = tuple(float(y) for y in test_ys)
         self._lock = threading.RLock()
         self._bugs = bugs.validate(bug_ids)
         self._bug_events: list[BugEvent] = [BugEvent(0, b, True) for b in sorted(self._bugs)]
@@ -281,6 +298,14 @@ class TrainingSession:
             )
             self.optimizer = SGD(self.model.parameters(), cfg.schedule, cfg.weight_decay)
             self._compiled: CompiledNet | None = None  # built at the first fast forward pass
+            self._compiled_test: CompiledNet | None = None
+            self._test_predictions: tuple[float, ...] = ()
+            self._test_loss = math.nan
+            self._test_accuracy = math.nan
+            self._twin: TrainingSession | None = None
+            self._true_gradients: tuple[float, ...] | None = None
+            # (first update index, schedule): what a twin replays to use the same rates
+            self._lr_log: list[tuple[int, Schedule]] = [(0, self.optimizer.schedule)]
             self._step = 0
             self._history = _HistoryRecorder()
             self._predictions: tuple[float, ...] = ()
@@ -311,11 +336,23 @@ class TrainingSession:
         with self._lock:
             factor = lr / self.optimizer.schedule.at(self._step)
             self.optimizer.schedule = self.optimizer.schedule.scaled(factor)
+            self._lr_log.append((self._step, self.optimizer.schedule))
             self.config = replace(
                 self.config,
                 lr=self.optimizer.schedule.start,
                 lr_end=self.optimizer.schedule.end,
             )
+
+    @property
+    def twin_loss(self) -> float | None:
+        """The clean twin's loss at the last step, while any bug is on."""
+        twin = self._twin
+        return twin._loss if self._bugs and twin is not None else None
+
+    @property
+    def test_metrics(self) -> tuple[float, float]:
+        """Loss and accuracy on the held-out points at the last step (nan without them)."""
+        return self._test_loss, self._test_accuracy
 
     @property
     def learning_rate(self) -> float:
@@ -339,6 +376,50 @@ class TrainingSession:
         loss, scores = self._value_forward()
         return loss, tuple(s.data for s in scores)
 
+    def _test_forward(self) -> tuple[float, tuple[float, ...]]:
+        """The same objective on the held-out points, at the current weights."""
+        if self.backend == "fast":
+            compiled = self._compiled_test
+            if compiled is None or compiled.model is not self.model:
+                compiled = self._compiled_test = CompiledNet(
+                    self.model, self.config.loss, self.config.l2, self.test_xs, self.test_ys
+                )
+            loss = compiled.forward()
+            return loss.data, tuple(loss.predictions)
+        scores = [self.model(x) for x in self.test_xs]
+        loss = LOSSES[self.config.loss](scores, self.test_ys)
+        if self.config.l2:
+            loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
+        return loss.data, tuple(s.data for s in scores)
+
+    def _clean_gradients(self) -> tuple[float, ...]:
+        """What clean code computes at the current weights; leaves .grad as it was."""
+        params = self.optimizer.parameters
+        buggy = [p.grad for p in params]
+        with bugs.injected(()):
+            self.model.zero_grad()
+            loss, _ = self._forward()
+            loss.backward()
+            clean = tuple(p.grad for p in params)
+        for p, g in zip(params, buggy):
+            p.grad = g
+        return clean
+
+    def _lr_at(self, update: int) -> float:
+        """The rate this run used (or will use) for update number ``update`` (from 0)."""
+        for start, schedule in reversed(self._lr_log):
+            if start <= update:
+                return schedule.at(update)
+        return self._lr_log[0][1].at(update)
+
+    def _advance_twin(self) -> None:
+        """Bring the clean twin level with this run: same seed, data and rates, no bugs."""
+        if self._twin is None:
+            self._twin = TrainingSession(self.config, self.xs, self.ys, (), self.backend)
+        twin = self._twin
+        while twin._step < self._step and twin._diverged_at is None:
+            twin.step(lr=self._lr_at(twin._step))
+
     def _value_forward(self) -> tuple[Value, list[Value]]:
         """The lecture's forward pass: the whole batch as one ``Value`` graph."""
         scores = [self.model(x) for x in self.xs]
@@ -347,8 +428,8 @@ class TrainingSession:
             loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
         return loss, scores
 
-    def step(self) -> StepResult:
-        """One update: forward, zero_grad, backward, SGD step."""
+    def step(self, lr: float | None = None) -> StepResult:
+        """One update: forward, zero_grad, backward, SGD step (at ``lr``, if given)."""
         with self._lock, bugs.injected(self._bugs):
             if self._diverged_at is not None:
                 raise SessionDiverged(self._diverged_reason)
@@ -365,8 +446,13 @@ class TrainingSession:
             self._predictions = predictions
             self._loss = loss.data
             self._accuracy = accuracy(predictions, self.ys)
+            self._true_gradients = self._clean_gradients() if self._bugs else None
+            if self.test_xs:
+                self._test_loss, self._test_predictions = self._test_forward()
+                self._test_accuracy = accuracy(self._test_predictions, self.test_ys)
             number = self._step + 1
-            lr = self.optimizer.schedule.at(self._step)
+            if lr is None:
+                lr = self.optimizer.schedule.at(self._step)
 
             diverged = not math.isfinite(loss.data)
             if diverged:
@@ -374,10 +460,15 @@ class TrainingSession:
                 self._diverged_at = number
                 self._diverged_reason = f"diverged at step {number}: the loss became {loss.data}"
             else:
-                self.optimizer.step(self._step)
+                self.optimizer.step(self._step, lr)
             self._step = number
             weight_norm = _weight_norm(params)
-            self._history.append(number, loss.data, self._accuracy, grad_norm, weight_norm, lr)
+            self._history.append(
+                number, loss.data, self._accuracy, grad_norm, weight_norm, lr,
+                self._test_loss, self._test_accuracy,
+            )
+            if self._bugs:
+                self._advance_twin()
             return StepResult(number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged)
 
     def evaluate(self) -> tuple[float, float]:
@@ -400,7 +491,14 @@ class TrainingSession:
             if max_parameters is not None and max_parameters < len(params):
                 indices = sorted(random.Random(seed).sample(range(len(params)), max_parameters))
             try:
-                return gradcheck(lambda: self._value_forward()[0], params, indices)
+                # Backprop on the lecture's engine; the finite differences may use
+                # the fast forward pass, which gives the same loss.
+                return gradcheck(
+                    lambda: self._value_forward()[0],
+                    params,
+                    indices,
+                    loss_value=lambda: self._forward()[0].data,
+                )
             finally:
                 for p, g in zip(params, saved):
                     p.grad = g
@@ -434,4 +532,11 @@ class TrainingSession:
                 bug_events=tuple(self._bug_events),
                 diverged_at=self._diverged_at,
                 diverged_reason=self._diverged_reason,
+                test_inputs=self.test_xs,
+                test_targets=self.test_ys,
+                test_predictions=self._test_predictions,
+                test_loss=self._test_loss,
+                test_accuracy=self._test_accuracy,
+                twin_history=self._twin._history.view() if self._bugs and self._twin else None,
+                true_gradients=self._true_gradients if self._bugs else None,
             )

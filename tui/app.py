@@ -81,6 +81,8 @@ class MicrogradApp(App[None]):
         ),
         Binding("s", "cycle_speed", "Speed", id="speed", tooltip="Run speed: max, 20, 5, 1 steps/s"),
         Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
+        Binding("t", "gradient_view", "True grad", id="gradient-view",
+                tooltip="Gradients pane: backprop, the true gradient, or their difference"),
         Binding("g", "gradcheck", "Gradcheck", id="gradcheck",
                 tooltip="Check backprop against finite differences at the current weights"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key, pane and bug explained"),
@@ -321,6 +323,13 @@ class MicrogradApp(App[None]):
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
         plot.set_log_scale(not plot.log_scale)
+
+    def action_gradient_view(self) -> None:
+        view = self.query_one(GradientsPane).cycle_view()
+        if view != "backprop" and not self.session.bugs:
+            self.notify("No bug is on, so backprop is the true gradient; switch a bug on to compare.",
+                        timeout=4)
+        self.refresh_panes(self._last_snapshot)
 
     def action_gradcheck(self) -> None:
         self.push_screen(GradCheckScreen(self.session))

@@ -39,6 +39,10 @@ def _train_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("train")
     g.add_argument("--steps", type=_steps, default=100, metavar="N", help="updates to run (default 100)")
     g.add_argument("--json", action="store_true", help="print one JSON object per step, then a summary")
+    g.add_argument("--twin", action="store_true",
+                   help="with a --bug: also train a clean twin (same seed, data, rates) and print its loss")
+    g.add_argument("--gradcheck", action="store_true",
+                   help="after training, check backprop against finite differences")
     return parser
 
 
@@ -74,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args, config = _config(_train_parser(), argv[1:])
         try:
-            code = train(config, steps=args.steps, as_json=args.json)
+            code = train(
+                config, steps=args.steps, as_json=args.json, twin=args.twin, gradcheck=args.gradcheck
+            )
             sys.stdout.flush()
         except BrokenPipeError:
             # The reader went away (`train | head`): stop quietly, as shell tools do,

@@ -64,8 +64,9 @@ class RunConfig:
         return datasets.split(data, self.test_fraction, self.session.seed)
 
     def build_session(self) -> TrainingSession:
-        train, _test = self.load_data()
-        return TrainingSession(self.session, train.xs, train.ys, self.bugs)
+        train, test = self.load_data()
+        held_out = (test.xs, test.ys) if test is not None else ((), ())
+        return TrainingSession(self.session, train.xs, train.ys, self.bugs, "fast", *held_out)
 
 
 class ConfigError(ValueError):
@@ -178,6 +179,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                    help="points to generate (generated datasets)")
     g.add_argument("--noise", type=real_number("--noise", low=0.0), metavar="X",
                    help="noise of generated points (>= 0)")
+    g.add_argument("--test-fraction", type=real_number("--test-fraction", low=0.0, high=1.0),
+                   metavar="X", help="hold out this fraction of the points as a test set (0 to <1)")
     g.add_argument("--hidden", type=parse_hidden, metavar="SIZES",
                    help="hidden layer sizes, e.g. 16,16")
     g.add_argument("--activation", type=one_of("--activation", HIDDEN_ACTIVATIONS),
@@ -221,6 +224,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         data_path=args.data,
         samples=args.samples,
         noise=args.noise,
+        test_fraction=args.test_fraction or 0.0,
         session=replace(preset, **overrides),
         bugs=tuple(dict.fromkeys(args.bug)),
     )

@@ -8,7 +8,8 @@ import sys
 import time
 from typing import TextIO
 
-from engine.session import StepResult
+from engine.gradcheck import PASS_THRESHOLD, GradCheckResult
+from engine.session import StepResult, TrainingSession
 from tui.config import RunConfig
 
 
@@ -19,32 +20,92 @@ def _json_number(x: float) -> float | str | None:
     return str(x)
 
 
-def progress_line(result: StepResult, steps: int) -> str:
+def progress_line(result: StepResult, steps: int, extra: dict[str, float]) -> str:
     width = len(str(steps))
-    return (
+    line = (
         f"step {result.step:>{width}}  loss {result.loss:.6g}  accuracy {result.accuracy:6.1%}  "
         f"|grad| {result.grad_norm:.4g}  |w| {result.weight_norm:.4g}  lr {result.lr:.4g}"
     )
+    if "test_loss" in extra:
+        line += f"  test loss {extra['test_loss']:.6g}  test accuracy {extra['test_accuracy']:6.1%}"
+    if "twin_loss" in extra:
+        line += f"  clean twin loss {extra['twin_loss']:.6g}"
+    return line
 
 
-def train(config: RunConfig, steps: int, as_json: bool = False, out: TextIO | None = None) -> int:
+def _extras(session: TrainingSession, twin: bool) -> dict[str, float]:
+    """Test-set metrics (with a split) and the clean twin's loss (with --twin and a bug on)."""
+    extra: dict[str, float] = {}
+    if session.test_xs:
+        extra["test_loss"], extra["test_accuracy"] = session.test_metrics
+    if twin and session.twin_loss is not None:
+        extra["twin_loss"] = session.twin_loss
+    return extra
+
+
+def gradcheck_report(result: GradCheckResult, step: int, worst: int = 5) -> str:
+    verdict = "PASS" if result.passed else "FAIL"
+    scope = (
+        f"{len(result.checks)} of {result.total_parameters} parameters, chosen at random"
+        if result.is_subset
+        else f"all {result.total_parameters} parameters"
+    )
+    lines = [
+        f"gradient check at step {step}: {verdict}, max relative error "
+        f"{result.max_rel_error:.3g} (pass below {PASS_THRESHOLD:g}) over {scope}"
+    ]
+    if not result.passed:
+        lines.append("  worst:   parameter   numerical     backprop      rel. error")
+        for check in sorted(result.checks, key=lambda c: -c.rel_error)[:worst]:
+            lines.append(
+                f"  #{check.index:<6} {check.numerical:+.6e} {check.backprop:+.6e} {check.rel_error:.3g}"
+            )
+    return "\n".join(lines)
+
+
+def gradcheck_record(result: GradCheckResult) -> dict:
+    return {
+        "passed": result.passed,
+        "max_rel_error": _json_number(result.max_rel_error),
+        "max_abs_error": _json_number(result.max_abs_error),
+        "checked": len(result.checks),
+        "parameters": result.total_parameters,
+    }
+
+
+GRADCHECK_LIMIT = 400  # check a random subset of larger nets, as the dashboard does
+
+
+def train(
+    config: RunConfig,
+    steps: int,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    twin: bool = False,
+    gradcheck: bool = False,
+) -> int:
     """Run ``steps`` updates; exit code 0, or 1 if the loss diverged."""
     out = out or sys.stdout
     session = config.build_session()
     every = max(1, steps // 10)
     if not as_json:
         cfg = session.config
+        held_out = f", {len(session.test_xs)} held out" if session.test_xs else ""
         print(
-            f"training on {config.data_label} ({len(session.xs)} samples): "
+            f"training on {config.data_label} ({len(session.xs)} samples{held_out}): "
             f"MLP({session.nin}, {list(cfg.hidden) + [1]}) {cfg.activation}, loss {cfg.loss}, "
             f"lr {cfg.schedule.describe()}, seed {cfg.seed}"
             + (f", bugs: {', '.join(sorted(session.bugs))}" if session.bugs else ""),
             file=out,
         )
+        if twin and not session.bugs:
+            print("--twin: no bug is on, so there is no clean twin to compare with", file=out)
     start = time.perf_counter()
     last: StepResult | None = None
+    extra: dict[str, float] = {}
     for _ in range(steps):
         last = session.step()
+        extra = _extras(session, twin)
         if as_json:
             record = {
                 "step": last.step,
@@ -53,9 +114,10 @@ def train(config: RunConfig, steps: int, as_json: bool = False, out: TextIO | No
                 "grad_norm": _json_number(last.grad_norm),
                 "weight_norm": _json_number(last.weight_norm),
             }
+            record.update({k: _json_number(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
         elif last.step % every == 0 or last.step == 1 or last.diverged:
-            print(progress_line(last, steps), file=out)
+            print(progress_line(last, steps, extra), file=out)
         if last.diverged:
             break
     elapsed = time.perf_counter() - start
@@ -66,6 +128,10 @@ def train(config: RunConfig, steps: int, as_json: bool = False, out: TextIO | No
     else:
         loss, acc = last.loss, last.accuracy
     diverged_at = session.diverged_at
+    check = None
+    if gradcheck:
+        count = len(session.optimizer.parameters)
+        check = session.gradcheck(max_parameters=GRADCHECK_LIMIT if count > GRADCHECK_LIMIT else None)
     if as_json:
         summary = {
             "summary": True,
@@ -75,13 +141,23 @@ def train(config: RunConfig, steps: int, as_json: bool = False, out: TextIO | No
             "steps_per_s": rate,
             "diverged_at": diverged_at,
         }
+        summary.update({k: _json_number(v) for k, v in extra.items()})
+        if check is not None:
+            summary["gradcheck"] = gradcheck_record(check)
         print(json.dumps(summary), file=out)
     else:
+        tail = ""
+        if "test_loss" in extra:
+            tail += f"  test loss {extra['test_loss']:.6g}  test accuracy {extra['test_accuracy']:.1%}"
+        if "twin_loss" in extra:
+            tail += f"  clean twin loss {extra['twin_loss']:.6g}"
         print(
             f"done: {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s)  "
-            f"loss {loss:.6g}  accuracy {acc:.1%}",
+            f"loss {loss:.6g}  accuracy {acc:.1%}{tail}",
             file=out,
         )
         if diverged_at is not None:
             print(f"{session.snapshot().diverged_reason}; try a lower --lr", file=out)
+        if check is not None:
+            print(gradcheck_report(check, done), file=out)
     return 1 if diverged_at is not None else 0

@@ -59,9 +59,9 @@ class BugToggle(Static):
         if self.compact and not self.on_state:  # a short pane keeps look-for for bugs that are on
             about.no_wrap = True
             about.overflow = "ellipsis"
-            about.append(f" {self.bug.title}", style="" if self.on_state else "dim")
+            about.append(self.bug.title, style="" if self.on_state else "dim")
         else:
-            about.append(f" {self.bug.title}\n", style="" if self.on_state else "dim")
+            about.append(f"{self.bug.title}\n", style="" if self.on_state else "dim")
             about.append(self.bug.look_for, style="italic" if self.on_state else "italic dim")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(width=7, no_wrap=True)
@@ -87,8 +87,11 @@ class BugToggles(VerticalScroll):
     def on_resize(self) -> None:
         toggles = list(self.query(BugToggle))
         compact = self.content_region.height < 3 * len(toggles)
-        for toggle in toggles:
-            toggle.set_compact(compact)
+        if any(toggle.compact != compact for toggle in toggles):
+            for toggle in toggles:
+                toggle.set_compact(compact)
+            # Heights change with the content: lay the list out again once this resize is done.
+            self.call_after_refresh(self.refresh, layout=True)
 
     def show(self, active: frozenset[str]) -> None:
         for toggle in self.query(BugToggle):

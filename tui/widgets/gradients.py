@@ -11,7 +11,13 @@ from textual.widgets import Static
 
 from engine.session import Snapshot
 from tui import format as fmt
-from tui.widgets.parameter_grid import ParameterGrid
+from tui.widgets.parameter_grid import GRADIENT_VIEWS, ParameterGrid
+
+VIEW_TITLES = {
+    "backprop": "backprop",
+    "true": "true (what correct code computes)",
+    "difference": "backprop − true",
+}
 from tui.widgets.weights import describe_parameter
 
 
@@ -36,19 +42,37 @@ def norms_text(snapshot: Snapshot, width: int) -> Text:
 class GradientsPane(Vertical):
     """Per-parameter gradients, grouped by layer, with the global norms."""
 
-    BORDER_TITLE = "Gradients"
+    BORDER_TITLE = "Gradients · backprop"
 
     def compose(self) -> ComposeResult:
         yield Static(id="norms")
         yield ParameterGrid(gradients=True, id="gradients-grid")
         yield Static(id="gradients-detail", classes="detail")
 
+    def cycle_view(self) -> str:
+        """backprop -> true -> difference -> backprop; returns the new view."""
+        grid = self.query_one(ParameterGrid)
+        grid.view = GRADIENT_VIEWS[(GRADIENT_VIEWS.index(grid.view) + 1) % len(GRADIENT_VIEWS)]
+        return grid.view
+
     def show(self, snapshot: Snapshot) -> None:
         grid = self.query_one(ParameterGrid)
         grid.show(snapshot)
         width = self.content_region.width or 40
         self.query_one("#norms", Static).update(norms_text(snapshot, width))
+        self.border_title = f"Gradients · {VIEW_TITLES[grid.view]}"
         bad = sum(fmt.is_bad(g) for g in snapshot.gradients)
-        self.border_subtitle = f"{bad} exploding or non-finite" if bad else "d loss / d parameter"
+        subtitle = "d loss / d parameter · t: true gradient"
+        if snapshot.true_gradients is not None:
+            differ = sum(
+                not math.isclose(g, t, rel_tol=1e-9, abs_tol=1e-12)
+                for g, t in zip(snapshot.gradients, snapshot.true_gradients)
+            )
+            subtitle = f"{differ} of {len(snapshot.gradients)} differ from the true gradient · t"
+        elif grid.view != "backprop":
+            subtitle = "no bug is on: backprop is the true gradient · t"
+        if bad:
+            subtitle = f"{bad} exploding or non-finite"
+        self.border_subtitle = subtitle
         self.set_class(bool(bad), "-bad")
         self.query_one("#gradients-detail", Static).update(describe_parameter(snapshot, grid.cursor))

@@ -11,6 +11,9 @@ from tui import format as fmt
 
 BUG_ON = "red"
 BUG_OFF = "green"
+TRAIN_COLOUR = "cyan"
+TEST_COLOUR = "orange"
+TWIN_COLOUR = "green"
 # plotext's tick arithmetic overflows near the float limit: clip what is drawn.
 CLIP = 1e30
 
@@ -54,19 +57,28 @@ class LossPlot(PlotextPlot):
             plt.title("press space to take a step, r to run")
             self.refresh()
             return
-        losses = snap.history.loss
-        usable = [
-            min(v, CLIP) if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan
-            for v in losses
-        ]
-        if any(math.isfinite(v) and v > CLIP for v in losses):
-            self.border_subtitle = f"{scale} scale · clipped at {CLIP:g} · l to switch"
         columns = max(self.size.width - 12, 10)
-        points = fmt.thin(usable, columns)
-        if points:
-            xs = [i + 1 for i, _ in points]
+        curves = [(snap.history.steps, snap.history.loss, TRAIN_COLOUR, "train")]
+        if snap.test_targets:
+            curves.append((snap.history.steps, snap.history.test_loss, TEST_COLOUR, "test"))
+        if snap.twin_history is not None:
+            curves.append((snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin"))
+        clipped = False
+        for steps, values, colour, label in curves:
+            usable = [
+                min(v, CLIP) if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan
+                for v in values
+            ]
+            clipped |= any(math.isfinite(v) and v > CLIP for v in values)
+            points = fmt.thin(usable, columns)
+            if not points:
+                continue
+            xs = [steps[i] for i, _ in points]  # long runs keep older steps thinned
             ys = [v for _, v in points]
-            plt.plot(xs, ys, marker="braille", color="cyan")
+            # A legend only when there is more than one curve to tell apart.
+            plt.plot(xs, ys, marker="braille", color=colour, label=label if len(curves) > 1 else None)
+        if clipped:
+            self.border_subtitle = f"{scale} scale · clipped at {CLIP:g} · l to switch"
         if self.log_scale:
             plt.yscale("log")
         for event in snap.bug_events:
@@ -75,7 +87,7 @@ class LossPlot(PlotextPlot):
         if snap.diverged_at is not None:
             plt.vline(snap.diverged_at, "red")
             plt.title(f"diverged at step {snap.diverged_at}")
-        last = max(len(losses), 2)
+        last = max(snap.step, 2)
         plt.xlim(1, last)
         ticks = sorted({1 + round(i * (last - 1) / 4) for i in range(5)})
         plt.xticks(ticks, [str(t) for t in ticks])

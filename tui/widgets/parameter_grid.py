@@ -47,12 +47,40 @@ class ParameterRef:
         return f"layer {self.layer + 1}, neuron {self.neuron + 1}, {what}"
 
 
-def parameter_value(snapshot: Snapshot, cursor: Cursor, gradients: bool) -> float:
+# What a gradients grid can show: what the (possibly buggy) code computed, what
+# correct code computes at the same weights, or the difference.
+GRADIENT_VIEWS = ("backprop", "true", "difference")
+
+
+def unflatten(flat, layer_sizes: tuple[int, ...]):
+    """Flat values in ``MLP.parameters()`` order -> (weights[layer][neuron][input], biases[layer][neuron])."""
+    weights, biases, i = [], [], 0
+    for nin, nout in zip(layer_sizes, layer_sizes[1:]):
+        layer_w, layer_b = [], []
+        for _ in range(nout):
+            layer_w.append(tuple(flat[i : i + nin]))
+            layer_b.append(flat[i + nin])
+            i += nin + 1
+        weights.append(tuple(layer_w))
+        biases.append(tuple(layer_b))
+    return tuple(weights), tuple(biases)
+
+
+def matrices(snapshot: Snapshot, what: str):
+    """(weights, biases)-shaped values: "weights", or one of GRADIENT_VIEWS."""
+    if what == "weights":
+        return snapshot.weights, snapshot.biases
+    if what == "backprop" or snapshot.true_gradients is None:
+        return snapshot.weight_grads, snapshot.bias_grads
+    if what == "true":
+        return unflatten(snapshot.true_gradients, snapshot.layer_sizes)
+    diff = [g - t for g, t in zip(snapshot.gradients, snapshot.true_gradients)]
+    return unflatten(diff, snapshot.layer_sizes)
+
+
+def parameter_value(snapshot: Snapshot, cursor: Cursor, what: str) -> float:
     layer, neuron, column = cursor
-    if gradients:
-        weights, biases = snapshot.weight_grads, snapshot.bias_grads
-    else:
-        weights, biases = snapshot.weights, snapshot.biases
+    weights, biases = matrices(snapshot, what)
     row = weights[layer][neuron]
     return biases[layer][neuron] if column == len(row) else row[column]
 
@@ -101,6 +129,7 @@ class ParameterGrid(ScrollView, can_focus=True):
     def __init__(self, gradients: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.gradients = gradients
+        self.view = "backprop" if gradients else "weights"
         self._snapshot: Snapshot | None = None
         self._lines: list[Strip] = []
         self._cells: dict[int, list[tuple[int, int, Cursor]]] = {}  # line -> (x0, x1, cursor)
@@ -187,11 +216,10 @@ class ParameterGrid(ScrollView, can_focus=True):
         number_width = self._number_width(width)
         self.heat_map = number_width is None
         self.number_width = number_width or NUMBER_WIDTHS[0]
-        matrices = snap.weight_grads if self.gradients else snap.weights
-        biases = snap.bias_grads if self.gradients else snap.biases
+        weights, biases = matrices(snap, self.view)
         finite = [
             abs(v)
-            for layer_w, layer_b in zip(matrices, biases)
+            for layer_w, layer_b in zip(weights, biases)
             for row, b in zip(layer_w, layer_b)
             for v in (*row, b)
             if math.isfinite(v)
@@ -200,7 +228,7 @@ class ParameterGrid(ScrollView, can_focus=True):
 
         blocks = [
             self._layer_block(snap, li, layer_w, layer_b, scale)
-            for li, (layer_w, layer_b) in enumerate(zip(matrices, biases))
+            for li, (layer_w, layer_b) in enumerate(zip(weights, biases))
         ]
         # Numbers: one layer under another. Heat map: side by side while they fit.
         rows: list[list[_Block]] = [[]]

@@ -14,9 +14,12 @@ from tui.widgets.parameter_grid import Cursor, ParameterGrid, ParameterRef, para
 def describe_parameter(snapshot: Snapshot, cursor: Cursor) -> str:
     layer, neuron, column = cursor
     ref = ParameterRef(layer, neuron, column, snapshot.layer_sizes[layer])
-    w = parameter_value(snapshot, cursor, gradients=False)
-    g = parameter_value(snapshot, cursor, gradients=True)
-    return f"{ref.describe()}: w {fmt.short(w)}, grad {fmt.short(g)}"
+    w = parameter_value(snapshot, cursor, "weights")
+    g = parameter_value(snapshot, cursor, "backprop")
+    text = f"{ref.describe()}: w {fmt.short(w)}, grad {fmt.short(g)}"
+    if snapshot.true_gradients is not None:
+        text += f", true grad {fmt.short(parameter_value(snapshot, cursor, 'true'))}"
+    return text
 
 
 class WeightsPane(Vertical):
