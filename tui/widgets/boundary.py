@@ -46,7 +46,7 @@ TEST_GLYPH = "○"
 MARGIN = 0.1  # of the data's span, added on every side
 LEVELS = 8  # colour steps for |output| from 0 to 1, on each side of the boundary
 HEAT = 0.45  # the brightest the heat map gets (blend strength), so points stand out
-POINT_TINT = 0.7  # points: their class colour, lightened toward white by this much (0..1: none..some)
+POINT_TINT = 0.7  # points: their class colour over white at this strength (1: the pure colour)
 NAN_COLOUR = "#b00020"
 BUDGET = 0.1  # the share of time the pane may spend evaluating grids while training
 MAX_INTERVAL = 0.4  # seconds: the longest a newer grid waits (so 2+ redraws a second)
@@ -80,7 +80,7 @@ class Plane:
         span = max(x1 - x0, y1 - y0) or 2.0
         x0, x1 = x0 - MARGIN * span, x1 + MARGIN * span
         y0, y1 = y0 - MARGIN * span, y1 + MARGIN * span
-        # One data unit per pixel in both directions: widen the tighter axis.
+        # As many data units per pixel across as down: widen the tighter axis.
         scale = max((x1 - x0) / columns, (y1 - y0) / rows)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         half_w, half_h = scale * columns / 2, scale * rows / 2
