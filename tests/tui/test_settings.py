@@ -193,7 +193,7 @@ BAD_VALUES = {
     # field id: (label shown, the CLI flag with the same rule or None, bad texts, a good text)
     "samples": ("Samples", "--samples", ["0", "many", "-5"], "100"),
     "noise": ("Noise", "--noise", ["-0.1", "nan", "x"], "0.1"),
-    "test-fraction": ("Test fraction", None, ["1", "", "-0.2"], "0.2"),
+    "test-fraction": ("Test fraction", "--test-fraction", ["1", "", "-0.2"], "0.2"),
     "hidden": ("Hidden layers", "--hidden", ["4,,4", "0", "16,x"], "8,8"),
     "lr": ("Learning rate", "--lr", ["0", "inf", "-1"], "1.0"),
     "lr-end": ("Decay to", None, ["-1", "0"], "0.1"),

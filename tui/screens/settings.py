@@ -55,8 +55,9 @@ class Field:
     placeholder: str = ""
 
 
-# The parsers are the CLI's, built with the same rules and flag names; the
-# settings without a flag get a name of the same form.
+# The parsers are the CLI's, built with the same rules and flag names (a test
+# checks each against the flag's); the decay end and steps have no flag, and
+# get names of the same form.
 FIELDS = {
     f.id: f
     for f in (
