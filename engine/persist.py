@@ -1,0 +1,428 @@
+"""Save a training run to a JSON file and resume it exactly; export its history as CSV.
+
+A session file is versioned JSON::
+
+    {
+      "format": "micrograd-tui session",
+      "version": 1,
+      "run": {"dataset": "tutorial", "data_path": null, ...},
+      "session": {"backend": "fast", "config": {...}, "data": {...}, "step": 10,
+                  "bugs": [...], "bug_events": [...], "parameters": {"data": [...], "grad": [...]},
+                  "optimizer": {...}, "last_step": {...}, "diverged_at": null,
+                  "history": {...}, "twin": null}
+    }
+
+``session`` is ``TrainingSession.export_state()``: with it a run continues
+bit for bit as if it had never stopped. ``run`` is whatever the caller
+passes (the command line keeps where the data came from); this module only
+checks that it is an object. Floats are written as JSON numbers, which
+Python reads back exactly (``repr`` round-trips); inf and nan, which JSON
+lacks, as the strings ``"inf"``, ``"-inf"`` and ``"nan"``.
+
+Files are written atomically (a temporary file in the same directory,
+flushed to disk, then renamed over the old one), so a crash mid-write leaves
+the old file as it was. Reading checks every field's type and how the values
+fit together; any problem is a ``SessionFileError`` naming the file and the
+field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from engine.session import History, TrainingSession
+
+FORMAT = "micrograd-tui session"
+VERSION = 1
+HISTORY_COLUMNS = (
+    "step",
+    "loss",
+    "accuracy",
+    "grad_norm",
+    "weight_norm",
+    "lr",
+    "test_loss",
+    "test_accuracy",
+)
+
+PathLike = str | os.PathLike
+
+
+class SessionFileError(ValueError):
+    """A session file could not be read, trusted or written; the message names file and problem."""
+
+    def __init__(self, path: PathLike, problem: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {problem}")
+        self.path = os.fspath(path)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SavedSession:
+    """What a session file holds: the run, ready to step on, and the caller's ``run`` info.
+
+    ``run`` is returned as read (an inf or nan in it as its string); the caller checks it.
+    """
+
+    session: TrainingSession
+    run: dict[str, Any]
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def save_session(
+    path: PathLike, session: TrainingSession, run: dict[str, Any] | None = None
+) -> None:
+    """Write ``session`` (and the caller's ``run`` info) to ``path``, atomically.
+
+    Safe while another thread trains: the state is copied under the session's lock.
+    """
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "run": dict(run or {}),
+        "session": session.export_state(),
+    }
+    text = _format(_encode(document)) + "\n"
+    try:
+        write_atomically(path, text)
+    except OSError as err:
+        raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
+
+
+def history_csv(history: History, with_test: bool) -> str:
+    """The history as CSV, one row per kept step; the test columns are empty without a test set."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    columns = [history.loss, history.accuracy, history.grad_norm, history.weight_norm, history.lr]
+    if with_test:
+        columns += [history.test_loss, history.test_accuracy]
+    for step, *values in zip(history.steps, *columns):
+        # repr() round-trips every float exactly, inf and nan included.
+        row = [step, *map(repr, values)]
+        writer.writerow(row if with_test else [*row, "", ""])
+    return out.getvalue()
+
+
+def write_history_csv(path: PathLike, session: TrainingSession) -> None:
+    """Write the session's loss history to ``path`` as CSV, atomically."""
+    snapshot = session.snapshot()
+    text = history_csv(snapshot.history, with_test=bool(snapshot.test_inputs))
+    try:
+        write_atomically(path, text)
+    except OSError as err:
+        raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
+
+
+def write_atomically(path: PathLike, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step: if anything fails, the old file stays as it was.
+
+    Writes a temporary file beside it, flushes it to disk, then renames it
+    over ``path`` (``os.replace`` is atomic on one file system). Raises OSError.
+    """
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    try:
+        mode = os.stat(path).st_mode & 0o7777  # keep an existing file's permissions
+    except OSError:
+        mode = None
+    while True:
+        temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            # 0o666 before the umask: a new file gets the permissions any new file would.
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable (POSIX)
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _encode(value: Any) -> Any:
+    """JSON has no inf or nan: write them as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf", "-inf", "nan"
+    if isinstance(value, dict):
+        return {key: _encode(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _format(value: Any, depth: int = 0) -> str:
+    """JSON a person can read and edit: objects one field a line, lists of numbers on one line."""
+    inner = "  " * (depth + 1)
+    if isinstance(value, dict) and any(isinstance(v, (dict, list)) for v in value.values()):
+        fields = [f"{inner}{json.dumps(k)}: {_format(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(fields) + "\n" + "  " * depth + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        items = [f"{inner}{_format(v, depth + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * depth + "]"
+    return json.dumps(value, allow_nan=False)
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def load_session(path: PathLike) -> SavedSession:
+    """Read a session file; SessionFileError naming the file and the problem if it is not one."""
+    if os.path.isdir(path):
+        raise SessionFileError(path, "is a directory, not a session file")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise SessionFileError(path, "no such file") from None
+    except OSError as err:
+        raise SessionFileError(path, f"cannot read it: {err.strerror or err}") from None
+    if not raw.strip():
+        raise SessionFileError(path, "the file is empty")
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        problem = f"not a session file: not UTF-8 text (byte {err.start})"
+        raise SessionFileError(path, problem) from None
+    except json.JSONDecodeError as err:
+        raise SessionFileError(
+            path,
+            f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
+            "the file is truncated or corrupted",
+        ) from None
+    except (ValueError, RecursionError) as err:
+        raise SessionFileError(path, f"not valid JSON ({err})") from None
+
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise SessionFileError(path, f'not a micrograd-tui session file (no "format": "{FORMAT}")')
+    version = document.get("version")
+    if not _is_int(version) or version < 1:
+        raise SessionFileError(path, f"unknown format version {version!r}")
+    if version > VERSION:
+        raise SessionFileError(
+            path, f"format version {version} is newer than this micrograd-tui reads ({VERSION})"
+        )
+    try:
+        top = _Fields(document, "")
+        run = top.object("run").value
+        state = _read_session(top.object("session"), twin=False)
+    except (TypeError, ValueError) as err:  # a field of the wrong type, or out of range
+        raise SessionFileError(path, str(err)) from None
+    try:
+        session = TrainingSession.from_state(state)
+    except ValueError as err:
+        raise SessionFileError(path, f"session.{err}") from None
+    return SavedSession(session, run)
+
+
+def _read_session(f: _Fields, twin: bool) -> dict:
+    """The fields of ``TrainingSession.export_state()``, each checked for its type."""
+    config = f.object("config")
+    optimizer = f.object("optimizer")
+    last = f.object("last_step")
+    history = f.object("history")
+    state = {
+        "backend": f.str("backend"),
+        "config": {
+            "hidden": config.ints("hidden", low=1),
+            "activation": config.str("activation"),
+            "output_activation": config.str("output_activation", null=True),
+            "loss": config.str("loss"),
+            "lr": config.float("lr", finite=True),
+            "lr_end": config.float("lr_end", finite=True, null=True),
+            "decay_steps": config.int("decay_steps"),
+            "l2": config.float("l2", finite=True),
+            "weight_decay": config.float("weight_decay", finite=True),
+            "seed": config.int("seed"),
+        },
+        "step": f.int("step", low=0),
+        "bugs": [_str(v, f"{f.at('bugs')}[{i}]") for i, v in enumerate(f.list("bugs"))],
+        "bug_events": [
+            {"step": e.int("step", low=0), "bug": e.str("bug"), "on": e.bool("on")}
+            for e in f.objects("bug_events")
+        ],
+        "parameters": {
+            "data": f.object("parameters").floats("data"),
+            "grad": f.object("parameters").floats("grad"),
+        },
+        "optimizer": {
+            "schedule": _schedule(optimizer.object("schedule")),
+            "lr_log": [
+                {"from_update": e.int("from_update", low=0), **_schedule(e)}
+                for e in optimizer.objects("lr_log")
+            ],
+        },
+        "last_step": {
+            "predictions": last.floats("predictions"),
+            "test_predictions": last.floats("test_predictions"),
+            "true_gradients": last.floats("true_gradients", null=True),
+        },
+        "diverged_at": f.int("diverged_at", low=1, null=True),
+        "history": {
+            "capacity": history.int("capacity"),
+            "recent": history.int("recent"),
+            "steps": history.ints("steps", low=1),
+            **{name: history.floats(name) for name in HISTORY_COLUMNS[1:]},
+        },
+    }
+    if twin:
+        if f.raw("twin") is not None:
+            raise ValueError(f"{f.at('twin')}: a clean twin has no twin of its own")
+        state["twin"] = None
+    else:
+        data = f.object("data")
+        state["data"] = {
+            "xs": [_floats(x, f"{data.at('xs')}[{i}]") for i, x in enumerate(data.list("xs"))],
+            "ys": data.floats("ys"),
+            "test_xs": [
+                _floats(x, f"{data.at('test_xs')}[{i}]") for i, x in enumerate(data.list("test_xs"))
+            ],
+            "test_ys": data.floats("test_ys"),
+        }
+        twin_state = f.raw("twin")
+        state["twin"] = None if twin_state is None else _read_session(f.object("twin"), twin=True)
+    return state
+
+
+def _schedule(f: _Fields) -> dict:
+    return {"start": f.float("start"), "end": f.float("end", null=True), "steps": f.int("steps")}
+
+
+class _Fields:
+    """A JSON object of the file, read field by field; a wrong field is named in the error.
+
+    A value of the wrong type raises TypeError, one out of range ValueError.
+    """
+
+    def __init__(self, value: Any, where: str) -> None:
+        if not isinstance(value, dict):
+            where = where or "the file"
+            raise TypeError(f"{where}: expected an object {{...}}, found {_kind(value)}")
+        self.value = value
+        self.where = where
+
+    def at(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def raw(self, key: str) -> Any:
+        if key not in self.value:
+            raise ValueError(f"{self.at(key)}: missing")
+        return self.value[key]
+
+    def object(self, key: str) -> _Fields:
+        return _Fields(self.raw(key), self.at(key))
+
+    def objects(self, key: str) -> list[_Fields]:
+        return [_Fields(v, f"{self.at(key)}[{i}]") for i, v in enumerate(self.list(key))]
+
+    def list(self, key: str) -> list:
+        value = self.raw(key)
+        if not isinstance(value, list):
+            raise TypeError(f"{self.at(key)}: expected a list [...], found {_kind(value)}")
+        return value
+
+    def int(self, key: str, low: int | None = None, null: bool = False) -> int | None:
+        value = self.raw(key)
+        return None if null and value is None else _int(value, self.at(key), low)
+
+    def ints(self, key: str, low: int | None = None) -> list[int]:
+        where = self.at(key)
+        return [_int(v, f"{where}[{i}]", low) for i, v in enumerate(self.list(key))]
+
+    def float(self, key: str, finite: bool = False, null: bool = False) -> float | None:
+        value = self.raw(key)
+        return None if null and value is None else _float(value, self.at(key), finite)
+
+    def floats(self, key: str, null: bool = False) -> list[float] | None:
+        value = self.raw(key)
+        return None if null and value is None else _floats(value, self.at(key))
+
+    def str(self, key: str, null: bool = False) -> str | None:
+        value = self.raw(key)
+        return None if null and value is None else _str(value, self.at(key))
+
+    def bool(self, key: str) -> bool:
+        value = self.raw(key)
+        if not isinstance(value, bool):
+            raise TypeError(f"{self.at(key)}: expected true or false, found {_kind(value)}")
+        return value
+
+
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(value: Any, where: str, low: int | None = None) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{where}: expected a whole number, found {_kind(value)}")
+    if low is not None and value < low:
+        raise ValueError(f"{where}: must be at least {low}, found {value}")
+    return value
+
+
+def _float(value: Any, where: str, finite: bool = False) -> float:
+    if type(value) is float:  # the common case, first
+        number = value
+    elif isinstance(value, str) and value in _NON_FINITE:
+        number = _NON_FINITE[value]
+    elif _is_int(value):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"{where}: {value} is too large for a float") from None
+    else:
+        raise TypeError(f"{where}: expected a number, found {_kind(value)}")
+    if finite and not math.isfinite(number):
+        raise ValueError(f"{where}: must be a finite number, found {value}")
+    return number
+
+
+def _floats(value: Any, where: str) -> list[float]:
+    if not isinstance(value, list):
+        raise TypeError(f"{where}: expected a list of numbers, found {_kind(value)}")
+    return [_float(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: expected a string, found {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return "a list" if isinstance(value, list) else "an object"
