@@ -31,6 +31,8 @@ from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.gradcheck import GradCheckScreen
 from tui.screens.help import HelpScreen
+from tui.screens.settings import RunSettingsScreen
+from tui.widgets.boundary import DecisionBoundary
 from tui.widgets.bug_toggles import BugToggle, BugToggles
 from tui.widgets.gradients import GradientsPane
 from tui.widgets.loss_plot import LossPlot
@@ -40,7 +42,12 @@ from tui.widgets.status import StatusBar
 from tui.widgets.weights import WeightsPane
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-REDRAW_INTERVAL = 1 / 15  # seconds between redraws while training runs
+# Redraws while training runs: at most 15 a second, fewer when drawing is costly,
+# so that the interface spends at most ~UI_SHARE of the time drawing and the
+# worker keeps the rest (the two threads share one interpreter lock).
+REDRAW_MIN_INTERVAL = 1 / 15
+REDRAW_MAX_INTERVAL = 0.5  # still twice a second, however large the net
+UI_SHARE = 0.15
 SPEEDS: tuple[float | None, ...] = (None, 20.0, 5.0, 1.0)  # steps/s; None: as fast as it goes
 LR_MIN, LR_MAX = 1e-6, 1e3
 
@@ -83,6 +90,10 @@ class MicrogradApp(App[None]):
         Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
         Binding("t", "gradient_view", "True grad", id="gradient-view",
                 tooltip="Gradients pane: backprop, the true gradient, or their difference"),
+        Binding("b", "swap_boundary", "Boundary", id="boundary", show=False,
+                tooltip="2-D data: show the decision boundary or the predictions"),
+        Binding("c", "settings", "Settings", id="settings",
+                tooltip="Data and model: dataset, samples, noise, split, layers, loss, lr, seed"),
         Binding("g", "gradcheck", "Gradcheck", id="gradcheck",
                 tooltip="Check backprop against finite differences at the current weights"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key, pane and bug explained"),
@@ -103,6 +114,10 @@ class MicrogradApp(App[None]):
         self.steps_per_s: float | None = None
         self._last_snapshot: Snapshot | None = None
         self._stop = threading.Event()
+        self._redraw_interval = REDRAW_MIN_INTERVAL
+        self._frame = 0
+        self._predictions_instead = False
+        self._ui_clock: tuple[float, float] | None = None  # (wall, UI thread CPU) at the last redraw
 
     # -- layout ----------------------------------------------------------------
 
@@ -115,12 +130,17 @@ class MicrogradApp(App[None]):
                 with Vertical(id="side"):
                     yield BugToggles(id="bugs")
                     yield PredictionsPane(id="predictions")
+                    yield DecisionBoundary(id="boundary")
             yield StatusBar(id="status")
         yield TooSmall(id="too-small")
         yield Footer()
 
     def on_mount(self) -> None:
         self.refresh_panes()
+
+    def on_resize(self) -> None:
+        # Redraw with the newest snapshot once the new layout is known.
+        self.call_after_refresh(lambda: self.refresh_panes(self._last_snapshot))
 
     # -- drawing ---------------------------------------------------------------
 
@@ -130,15 +150,37 @@ class MicrogradApp(App[None]):
             return "diverged"
         return "running" if self.running else "paused"
 
-    def refresh_panes(self, snap: Snapshot | None = None) -> None:
+    @property
+    def shows_boundary(self) -> bool:
+        """Two features: the decision boundary takes the predictions' place (b swaps them)."""
+        return self.session.nin == 2 and not self._predictions_instead
+
+    def refresh_panes(self, snap: Snapshot | None = None, only: str | None = None) -> None:
+        """Redraw from a snapshot; ``only`` ("parameters" or "curves") redraws half the panes.
+
+        While training runs, frames alternate halves so that no single redraw
+        keeps the app from a key press for long.
+        """
         if snap is None:
             snap = self.session.snapshot()
         self._last_snapshot = snap
-        self.query_one(WeightsPane).show(snap)
-        self.query_one(GradientsPane).show(snap)
-        self.query_one(LossPlot).show(snap)
-        self.query_one(BugToggles).show(snap.bugs)
-        self.query_one(PredictionsPane).show(snap)
+        if only != "curves":
+            self.query_one(WeightsPane).show(snap)
+            self.query_one(GradientsPane).show(snap)
+        if only != "parameters":
+            self.query_one(LossPlot).show(snap)
+            bug_list = self.query_one(BugToggles)
+            # Full sentences only when the side column has room for them and the other pane.
+            bug_list.set_compact(self.query_one("#side").size.height < 40)
+            bug_list.show(snap.bugs)
+            boundary = self.shows_boundary
+            self.query_one("#panes").set_class(boundary, "-plane")
+            self.query_one(PredictionsPane).display = not boundary
+            self.query_one(DecisionBoundary).display = boundary
+            if boundary:
+                self.query_one(DecisionBoundary).show(snap, zip(snap.test_inputs, snap.test_targets))
+            else:
+                self.query_one(PredictionsPane).show(snap)
         self.query_one(StatusBar).show(snap, self.state, self.steps_per_s, speed_label(self.speed))
         self.sub_title = f"{self.run_config.data_label} · {self._architecture()}"
 
@@ -171,10 +213,11 @@ class MicrogradApp(App[None]):
                 self.post_message(TrainingStopped(session.snapshot().diverged_reason))
                 return
             now = time.monotonic()
-            if now - last_post >= REDRAW_INTERVAL:
+            if now - last_post >= self._redraw_interval:
                 rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else None
                 self.post_message(TrainingProgress(session, session.snapshot(), rate))
                 last_post = now
+            time.sleep(0)  # hand the interpreter lock to the UI thread if it is waiting for it
             speed = self.speed
             if speed is not None:
                 # Wait for the next step's slot, waking at once on pause.
@@ -182,6 +225,7 @@ class MicrogradApp(App[None]):
         self.post_message(TrainingStopped(None))
 
     def _start_training(self) -> None:
+        self._ui_clock = None
         self._stop.clear()
         self.running = True
         self._train()
@@ -197,7 +241,22 @@ class MicrogradApp(App[None]):
         if message.steps_per_s is not None:
             self.steps_per_s = message.steps_per_s
         if self.running and message.session is self.session:  # not a stale one from before a reset
-            self.refresh_panes(message.snapshot)
+            self._frame += 1
+            self.refresh_panes(message.snapshot, only=("parameters", "curves")[self._frame % 2])
+            self._adapt_redraw_interval()
+
+    def _adapt_redraw_interval(self) -> None:
+        """Stretch or shrink the time between redraws to keep the UI's CPU share near UI_SHARE."""
+        now = (time.monotonic(), time.thread_time())
+        if self._ui_clock is not None:
+            wall, cpu = now[0] - self._ui_clock[0], now[1] - self._ui_clock[1]
+            if wall > 0:
+                share = cpu / wall
+                if share > UI_SHARE:
+                    self._redraw_interval = min(self._redraw_interval * 1.3, REDRAW_MAX_INTERVAL)
+                elif share < UI_SHARE / 2:
+                    self._redraw_interval = max(self._redraw_interval / 1.3, REDRAW_MIN_INTERVAL)
+        self._ui_clock = now
 
     @on(TrainingStopped)
     def _on_stopped(self, message: TrainingStopped) -> None:
@@ -323,6 +382,28 @@ class MicrogradApp(App[None]):
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
         plot.set_log_scale(not plot.log_scale)
+
+    def action_swap_boundary(self) -> None:
+        if self.session.nin != 2:
+            self.notify("The decision boundary needs data with two features; this data has "
+                        f"{self.session.nin}.", severity="warning")
+            return
+        self._predictions_instead = not self._predictions_instead
+        self.refresh_panes()
+
+    def action_settings(self) -> None:
+        current = replace(
+            self.run_config,
+            session=self.session.config,
+            bugs=tuple(sorted(self.session.bugs)),
+        )
+
+        def apply(config: RunConfig | None) -> None:
+            if config is None or config == current:
+                return
+            self._replace_run(config, "Apply the new settings")
+
+        self.push_screen(RunSettingsScreen(current), apply)
 
     def action_gradient_view(self) -> None:
         view = self.query_one(GradientsPane).cycle_view()

@@ -56,3 +56,13 @@ def test_large_net_heat_map(snap_compare) -> None:
 
 def test_too_small_terminal(snap_compare) -> None:
     assert snap_compare(make_app(), terminal_size=(60, 20))
+
+
+def test_two_feature_data_shows_the_decision_boundary(snap_compare) -> None:
+    from dataclasses import replace
+
+    from tui.app import MicrogradApp
+    from tui.config import PRESETS, RunConfig
+
+    config = RunConfig(dataset="moons", test_fraction=0.2, session=replace(PRESETS["moons"]))
+    assert snap_compare(MicrogradApp(config), terminal_size=(120, 40), run_before=steps(100))

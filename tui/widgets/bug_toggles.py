@@ -84,14 +84,12 @@ class BugToggles(VerticalScroll):
         for key, bug in enumerate(CATALOGUE, start=1):
             yield BugToggle(key, bug)
 
-    def on_resize(self) -> None:
+    def set_compact(self, compact: bool) -> None:
+        """One line per bug that is off (the ones on keep their look-for sentence)."""
         toggles = list(self.query(BugToggle))
-        compact = self.content_region.height < 3 * len(toggles)
         if any(toggle.compact != compact for toggle in toggles):
             for toggle in toggles:
                 toggle.set_compact(compact)
-            # Heights change with the content: lay the list out again once this resize is done.
-            self.call_after_refresh(self.refresh, layout=True)
 
     def show(self, active: frozenset[str]) -> None:
         for toggle in self.query(BugToggle):

@@ -64,7 +64,7 @@ class LossPlot(PlotextPlot):
         if snap.twin_history is not None:
             curves.append((snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin"))
         clipped = False
-        for steps, values, colour, label in curves:
+        for steps, values, colour, label in reversed(curves):  # the run's own curve on top
             usable = [
                 min(v, CLIP) if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan
                 for v in values

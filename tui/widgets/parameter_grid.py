@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -95,11 +96,34 @@ def flat_index(snapshot: Snapshot, cursor: Cursor) -> int:
     return index + neuron * (len(snapshot.weights[layer][0]) + 1) + column
 
 
+# Colours are quantised to this many steps of magnitude, so styles can be cached.
+_LEVELS = 32
+_BOLD = Style(bold=True)
+_DIM = Style(dim=True)
+
+
+@lru_cache(maxsize=None)
+def _style(definition: str) -> Style:
+    return Style.parse(definition)
+
+
+@lru_cache(maxsize=None)
+def _number_style(positive: bool, level: int) -> Style:
+    colour = fmt.POSITIVE if positive else fmt.NEGATIVE
+    return Style.parse(fmt.blend(colour, level / _LEVELS, (60, 60, 60)))
+
+
+@lru_cache(maxsize=None)
+def _swatch(positive: bool, level: int) -> Style:
+    colour = fmt.POSITIVE if positive else fmt.NEGATIVE
+    return Style.parse(f"white on {fmt.blend(colour, level / _LEVELS)}")
+
+
 @dataclass
 class _Block:
     """One layer drawn: its lines, the parameter under each cell, its width."""
 
-    lines: list[Text]
+    lines: list[list[Segment]]
     spans: dict[int, list[tuple[int, int, Cursor]]]  # line -> (x0, x1, cursor)
     width: int
 
@@ -245,32 +269,34 @@ class ParameterGrid(ScrollView, can_focus=True):
                 rows.append([block])
                 used = block.width
 
-        lines: list[Text] = []
+        lines: list[list[Segment]] = []
         cells: dict[int, list[tuple[int, int, Cursor]]] = {}
         cursor_line: dict[Cursor, int] = {}
         for row in rows:
             height = max(len(block.lines) for block in row)
             for y in range(height):
-                line = Text()
+                line: list[Segment] = []
+                x = 0
                 spans = []
                 for bi, block in enumerate(row):
                     if bi:
-                        line.append("  ")
-                    x0 = line.cell_len
-                    part = block.lines[y] if y < len(block.lines) else Text()
-                    line.append_text(part)
-                    line.append(" " * (block.width - part.cell_len))
+                        line.append(Segment("  "))
+                        x += 2
+                    part = block.lines[y] if y < len(block.lines) else []
+                    line.extend(part)
+                    part_width = sum(len(segment.text) for segment in part)
                     for sx0, sx1, cursor in block.spans.get(y, ()):
-                        spans.append((x0 + sx0, x0 + sx1, cursor))
+                        spans.append((x + sx0, x + sx1, cursor))
                         cursor_line[cursor] = len(lines)
+                    if bi < len(row) - 1:
+                        line.append(Segment(" " * (block.width - part_width)))
+                    x += block.width
                 if spans:
                     cells[len(lines)] = spans
-                line.rstrip()
                 lines.append(line)
         self._cells = cells
         self._cursor_line = cursor_line
-        console = self.app.console
-        self._lines = [Strip(list(t.render(console, end=""))) for t in lines]
+        self._lines = [Strip(segments) for segments in lines]
         self.virtual_size = Size(max((s.cell_length for s in self._lines), default=0), len(lines))
         self.refresh()
 
@@ -282,7 +308,7 @@ class ParameterGrid(ScrollView, can_focus=True):
             title = f"L{li + 1} {activation} {len(layer_w)}×({nin}+b)"
         else:
             title = f"layer {li + 1} · {activation} · {len(layer_w)} × ({nin} in + bias)"
-        lines = [Text(title, style="bold")]
+        lines: list[list[Segment]] = [[Segment(title, _BOLD)]]
         if not self.heat_map:
             source = "x" if li == 0 else "h"
             cell_w = self.number_width + (2 if self.gradients else 1)
@@ -290,21 +316,27 @@ class ParameterGrid(ScrollView, can_focus=True):
             for c in range(nin):
                 header += f"{source}{c + 1}".rjust(cell_w - 1) + " "
             header += "b".rjust(cell_w - 1)
-            lines.append(Text(header, style="dim"))
+            lines.append([Segment(header, _DIM)])
         spans: dict[int, list[tuple[int, int, Cursor]]] = {}
+        cursor_style = "reverse" if self.has_focus or self.mouse_hover else "underline"
         for ni, (row, b) in enumerate(zip(layer_w, layer_b)):
-            line = Text(f"n{ni + 1}".rjust(label_width - 1) + " ", style="dim")
+            label = f"n{ni + 1}".rjust(label_width - 1) + " "
+            line = [Segment(label, _DIM)]
+            x = len(label)
             row_spans = []
             for ci, v in enumerate((*row, b)):
                 here: Cursor = (li, ni, ci)
-                x0 = line.cell_len
-                line.append_text(self._cell(v, scale, here == self.cursor))
-                row_spans.append((x0, line.cell_len, here))
-                if not self.heat_map:
-                    line.append(" ")
+                cell = self._cell(v, scale, cursor_style if here == self.cursor else None)
+                width = sum(len(segment.text) for segment in cell)
+                line.extend(cell)
+                row_spans.append((x, x + width, here))
+                x += width
+                if not self.heat_map and ci < len(row):
+                    line.append(Segment(" "))
+                    x += 1
             spans[len(lines)] = row_spans
             lines.append(line)
-        width = max(line.cell_len for line in lines)
+        width = max(sum(len(segment.text) for segment in line) for line in lines)
         return _Block(lines, spans, width)
 
     def _activations(self, snap: Snapshot) -> list[str]:
@@ -312,25 +344,23 @@ class ParameterGrid(ScrollView, can_focus=True):
         output = cfg.output_activation or ("tanh" if cfg.activation == "tanh" else "linear")
         return [cfg.activation] * (len(snap.layer_sizes) - 2) + [output]
 
-    def _cell(self, value: float, scale: float, at_cursor: bool) -> Text:
-        cursor_style = "reverse" if self.has_focus or self.mouse_hover else "underline"
+    def _cell(self, value: float, scale: float, cursor_style: str | None) -> list[Segment]:
+        """One parameter as segments: a coloured number (and a bar), or a heat-map swatch."""
+        finite = math.isfinite(value)
+        level = round(min(abs(value) / scale, 1.0) * _LEVELS) if finite else _LEVELS
+        positive = value >= 0
         if self.heat_map:
-            if fmt.is_bad(value) and self.gradients:
-                return Text("!!", style=fmt.BAD)
-            strength = abs(value) / scale if math.isfinite(value) else 1.0
-            colour = fmt.blend(fmt.sign_colour(value), strength)
-            return Text("▐▌" if at_cursor else "  ", style=f"white on {colour}")
-        text = fmt.number(value, self.number_width)
-        strength = abs(value) / scale if math.isfinite(value) else 1.0
-        style = Style.parse(fmt.blend(fmt.sign_colour(value), strength, (60, 60, 60)))
-        if self.gradients and fmt.is_bad(value):
-            style = Style.parse(fmt.BAD)
-        if at_cursor:
-            style += Style.parse(cursor_style)
-        out = Text(text, style=style)
+            if self.gradients and fmt.is_bad(value):
+                return [Segment("!!", _style(fmt.BAD))]
+            return [Segment("▐▌" if cursor_style else "  ", _swatch(positive, level))]
+        bad = self.gradients and fmt.is_bad(value)
+        style = _style(fmt.BAD) if bad else _number_style(positive, level)
+        if cursor_style:
+            style = style + _style(cursor_style)
+        cell = [Segment(fmt.number(value, self.number_width), style)]
         if self.gradients:
-            out.append(fmt.bar(strength), style=fmt.sign_colour(value))
-        return out
+            cell.append(Segment(fmt.bar(level / _LEVELS), _style(fmt.sign_colour(value))))
+        return cell
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -1,0 +1,108 @@
+"""The dashboard under load: training speed against headless, key latency, memory.
+
+Runs the real app headless (``App.run_test``) at 120x40, trains at full speed
+in its worker thread, and compares with ``TrainingSession.step()`` looping in
+a plain thread for the same wall time. Key latency is the time from a key
+event entering the app's queue to its action running, while training runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+from dataclasses import replace
+
+from textual.worker import WorkerCancelled
+
+from tui.app import MicrogradApp
+from tui.config import PRESETS, RunConfig
+
+
+def _config(dataset: str) -> RunConfig:
+    return RunConfig(dataset=dataset, session=replace(PRESETS[dataset]))
+
+
+def headless_rate(dataset: str, seconds: float) -> float:
+    """Steps/s of the session alone, stepped from a thread as the dashboard's worker does."""
+    session = _config(dataset).build_session()
+    session.step()  # compile outside the timing, as the app's first step would
+    stop = threading.Event()
+    count = 0
+
+    def loop() -> None:
+        nonlocal count
+        while not stop.is_set():
+            session.step()
+            count += 1
+
+    thread = threading.Thread(target=loop)
+    start = time.perf_counter()
+    thread.start()
+    time.sleep(seconds)
+    stop.set()
+    thread.join()
+    return count / (time.perf_counter() - start)
+
+
+async def _dashboard(dataset: str, seconds: float, presses: int) -> tuple[float, list[float], int]:
+    app = MicrogradApp(_config(dataset))
+    latencies: list[float] = []
+    pressed_at: list[float] = []
+    original = app.action_toggle_log
+
+    def timed_toggle_log() -> None:
+        latencies.append(time.perf_counter() - pressed_at[-1])
+        original()
+
+    app.action_toggle_log = timed_toggle_log  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.session.step()  # compile first, as headless_rate does
+        start_step = app.session.step_count
+        app.action_toggle_run()
+        start = time.perf_counter()
+        gap = seconds / (presses + 1)
+        for _ in range(presses):
+            await asyncio.sleep(gap)
+            pressed_at.append(time.perf_counter())
+            await app._press_keys(["l"])  # what Pilot.press does, without waiting for idle
+        await asyncio.sleep(gap)
+        steps = app.session.step_count - start_step
+        elapsed = time.perf_counter() - start
+        app.action_toggle_run()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        await pilot.pause()
+    return steps / elapsed, latencies, steps
+
+
+def dashboard_rate(dataset: str, seconds: float, presses: int = 10) -> tuple[float, list[float]]:
+    rate, latencies, _ = asyncio.run(_dashboard(dataset, seconds, presses))
+    return rate, latencies
+
+
+def run_dashboard(quick: bool, out) -> str:
+    seconds = 4.0 if quick else 10.0
+    lines = ["", "Dashboard at full speed (120x40, headless app), W2 moons preset:"]
+    headless = headless_rate("moons", seconds)
+    rate, latencies = dashboard_rate("moons", seconds)
+    lines.append(f"  headless TrainingSession.step() in a thread: {headless:,.1f} steps/s")
+    lines.append(f"  dashboard worker while drawing:              {rate:,.1f} steps/s "
+                 f"({rate / headless:.0%} of headless; target >= 70%)")
+    if latencies:
+        lines.append(
+            f"  key press to action while training: median {statistics.median(latencies) * 1000:.0f} ms,"
+            f" max {max(latencies) * 1000:.0f} ms over {len(latencies)} presses (target < 100 ms)"
+        )
+    text = "\n".join(lines)
+    print(text, file=out, flush=True)
+    return text
+
+
+if __name__ == "__main__":
+    import sys
+
+    run_dashboard("--quick" in sys.argv, sys.stdout)
