@@ -81,22 +81,20 @@ class SavedSession:
 
 def save_session(
     path: PathLike, session: TrainingSession, run: dict[str, Any] | None = None
-) -> None:
+) -> int:
     """Write ``session`` (and the caller's ``run`` info) to ``path``, atomically.
 
-    Safe while another thread trains: the state is copied under the session's lock.
+    Returns the step saved. Safe while another thread trains: the state is
+    copied under the session's lock, so the file holds one consistent step.
     """
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "run": dict(run or {}),
-        "session": session.export_state(),
-    }
+    state = session.export_state()
+    document = {"format": FORMAT, "version": VERSION, "run": dict(run or {}), "session": state}
     text = _format(_encode(document)) + "\n"
     try:
         write_atomically(path, text)
     except OSError as err:
         raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
+    return state["step"]
 
 
 def history_csv(history: History, with_test: bool) -> str:

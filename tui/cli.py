@@ -7,9 +7,12 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 import datasets
+from engine.session import TrainingSession
 from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args
+from tui.run_files import SessionFileError, check_writable, export_history, load_run, save_run
 
 PROG = "micrograd-tui"
 
@@ -30,6 +33,8 @@ def _app_parser() -> argparse.ArgumentParser:
         "and break it on purpose.  'micrograd-tui train --help' for headless training.",
     )
     add_run_flags(parser)
+    parser.add_argument("--load", metavar="FILE.json",
+                        help="open a run saved with ctrl+s or 'train --save'")
     return parser
 
 
@@ -43,6 +48,13 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="with a --bug: also train a clean twin (same seed, data, rates) and print its loss")
     g.add_argument("--gradcheck", action="store_true",
                    help="after training, check backprop against finite differences")
+    f = parser.add_argument_group("save and resume")
+    f.add_argument("--save", metavar="FILE.json",
+                   help="after training, save the run (weights, optimizer, history) to resume")
+    f.add_argument("--load", metavar="FILE.json",
+                   help="resume a saved run exactly and train --steps more (--lr may change it)")
+    f.add_argument("--history-csv", metavar="FILE.csv",
+                   help="after training, write the loss history (one row per step) as CSV")
     return parser
 
 
@@ -61,14 +73,64 @@ def _fail(prog: str, message: str) -> int:
     return 2
 
 
-def _config(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[argparse.Namespace, RunConfig]:
-    args = parser.parse_args(argv)
+def _config(prog: str, args: argparse.Namespace) -> RunConfig:
     try:
         config = run_config_from_args(args)
         config.load_data()  # a bad file or dataset fails here, before any UI starts
     except (ConfigError, datasets.DatasetError, ValueError) as err:
-        raise SystemExit(_fail(parser.prog, str(err)))
-    return args, config
+        raise SystemExit(_fail(prog, str(err)))
+    return config
+
+
+# The flags that choose the data and the model: a loaded run brings its own.
+_RUN_FLAGS = {
+    "dataset": "--dataset", "data": "--data", "samples": "--samples", "noise": "--noise",
+    "test_fraction": "--test-fraction", "hidden": "--hidden", "activation": "--activation",
+    "loss": "--loss", "seed": "--seed", "bug": "--bug",
+}
+
+
+def _loaded(prog: str, args: argparse.Namespace) -> tuple[RunConfig, TrainingSession]:
+    """The run saved in ``args.load``, with ``--lr`` applied from its next step."""
+    given = [flag for dest, flag in _RUN_FLAGS.items() if getattr(args, dest) not in (None, [])]
+    if given:
+        raise SystemExit(_fail(
+            prog,
+            f"--load resumes a saved run with its own data and settings: drop {', '.join(given)} "
+            "(only --lr may change a loaded run)",
+        ))
+    try:
+        config, session = load_run(args.load)
+    except SessionFileError as err:
+        raise SystemExit(_fail(prog, str(err)))
+    if args.lr is not None:
+        session.set_learning_rate(args.lr)
+        config = replace(config, session=session.config)
+    return config, session
+
+
+def _writable(prog: str, *paths: str | None) -> None:
+    """Refuse, before training, to write where it cannot succeed."""
+    for path in paths:
+        problem = None if path is None else check_writable(path)
+        if problem:
+            raise SystemExit(_fail(prog, f"cannot write {problem}"))
+
+
+def _save(args: argparse.Namespace, config: RunConfig, session: TrainingSession) -> str | None:
+    """Write --save and --history-csv; the error if one failed."""
+    try:
+        if args.save is not None:
+            written, step = save_run(args.save, session, config)
+            if not args.json:
+                print(f"saved the run at step {step} to {written}")
+        if args.history_csv is not None:
+            written = export_history(args.history_csv, session)
+            if not args.json:
+                print(f"wrote the loss history to {written}")
+    except SessionFileError as err:
+        return str(err)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,23 +138,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["train"]:
         from tui.train import train
 
-        args, config = _config(_train_parser(), argv[1:])
+        parser = _train_parser()
+        args = parser.parse_args(argv[1:])
+        if args.load is not None:
+            config, session = _loaded(parser.prog, args)
+        else:
+            config = _config(parser.prog, args)
+            session = config.build_session()
+        _writable(parser.prog, args.save, args.history_csv)
         try:
             code = train(
-                config, steps=args.steps, as_json=args.json, twin=args.twin, gradcheck=args.gradcheck
+                config, steps=args.steps, as_json=args.json, twin=args.twin,
+                gradcheck=args.gradcheck, session=session, resumed_from=args.load,
             )
+            problem = _save(args, config, session)
             sys.stdout.flush()
         except BrokenPipeError:
             # The reader went away (`train | head`): stop quietly, as shell tools do,
             # and keep Python from failing again when it flushes stdout at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 128 + 13  # 128 + SIGPIPE, what a shell reports for a broken pipe
+        if problem:
+            return _fail(parser.prog, problem)
         return code
 
-    _args, config = _config(_app_parser(), argv)
+    parser = _app_parser()
+    args = parser.parse_args(argv)
+    if args.load is not None:
+        config, session = _loaded(parser.prog, args)
+    else:
+        config = _config(parser.prog, args)
+        session = None
     from tui.app import MicrogradApp
 
-    MicrogradApp(config).run()
+    if session is None:
+        MicrogradApp(config).run()
+    else:
+        app = MicrogradApp()
+        app.open_saved_run(config, session)
+        app.run()
     return 0
 
 

@@ -83,16 +83,25 @@ def train(
     out: TextIO | None = None,
     twin: bool = False,
     gradcheck: bool = False,
+    session: TrainingSession | None = None,
+    resumed_from: str | None = None,
 ) -> int:
-    """Run ``steps`` updates; exit code 0, or 1 if the loss diverged."""
+    """Run ``steps`` updates; exit code 0, or 1 if the loss diverged.
+
+    ``session``: train this one (e.g. loaded from ``resumed_from``) instead of
+    a new one built from ``config``.
+    """
     out = out or sys.stdout
-    session = config.build_session()
+    if session is None:
+        session = config.build_session()
+    first = session.step_count
     every = max(1, steps // 10)
     if not as_json:
         cfg = session.config
         held_out = f", {len(session.test_xs)} held out" if session.test_xs else ""
+        doing = f"resuming {resumed_from} at step {first}" if resumed_from else "training"
         print(
-            f"training on {config.data_label} ({len(session.xs)} samples{held_out}): "
+            f"{doing} on {config.data_label} ({len(session.xs)} samples{held_out}): "
             f"MLP({session.nin}, {list(cfg.hidden) + [1]}) {cfg.activation}, loss {cfg.loss}, "
             f"lr {cfg.schedule.describe()}, seed {cfg.seed}"
             + (f", bugs: {', '.join(sorted(session.bugs))}" if session.bugs else ""),
@@ -103,7 +112,8 @@ def train(
     start = time.perf_counter()
     last: StepResult | None = None
     extra: dict[str, float] = {}
-    for _ in range(steps):
+    # A loaded run may have diverged already: it takes no step, and says why below.
+    for _ in range(steps if session.diverged_at is None else 0):
         last = session.step()
         extra = _extras(session, twin)
         if as_json:
@@ -117,12 +127,13 @@ def train(
             record.update({k: _json_number(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
         elif last.step % every == 0 or last.step == 1 or last.diverged:
-            print(progress_line(last, steps, extra), file=out)
+            print(progress_line(last, first + steps, extra), file=out)
         if last.diverged:
             break
     elapsed = time.perf_counter() - start
     done = session.step_count
-    rate = done / elapsed if elapsed > 0 and done else 0.0
+    taken = done - first
+    rate = taken / elapsed if elapsed > 0 and taken else 0.0
     if last is None:
         loss, acc = session.evaluate()
     else:
@@ -151,8 +162,9 @@ def train(
             tail += f"  test loss {extra['test_loss']:.6g}  test accuracy {extra['test_accuracy']:.1%}"
         if "twin_loss" in extra:
             tail += f"  clean twin loss {extra['twin_loss']:.6g}"
+        whole = f", {done} in all" if first else ""
         print(
-            f"done: {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s)  "
+            f"done: {taken} steps in {elapsed:.2f} s ({rate:,.0f} steps/s){whole}  "
             f"loss {loss:.6g}  accuracy {acc:.1%}{tail}",
             file=out,
         )

@@ -1,0 +1,127 @@
+"""A run on disk: save a session with where its data came from, load both back.
+
+Shared by ``micrograd-tui train --save/--load/--history-csv`` and the
+dashboard's save and export actions. No Textual here, so the headless path
+stays quick to start. The file format is ``engine/persist.py``'s; this
+module adds the ``run`` part (dataset, data file, samples, noise, test
+fraction) that turns a loaded session back into a ``RunConfig``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import datasets
+from engine.persist import PathLike, SessionFileError, load_session, save_session, write_history_csv
+from engine.session import TrainingSession
+from tui.config import RunConfig
+
+DEFAULT_SESSION_PATH = "micrograd-run.json"
+DEFAULT_HISTORY_PATH = "micrograd-history.csv"
+
+__all__ = [
+    "DEFAULT_HISTORY_PATH",
+    "DEFAULT_SESSION_PATH",
+    "SessionFileError",
+    "check_writable",
+    "export_history",
+    "load_run",
+    "run_info",
+    "save_run",
+]
+
+
+def run_info(config: RunConfig) -> dict[str, Any]:
+    """Where the data came from: the ``run`` part of a session file."""
+    return {
+        "dataset": config.dataset,
+        "data_path": config.data_path,
+        "samples": config.samples,
+        "noise": config.noise,
+        "test_fraction": config.test_fraction,
+    }
+
+
+def save_run(path: PathLike, session: TrainingSession, config: RunConfig) -> tuple[str, int]:
+    """Write the session to ``path`` atomically; returns the absolute path and the step saved."""
+    step = save_session(path, session, run_info(config))
+    return os.path.abspath(path), step
+
+
+def export_history(path: PathLike, session: TrainingSession) -> str:
+    """Write the loss history as CSV to ``path`` atomically; returns the absolute path."""
+    write_history_csv(path, session)
+    return os.path.abspath(path)
+
+
+def load_run(path: PathLike) -> tuple[RunConfig, TrainingSession]:
+    """The saved run's settings and its session, ready to continue; SessionFileError if not."""
+    saved = load_session(path)
+    session = saved.session
+    if not isinstance(saved.run, dict):  # persist checked it is an object
+        raise SessionFileError(path, "run: expected an object")
+    try:
+        run = _read_run(saved.run)
+    except (TypeError, ValueError) as err:
+        raise SessionFileError(path, str(err)) from None
+    config = RunConfig(
+        dataset=run["dataset"],
+        data_path=run["data_path"],
+        samples=run["samples"],
+        noise=run["noise"],
+        test_fraction=run["test_fraction"],
+        session=session.config,
+        bugs=tuple(sorted(session.bugs)),
+    )
+    return config, session
+
+
+def check_writable(path: PathLike) -> str | None:
+    """Why ``path`` could not be written (its folder is missing, it is a folder), or None."""
+    path = os.fspath(path)
+    if not path:
+        return "'': no file name given"
+    if os.path.isdir(path):
+        return f"{path}: is a directory"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"{path}: no such directory {folder}"
+    return None
+
+
+def _read_run(run: dict[str, Any]) -> dict[str, Any]:
+    """The ``run`` part checked field by field (TypeError or ValueError naming the field)."""
+
+    def field(key: str, kinds: tuple[type, ...], optional: bool = False) -> Any:
+        if key not in run:
+            raise ValueError(f"run.{key}: missing")
+        value = run[key]
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
+            raise TypeError(f"run.{key}: expected {expected}, found {value!r}")
+        return value
+
+    dataset = field("dataset", (str,))
+    if dataset not in datasets.DATASETS:
+        known = ", ".join(datasets.DATASETS)
+        raise ValueError(f"run.dataset: unknown dataset {dataset!r} (known: {known})")
+    samples = field("samples", (int,), optional=True)
+    if samples is not None and samples < 1:
+        raise ValueError(f"run.samples: must be at least 1, found {samples}")
+    noise = field("noise", (int, float), optional=True)
+    if noise is not None and not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"run.noise: must be a number >= 0, found {noise}")
+    fraction = field("test_fraction", (int, float))
+    if not 0 <= fraction < 1:
+        raise ValueError(f"run.test_fraction: must be from 0 to below 1, found {fraction}")
+    return {
+        "dataset": dataset,
+        "data_path": field("data_path", (str,), optional=True),
+        "samples": samples,
+        "noise": None if noise is None else float(noise),
+        "test_fraction": float(fraction),
+    }
