@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from rich.table import Table
 from rich.text import Text
@@ -17,9 +18,10 @@ from engine.gradcheck import PASS_THRESHOLD, GradCheckResult
 from engine.session import TrainingSession
 from tui.widgets.parameter_grid import ParameterRef
 
-# Above this many parameters, check a labelled random subset so the answer comes fast.
+# Above this many parameters, check a labelled random subset so the answer comes
+# within about BUDGET seconds (four forward passes a parameter).
 FULL_CHECK_LIMIT = 64
-SUBSET = 48
+BUDGET = 0.6
 
 
 def parameter_refs(layer_sizes: tuple[int, ...]) -> list[ParameterRef]:
@@ -94,7 +96,12 @@ class GradCheckScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _check(self) -> None:
         count = len(self.session.snapshot().parameters)
-        subset = None if count <= FULL_CHECK_LIMIT else SUBSET
+        subset = None
+        if count > FULL_CHECK_LIMIT:
+            started = time.perf_counter()
+            self.session.evaluate()  # one forward pass, to size the subset
+            per_parameter = 4 * (time.perf_counter() - started)
+            subset = max(8, min(FULL_CHECK_LIMIT, int(BUDGET / max(per_parameter, 1e-9))))
         result = self.session.gradcheck(max_parameters=subset)
         layer_sizes = self.session.snapshot().layer_sizes
         self.app.call_from_thread(self._show, result, layer_sizes)

@@ -18,6 +18,13 @@ TWIN_COLOUR = "green"
 CLIP = 1e30
 
 
+def decade_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Powers of ten spanning [low, high], at most ``most`` of them, evenly spaced."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    stride = max(1, math.ceil((last - first) / (most - 1)))
+    return [10.0**k for k in range(first, last + 1, stride)]
+
+
 class LossPlot(PlotextPlot):
     """The full loss history, drawn thinned; a marker where a bug went on or off."""
 
@@ -64,6 +71,7 @@ class LossPlot(PlotextPlot):
         if snap.twin_history is not None:
             curves.append((snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin"))
         clipped = False
+        drawn: list[float] = []
         for steps, values, colour, label in reversed(curves):  # the run's own curve on top
             usable = [
                 min(v, CLIP) if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan
@@ -75,12 +83,16 @@ class LossPlot(PlotextPlot):
                 continue
             xs = [steps[i] for i, _ in points]  # long runs keep older steps thinned
             ys = [v for _, v in points]
+            drawn.extend(v for v in ys if math.isfinite(v))
             # A legend only when there is more than one curve to tell apart.
             plt.plot(xs, ys, marker="braille", color=colour, label=label if len(curves) > 1 else None)
         if clipped:
             self.border_subtitle = f"{scale} scale · clipped at {CLIP:g} · l to switch"
         if self.log_scale:
             plt.yscale("log")
+            if drawn:
+                ticks = decade_ticks(min(drawn), max(drawn))
+                plt.yticks(ticks, [f"1e{round(math.log10(t))}" for t in ticks])
         for event in snap.bug_events:
             if event.step > 0:
                 plt.vline(event.step + 0.5, BUG_ON if event.on else BUG_OFF)

@@ -27,12 +27,13 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
         out.append("  test ")
         out.append(f"{fmt.short(snapshot.test_loss)}/{snapshot.test_accuracy:.0%}", style="bold #ffa657")
     if snapshot.twin_history is not None and len(snapshot.twin_history):
-        out.append("  clean twin ")
+        out.append("  twin ")
         out.append(fmt.short(snapshot.twin_history.loss[-1]), style="bold green")
     out.append(f"  lr {fmt.short(snapshot.lr)}")
     if state == "running" and steps_per_s:
         out.append(f"  {steps_per_s:,.0f} steps/s")
-    out.append(f"  speed {speed}", style="dim")
+    if speed != "max":
+        out.append(f"  speed {speed}", style="dim")
     if snapshot.bugs:
         out.append("  bugs: ", style="dim")
         out.append(", ".join(sorted(snapshot.bugs)), style="bold red")
