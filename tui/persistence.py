@@ -1,0 +1,110 @@
+"""Save the run and export its loss history from the dashboard: a mixin for the App.
+
+``ctrl+s`` asks where to save (prefilled with the last path used, at first
+``micrograd-run.json`` in the current directory) and writes the whole session,
+atomically; ``micrograd-tui --load FILE`` opens it again. ``ctrl+e`` writes the
+loss history as CSV the same way. Both work while training runs: the session
+copies its state under its lock, so a file holds one consistent step. Whatever
+goes wrong is a notification; the run on screen is never touched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.session import TrainingSession
+from tui.config import RunConfig
+from tui.run_files import (
+    DEFAULT_HISTORY_PATH,
+    DEFAULT_SESSION_PATH,
+    SessionFileError,
+    check_writable,
+    export_history,
+    save_run,
+)
+from tui.screens.path_dialog import PathDialog
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _Base = App[None]
+else:
+    _Base = object
+
+
+class PersistenceActions(_Base):
+    """Mixed into ``MicrogradApp``: save the session, export the history, open a saved run.
+
+    Needs the app's ``session`` and ``run_config``; bind ``save_session`` and
+    ``export_history`` to keys.
+    """
+
+    session: TrainingSession
+    run_config: RunConfig
+    save_path: str = DEFAULT_SESSION_PATH  # prefilled in the dialog: the last path used
+    history_path: str = DEFAULT_HISTORY_PATH
+
+    def action_save_session(self) -> None:
+        """Ask where to save the run, then save it."""
+        self.push_screen(
+            PathDialog("Save the run to", self.save_path, "Save", check_writable),
+            self._save_chosen,
+        )
+
+    def action_export_history(self) -> None:
+        """Ask where to write the loss history as CSV, then write it."""
+        self.push_screen(
+            PathDialog("Export the loss history (CSV) to", self.history_path, "Export",
+                       check_writable),
+            self._export_chosen,
+        )
+
+    def _save_chosen(self, path: str | None) -> None:
+        if path:
+            self.save_session_to(path)
+
+    def _export_chosen(self, path: str | None) -> None:
+        if path:
+            self.export_history_to(path)
+
+    def save_session_to(self, path: str) -> bool:
+        """Save the run to ``path`` and say where; on failure say why. True if saved."""
+        try:
+            written, step = save_run(path, self.session, self.run_config)
+        except SessionFileError as err:
+            self.notify(str(err), title="Could not save the run", severity="error", timeout=8)
+            return False
+        except Exception as err:  # noqa: BLE001 - a failed save must never cost the run it saves
+            self.notify(f"{type(err).__name__}: {err}", title="Could not save the run",
+                        severity="error", timeout=8)
+            return False
+        self.save_path = path
+        self.notify(f"Step {step} saved to {written}. Open it with: micrograd-tui --load {path}",
+                    title="Run saved", timeout=6)
+        return True
+
+    def export_history_to(self, path: str) -> bool:
+        """Write the loss history to ``path`` as CSV and say where; on failure say why."""
+        try:
+            written = export_history(path, self.session)
+        except SessionFileError as err:
+            self.notify(str(err), title="Could not export the history", severity="error", timeout=8)
+            return False
+        except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
+            self.notify(f"{type(err).__name__}: {err}", title="Could not export the history",
+                        severity="error", timeout=8)
+            return False
+        self.history_path = path
+        self.notify(f"Loss history written to {written}.", title="History exported", timeout=6)
+        return True
+
+    def open_saved_run(self, config: RunConfig, session: TrainingSession) -> None:
+        """Show a run loaded from a file (``load_run``) instead of the current one."""
+        if not self.is_running:  # before the app starts (--load): it draws this run first
+            self.run_config, self.session = config, session
+            return
+        if self.running:
+            self._stop_training()
+        self.run_config, self.session = config, session
+        self.refresh_panes()
+        self.notify(f"Opened the run saved at step {session.step_count}.")
