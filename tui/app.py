@@ -27,6 +27,7 @@ from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.messages import TrainingProgress, TrainingStopped
+from tui.persistence import PersistenceActions
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.gradcheck import GradCheckScreen
@@ -67,7 +68,7 @@ def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}/s"
 
 
-class MicrogradApp(App[None]):
+class MicrogradApp(PersistenceActions, App[None]):
     """micrograd-tui: train a tiny MLP step by step, and break it on purpose."""
 
     TITLE = "micrograd-tui"
@@ -96,6 +97,10 @@ class MicrogradApp(App[None]):
                 tooltip="Data and model: dataset, samples, noise, split, layers, loss, lr, seed"),
         Binding("g", "gradcheck", "Gradcheck", id="gradcheck",
                 tooltip="Check backprop against finite differences at the current weights"),
+        Binding("ctrl+s", "save_session", "Save", id="save-session", show=False,
+                tooltip="Save the run to a file (open it again with micrograd-tui --load FILE)"),
+        Binding("ctrl+e", "export_history", "Export", id="export-history", show=False,
+                tooltip="Export the loss history as CSV"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key, pane and bug explained"),
         Binding("q", "quit", "Quit", id="quit"),
     ]

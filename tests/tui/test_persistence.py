@@ -1,0 +1,154 @@
+"""ctrl+s saves the run, ctrl+e exports the loss history, --load opens a saved run."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+
+import engine.persist
+from engine.persist import load_session
+from tests.tui.conftest import make_app
+from tui.app import MicrogradApp
+from tui.run_files import load_run
+from tui.screens.dialogs import ErrorDialog
+from tui.screens.path_dialog import PathDialog
+
+SIZE = (120, 40)
+
+
+def messages(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
+
+
+async def answer(pilot, text: str | None) -> None:
+    """Type over the dialog's path and press enter (or escape, for None)."""
+    dialog = pilot.app.screen
+    assert isinstance(dialog, PathDialog)
+    if text is None:
+        await pilot.press("escape")
+        return
+    dialog.query_one("#path").value = text
+    await pilot.press("enter")
+
+
+async def test_ctrl_s_saves_to_the_default_path_in_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(bugs=("skip-zero-grad",))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "space")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, PathDialog)
+        assert app.screen.query_one("#path").value == "micrograd-run.json"
+        await pilot.press("enter")
+        assert not isinstance(app.screen, PathDialog)
+        saved = tmp_path / "micrograd-run.json"
+        assert any(f"Step 3 saved to {saved}" in m for m in messages(app))
+        loaded = load_session(saved).session
+        assert repr(loaded.snapshot()) == repr(app.session.snapshot())
+
+
+async def test_the_dialog_checks_the_path_takes_spaces_remembers_it_and_cancels(tmp_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        error = app.screen.query_one(".path-error")
+        await answer(pilot, str(tmp_path / "no-such-folder" / "run.json"))
+        assert isinstance(app.screen, PathDialog)  # stays open to fix the path
+        assert "no such directory" in str(error.render())
+        await answer(pilot, str(tmp_path))
+        assert "is a directory" in str(error.render())
+
+        box = app.screen.query_one("#path")
+        box.value = f"{tmp_path}/"
+        await pilot.press("end", *"my run.json")  # space is a training step outside the dialog
+        assert box.value == f"{tmp_path}/my run.json" and app.session.step_count == 0
+        await pilot.press("enter")
+        assert not isinstance(app.screen, PathDialog) and (tmp_path / "my run.json").exists()
+
+        await pilot.press("space", "ctrl+s")
+        assert app.screen.query_one("#path").value == f"{tmp_path}/my run.json"
+        await answer(pilot, None)
+        assert not isinstance(app.screen, PathDialog)
+        assert load_session(tmp_path / "my run.json").session.step_count == 0  # not saved again
+
+
+async def test_a_failed_save_is_a_notification_and_the_run_goes_on(tmp_path, monkeypatch):
+    app = make_app()
+    path = tmp_path / "run.json"
+    path.write_text("the old file")
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        monkeypatch.setattr(engine.persist.os, "replace", broken)
+        assert not app.save_session_to(str(path))
+        await pilot.pause()
+        assert any("No space left on device" in m and str(path) in m for m in messages(app))
+        assert path.read_text() == "the old file"
+        assert not isinstance(app.screen, ErrorDialog)
+        await pilot.press("space")
+        assert app.session.step_count == 2
+        assert sorted(os.listdir(tmp_path)) == ["run.json"]  # no temporary file left
+
+
+async def test_saving_while_training_runs_gives_consistent_files(tmp_path):
+    app = make_app(bugs=("overwrite-grad",))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(lambda: app.session.step_count >= 20, pilot)
+        steps = []
+        for i in range(3):
+            assert app.save_session_to(str(tmp_path / f"{i}.json"))
+            steps.append(load_session(tmp_path / f"{i}.json").session.step_count)
+            assert app.export_history_to(str(tmp_path / f"{i}.csv"))
+            await pilot.pause(0.05)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        assert steps == sorted(steps) and steps[0] >= 20
+        assert not [w for w in app.workers if w.error is not None]
+
+
+async def test_ctrl_e_exports_the_loss_history_as_csv(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "space", "space")
+        await pilot.press("ctrl+e")
+        assert app.screen.query_one("#path").value == "micrograd-history.csv"
+        await pilot.press("enter")
+        written = tmp_path / "micrograd-history.csv"
+        assert any(f"Loss history written to {written}" in m for m in messages(app))
+        with written.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        history = app.session.snapshot().history
+        assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
+        assert [float(r["loss"]) for r in rows] == list(history.loss)
+
+
+async def test_a_saved_run_opens_where_it_was_and_continues_exactly(tmp_path):
+    original = make_app(dataset="moons", bugs=("skip-zero-grad",))
+    path = tmp_path / "run.json"
+    async with original.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "right_square_bracket", "space")
+        assert original.save_session_to(str(path))
+        await pilot.press("space", "space")
+        expected = original.session.snapshot()
+
+    app = MicrogradApp()  # as `micrograd-tui --load FILE` builds it
+    app.open_saved_run(*load_run(path))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.session.step_count == 3 and app.run_config.dataset == "moons"
+        assert "step 3" in str(app.query_one("#status").render())
+        await pilot.press("space", "space")
+        assert repr(app.session.snapshot()) == repr(expected)
