@@ -61,7 +61,10 @@ class RunConfig:
             data = datasets.make(self.dataset, self.samples, self.noise, self.session.seed)
         if self.test_fraction <= 0:
             return data, None
-        return datasets.split(data, self.test_fraction, self.session.seed)
+        try:
+            return datasets.split(data, self.test_fraction, self.session.seed)
+        except datasets.DatasetError as err:  # e.g. too few samples to hold any out
+            raise FlagError("--test-fraction", str(err)) from None
 
     def build_session(self) -> TrainingSession:
         train, test = self.load_data()

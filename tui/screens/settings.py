@@ -334,7 +334,8 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
             config.load_data()  # e.g. too few samples to hold out a test set
         except (datasets.DatasetError, ValueError) as err:
             field_id = "test-fraction" if test_fraction else "dataset" if csv else "samples"
-            raise SettingError(field_id, f"{_label(field_id)}: {err}") from None
+            reason = err.reason if isinstance(err, FlagError) else err
+            raise SettingError(field_id, f"{_label(field_id)}: {reason}") from None
         return config
 
     def _show_error(self, err: SettingError) -> None:
