@@ -51,8 +51,10 @@ def gradcheck_report(result: GradCheckResult, step: int, worst: int = 5) -> str:
         else f"all {result.total_parameters} parameters"
     )
     lines = [
-        f"gradient check at step {step}: {verdict}, max relative error "
-        f"{result.max_rel_error:.3g} (pass below {PASS_THRESHOLD:g}) over {scope}"
+        (
+            f"gradient check at step {step}: {verdict}, max relative error "
+            f"{result.max_rel_error:.3g} (pass below {PASS_THRESHOLD:g}) over {scope}"
+        )
     ]
     if not result.passed:
         lines.append("  worst:   parameter   numerical     backprop      rel. error")
