@@ -209,9 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(file=out)
     memory = run_memory(30_000 if args.quick else 100_000, out)
     startup = run_startup(3 if args.quick else 7, out)
+    from benchmarks.dashboard import run_dashboard  # imports Textual: only here
+
+    dashboard = run_dashboard(args.quick, out)
     print("\n" + table(results), file=out)
     timing = "wall clock" if args.wall else "CPU time"
-    print(f"\n{memory}\n{startup}\nmachine: {machine()}; steps/s in {timing}", file=out)
+    print(f"\n{memory}\n{startup}\n{dashboard}\nmachine: {machine()}; steps/s in {timing}", file=out)
     return 0
 
 

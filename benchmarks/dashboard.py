@@ -84,6 +84,35 @@ def dashboard_rate(dataset: str, seconds: float, presses: int = 10) -> tuple[flo
     return rate, latencies
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _dashboard_memory(total: int) -> tuple[float, float, int]:
+    """RSS after 1,000 and after ``total`` tutorial steps trained by the dashboard's worker."""
+    app = MicrogradApp(_config("tutorial"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_toggle_run()
+        while app.session.step_count < 1_000:
+            await asyncio.sleep(0.05)
+        early = _rss_mb()
+        while app.session.step_count < total:
+            await asyncio.sleep(0.2)
+        late = _rss_mb()
+        steps = app.session.step_count
+        app.action_toggle_run()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        await pilot.pause()
+    return early, late, steps
+
+
 def run_dashboard(quick: bool, out) -> str:
     seconds = 4.0 if quick else 10.0
     lines = ["", "Dashboard at full speed (120x40, headless app), W2 moons preset:"]
@@ -97,6 +126,12 @@ def run_dashboard(quick: bool, out) -> str:
             f"  key press to action while training: median {statistics.median(latencies) * 1000:.0f} ms,"
             f" max {max(latencies) * 1000:.0f} ms over {len(latencies)} presses (target < 100 ms)"
         )
+    total = 20_000 if quick else 100_000
+    early, late, steps = asyncio.run(_dashboard_memory(total))
+    lines.append(
+        f"  dashboard memory, tutorial: RSS {early:.1f} MB after 1,000 steps, {late:.1f} MB after "
+        f"{steps:,} ({(late - early) / early:+.1%}; target within 10%)"
+    )
     text = "\n".join(lines)
     print(text, file=out, flush=True)
     return text

@@ -48,7 +48,8 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24
 # worker keeps the rest (the two threads share one interpreter lock).
 REDRAW_MIN_INTERVAL = 1 / 15
 REDRAW_MAX_INTERVAL = 0.5  # still twice a second, however large the net
-UI_SHARE = 0.15
+UI_SHARE = 0.1
+FRAME_WAIT = 0.25  # the longest the worker pauses for a frame to be drawn
 SPEEDS: tuple[float | None, ...] = (None, 20.0, 5.0, 1.0)  # steps/s; None: as fast as it goes
 LR_MIN, LR_MAX = 1e-6, 1e3
 
@@ -119,10 +120,10 @@ class MicrogradApp(PersistenceActions, App[None]):
         self.steps_per_s: float | None = None
         self._last_snapshot: Snapshot | None = None
         self._stop = threading.Event()
+        self._frame_done = threading.Event()  # set by the UI once a frame is on screen
         self._redraw_interval = REDRAW_MIN_INTERVAL
         self._frame = 0
         self._predictions_instead = False
-        self._ui_clock: tuple[float, float] | None = None  # (wall, UI thread CPU) at the last redraw
 
     # -- layout ----------------------------------------------------------------
 
@@ -220,8 +221,16 @@ class MicrogradApp(PersistenceActions, App[None]):
             now = time.monotonic()
             if now - last_post >= self._redraw_interval:
                 rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else None
+                self._frame_done.clear()
                 self.post_message(TrainingProgress(session, session.snapshot(), rate))
-                last_post = now
+                # Let the UI thread draw this frame without sharing the interpreter lock:
+                # it finishes sooner, so a key pressed meanwhile waits less.
+                self._frame_done.wait(FRAME_WAIT)
+                last_post = time.monotonic()
+                # Space the frames so that waiting for them costs at most ~UI_SHARE of the time.
+                waited = last_post - now
+                wanted = waited * (1 - UI_SHARE) / UI_SHARE
+                self._redraw_interval = min(max(wanted, REDRAW_MIN_INTERVAL), REDRAW_MAX_INTERVAL)
             time.sleep(0)  # hand the interpreter lock to the UI thread if it is waiting for it
             speed = self.speed
             if speed is not None:
@@ -230,13 +239,13 @@ class MicrogradApp(PersistenceActions, App[None]):
         self.post_message(TrainingStopped(None))
 
     def _start_training(self) -> None:
-        self._ui_clock = None
         self._stop.clear()
         self.running = True
         self._train()
 
     def _stop_training(self) -> None:
         self._stop.set()
+        self._frame_done.set()
         self.workers.cancel_group(self, "training")
         self.running = False
         self.steps_per_s = None
@@ -248,20 +257,7 @@ class MicrogradApp(PersistenceActions, App[None]):
         if self.running and message.session is self.session:  # not a stale one from before a reset
             self._frame += 1
             self.refresh_panes(message.snapshot, only=("parameters", "curves")[self._frame % 2])
-            self._adapt_redraw_interval()
-
-    def _adapt_redraw_interval(self) -> None:
-        """Stretch or shrink the time between redraws to keep the UI's CPU share near UI_SHARE."""
-        now = (time.monotonic(), time.thread_time())
-        if self._ui_clock is not None:
-            wall, cpu = now[0] - self._ui_clock[0], now[1] - self._ui_clock[1]
-            if wall > 0:
-                share = cpu / wall
-                if share > UI_SHARE:
-                    self._redraw_interval = min(self._redraw_interval * 1.3, REDRAW_MAX_INTERVAL)
-                elif share < UI_SHARE / 2:
-                    self._redraw_interval = max(self._redraw_interval / 1.3, REDRAW_MIN_INTERVAL)
-        self._ui_clock = now
+        self.call_after_refresh(self._frame_done.set)
 
     @on(TrainingStopped)
     def _on_stopped(self, message: TrainingStopped) -> None:
