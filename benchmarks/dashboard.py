@@ -46,6 +46,15 @@ def headless_rate(dataset: str, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
+async def _pause_training(app: MicrogradApp, pilot) -> None:
+    app.action_toggle_run()
+    try:
+        await app.workers.wait_for_complete()
+    except WorkerCancelled:  # the training worker ends cancelled, as a pause does
+        pass
+    await pilot.pause()
+
+
 async def _dashboard(dataset: str, seconds: float, presses: int) -> tuple[float, list[float], int]:
     app = MicrogradApp(_config(dataset))
     latencies: list[float] = []
@@ -70,12 +79,7 @@ async def _dashboard(dataset: str, seconds: float, presses: int) -> tuple[float,
         await asyncio.sleep(gap)
         steps = app.session.step_count - start_step
         elapsed = time.perf_counter() - start
-        app.action_toggle_run()
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
+        await _pause_training(app, pilot)
     return steps / elapsed, latencies, steps
 
 
@@ -104,12 +108,7 @@ async def _dashboard_memory(total: int) -> tuple[float, float, int]:
             await asyncio.sleep(0.2)
         late = _rss_mb()
         steps = app.session.step_count
-        app.action_toggle_run()
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
+        await _pause_training(app, pilot)
     return early, late, steps
 
 

@@ -428,36 +428,24 @@ class TrainingSession:
 
     # -- training --------------------------------------------------------------
 
-    def _forward(self) -> tuple[_Loss, tuple[float, ...]]:
-        """The loss at the current weights, and each sample's score."""
+    def _forward(self, held_out: bool = False) -> tuple[_Loss, tuple[float, ...]]:
+        """The loss at the current weights, and each sample's score.
+
+        ``held_out``: the same objective on the test points instead.
+        """
+        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
         if self.backend == "fast":
-            compiled = self._compiled
+            cache = "_compiled_test" if held_out else "_compiled"
+            compiled = getattr(self, cache)
             # Built on first use (a run of 0 steps never pays for it), and again
             # if the model object was replaced: it reads that model's Values.
             if compiled is None or compiled.model is not self.model:
-                compiled = self._compiled = CompiledNet(
-                    self.model, self.config.loss, self.config.l2, self.xs, self.ys
-                )
+                compiled = CompiledNet(self.model, self.config.loss, self.config.l2, xs, ys)
+                setattr(self, cache, compiled)
             loss = compiled.forward()
             return loss, tuple(loss.predictions)
-        loss, scores = self._value_forward()
+        loss, scores = self._value_forward(xs, ys)
         return loss, tuple(s.data for s in scores)
-
-    def _test_forward(self) -> tuple[float, tuple[float, ...]]:
-        """The same objective on the held-out points, at the current weights."""
-        if self.backend == "fast":
-            compiled = self._compiled_test
-            if compiled is None or compiled.model is not self.model:
-                compiled = self._compiled_test = CompiledNet(
-                    self.model, self.config.loss, self.config.l2, self.test_xs, self.test_ys
-                )
-            loss = compiled.forward()
-            return loss.data, tuple(loss.predictions)
-        scores = [self.model(x) for x in self.test_xs]
-        loss = LOSSES[self.config.loss](scores, self.test_ys)
-        if self.config.l2:
-            loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
-        return loss.data, tuple(s.data for s in scores)
 
     def _clean_gradients(self) -> tuple[float, ...]:
         """What clean code computes at the current weights; leaves .grad as it was."""
@@ -487,10 +475,11 @@ class TrainingSession:
         while twin._step < self._step and twin._diverged_at is None:
             twin.step(lr=self._lr_at(twin._step))
 
-    def _value_forward(self) -> tuple[Value, list[Value]]:
+    def _value_forward(self, xs=None, ys=None) -> tuple[Value, list[Value]]:
         """The lecture's forward pass: the whole batch as one ``Value`` graph."""
-        scores = [self.model(x) for x in self.xs]
-        loss = LOSSES[self.config.loss](scores, self.ys)
+        xs, ys = (self.xs, self.ys) if xs is None else (xs, ys)
+        scores = [self.model(x) for x in xs]
+        loss = LOSSES[self.config.loss](scores, ys)
         if self.config.l2:
             loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
         return loss, scores
@@ -515,7 +504,8 @@ class TrainingSession:
             self._accuracy = accuracy(predictions, self.ys)
             self._true_gradients = self._clean_gradients() if self._bugs else None
             if self.test_xs:
-                self._test_loss, self._test_predictions = self._test_forward()
+                test_loss, self._test_predictions = self._forward(held_out=True)
+                self._test_loss = test_loss.data
                 self._test_accuracy = accuracy(self._test_predictions, self.test_ys)
             number = self._step + 1
             if lr is None:
