@@ -112,10 +112,11 @@ class MicrogradApp(PersistenceActions, App[None]):
 
     running: reactive[bool] = reactive(False)
 
-    def __init__(self, config: RunConfig | None = None) -> None:
+    def __init__(self, config: RunConfig | None = None, session: TrainingSession | None = None) -> None:
+        """A new run from ``config``, or ``session`` (e.g. loaded from a file) as it is."""
         super().__init__()
         self.run_config = config or RunConfig()
-        self.session: TrainingSession = self.run_config.build_session()
+        self.session: TrainingSession = session or self.run_config.build_session()
         self.speed: float | None = None
         self.steps_per_s: float | None = None
         self._last_snapshot: Snapshot | None = None

@@ -171,12 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = None
     from tui.app import MicrogradApp
 
-    if session is None:
-        MicrogradApp(config).run()
-    else:
-        app = MicrogradApp()
-        app.open_saved_run(config, session)
-        app.run()
+    MicrogradApp(config, session).run()
     return 0
 
 

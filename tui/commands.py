@@ -23,6 +23,8 @@ class DashboardCommands(Provider):
             ("Run settings…", partial(app.run_action, "settings"),
              "dataset, samples, noise, split, layers, activation, loss, lr, seed (c)"),
             ("Swap decision boundary / predictions", partial(app.run_action, "swap_boundary"), "(b)"),
+            ("Save the run", partial(app.run_action, "save_session"), "to a JSON file you can --load (ctrl+s)"),
+            ("Export the loss history", partial(app.run_action, "export_history"), "as CSV (ctrl+e)"),
             ("Gradient check", partial(app.run_action, "gradcheck"), "backprop vs finite differences (g)"),
             ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
             ("Help", partial(app.run_action, "help"), "every key, pane and bug (?)"),
