@@ -3,4 +3,4 @@
 from engine.nn import MLP, Layer, Module, Neuron
 from engine.value import Value
 
-__all__ = ["Value", "Module", "Neuron", "Layer", "MLP"]
+__all__ = ["MLP", "Layer", "Module", "Neuron", "Value"]

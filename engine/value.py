@@ -48,7 +48,7 @@ def _pow(x: float, n: float) -> float:
 class Value:
     """A scalar node in a computation graph."""
 
-    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label")
+    __slots__ = ("_local_grads", "_op", "_prev", "data", "grad", "label")
 
     def __init__(
         self,
@@ -75,7 +75,7 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
 
-    def __pow__(self, other: int | float) -> Value:
+    def __pow__(self, other: float) -> Value:
         assert isinstance(other, (int, float)), "only int/float powers are supported"
         out = _pow(self.data, other)
         # d/dx x**0 is 0 everywhere; 0 * 0**-1 would make it nan at x = 0

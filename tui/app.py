@@ -12,10 +12,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import replace
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
@@ -76,7 +77,7 @@ class MicrogradApp(PersistenceActions, App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {DashboardCommands}
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "step", "Step", id="step", priority=True,
                 tooltip="Take one training step: forward, zero_grad, backward, update"),
         Binding("r", "toggle_run", "Run/Pause", id="run", tooltip="Train continuously, or pause"),
@@ -107,8 +108,8 @@ class MicrogradApp(PersistenceActions, App[None]):
     ]
 
     # The screen gets a class per size band; app.tcss hides the panes below the minimum.
-    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-wide-enough")]
-    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-tall-enough")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-too-narrow"), (MIN_WIDTH, "-wide-enough")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-too-short"), (MIN_HEIGHT, "-tall-enough")]
 
     running: reactive[bool] = reactive(False)
 

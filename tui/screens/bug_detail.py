@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from typing import ClassVar
 
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -78,7 +79,7 @@ def bug_detail(bug: Bug, on: bool) -> Group:
 class BugDetailScreen(ModalScreen[None]):
     """The buggy line beside the correct line, what to look for, why, and the real code."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="bug-detail.close"),
         Binding("t", "toggle", "Toggle this bug", id="bug-detail.toggle"),
     ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
 class ErrorDialog(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter", "dismiss", "Close", id="dialog.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "dismiss", "Close", id="dialog.close")]
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()
@@ -32,7 +34,7 @@ class ErrorDialog(ModalScreen[None]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "No", id="dialog.no"),
         Binding("y", "answer(True)", "Yes", id="dialog.yes"),
     ]

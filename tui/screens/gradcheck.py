@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -27,7 +29,7 @@ BUDGET = 0.6
 def parameter_refs(layer_sizes: tuple[int, ...]) -> list[ParameterRef]:
     """Every parameter's place, in ``MLP.parameters()`` order."""
     refs = []
-    for layer, (nin, nout) in enumerate(zip(layer_sizes, layer_sizes[1:])):
+    for layer, (nin, nout) in enumerate(itertools.pairwise(layer_sizes)):
         for neuron in range(nout):
             for column in range(nin + 1):
                 refs.append(ParameterRef(layer, neuron, column, nin))
@@ -78,7 +80,7 @@ def summary(result: GradCheckResult) -> Text:
 class GradCheckScreen(ModalScreen[None]):
     """Runs the check in a worker, then shows per-parameter numbers."""
 
-    BINDINGS = [Binding("escape,q,g", "dismiss", "Close", id="gradcheck.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,g", "dismiss", "Close", id="gradcheck.close")]
 
     def __init__(self, session: TrainingSession) -> None:
         super().__init__()

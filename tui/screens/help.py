@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -15,32 +17,32 @@ from textual.widgets import Static
 from engine.bugs import CATALOGUE
 
 PANES = (
-    ("Weights", "Every layer's weights and biases: rows are neurons, columns their inputs, "
+    ("Weights", ("Every layer's weights and biases: rows are neurons, columns their inputs, "
      "the last column the bias. Blue is positive, orange negative, brighter is larger. "
      "Too big for numbers, it becomes a heat map: move the cursor (click the pane, then "
-     "arrow keys) or hover to read a value."),
-    ("Gradients", "d loss / d parameter for the same parameters, from the last backward pass, "
+     "arrow keys) or hover to read a value.")),
+    ("Gradients", ("d loss / d parameter for the same parameters, from the last backward pass, "
      "with a bar for its size. A parameter moves against its gradient. The two lines on top "
      "are the gradient norm and weight norm, now and their history. While a bug is on, t "
      "shows the true gradient (what correct code computes at the same weights), then the "
-     "difference, then back."),
-    ("Loss", "The loss after every step. A red line marks where a bug went on, green where it "
+     "difference, then back.")),
+    ("Loss", ("The loss after every step. A red line marks where a bug went on, green where it "
      "went off. While a bug is on, a clean twin (same seed, data and rates, no bug) trains "
      "in lockstep and its curve is drawn in green. With a test split, the test loss is "
-     "drawn too. l switches between linear and log scale."),
-    ("Bugs", "The classic mistakes, injected at the line where a person would write them. "
+     "drawn too. l switches between linear and log scale.")),
+    ("Bugs", ("The classic mistakes, injected at the line where a person would write them. "
      "Press the number (or click) to switch one on; it takes effect at the next step. "
-     "why? opens the buggy line beside the correct one, and the engine code it lives in."),
-    ("Decision boundary", "For data with two features: the model's output over the plane, "
+     "why? opens the buggy line beside the correct one, and the engine code it lives in.")),
+    ("Decision boundary", ("For data with two features: the model's output over the plane, "
      "blue positive, orange negative, with the training points (●) and test points (○) on top. "
-     "b swaps it with the predictions."),
-    ("Gradient check", "g compares every gradient backprop computed (with the bugs that are on) "
+     "b swaps it with the predictions.")),
+    ("Gradient check", ("g compares every gradient backprop computed (with the bugs that are on) "
      "with central finite differences at the current weights. Large nets check a random "
-     "subset, labelled as such."),
-    ("Predictions", "Each training sample's target and the model's output (ypred) at the last "
-     "forward pass: │ is the target, ● the prediction."),
-    ("Status", "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
-     "second, active bugs."),
+     "subset, labelled as such.")),
+    ("Predictions", ("Each training sample's target and the model's output (ypred) at the last "
+     "forward pass: │ is the target, ● the prediction.")),
+    ("Status", ("Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
+     "second, active bugs.")),
 )
 
 
@@ -73,7 +75,7 @@ def bug_section(bug, key: int) -> Group:
 class HelpScreen(ModalScreen[None]):
     """Keys, panes and bugs, explained."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
     ]
 

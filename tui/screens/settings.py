@@ -333,8 +333,9 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         try:
             config.load_data()  # e.g. too few samples to hold out a test set
         except (datasets.DatasetError, ValueError) as err:
-            field_id = "test-fraction" if test_fraction else "dataset" if csv else "samples"
-            reason = err.reason if isinstance(err, FlagError) else err
+            split = isinstance(err, FlagError)  # the data loaded, but the split leaves too few
+            field_id = "test-fraction" if split else "dataset" if csv else "samples"
+            reason = err.reason if split else err
             raise SettingError(field_id, f"{_label(field_id)}: {reason}") from None
         return config
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.table import Table
-from textual import events
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message

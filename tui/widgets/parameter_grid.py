@@ -8,13 +8,15 @@ the weights and gradients panes can point at the same one.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -56,7 +58,7 @@ GRADIENT_VIEWS = ("backprop", "true", "difference")
 def unflatten(flat, layer_sizes: tuple[int, ...]):
     """Flat values in ``MLP.parameters()`` order -> (weights[layer][neuron][input], biases[layer][neuron])."""
     weights, biases, i = [], [], 0
-    for nin, nout in zip(layer_sizes, layer_sizes[1:]):
+    for nin, nout in itertools.pairwise(layer_sizes):
         layer_w, layer_b = [], []
         for _ in range(nout):
             layer_w.append(tuple(flat[i : i + nin]))
@@ -102,18 +104,18 @@ _BOLD = Style(bold=True)
 _DIM = Style(dim=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _style(definition: str) -> Style:
     return Style.parse(definition)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_style(positive: bool, level: int) -> Style:
     colour = fmt.POSITIVE if positive else fmt.NEGATIVE
     return Style.parse(fmt.blend(colour, level / _LEVELS, (60, 60, 60)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _swatch(positive: bool, level: int) -> Style:
     colour = fmt.POSITIVE if positive else fmt.NEGATIVE
     return Style.parse(f"white on {fmt.blend(colour, level / _LEVELS)}")
@@ -131,7 +133,7 @@ class _Block:
 class ParameterGrid(ScrollView, can_focus=True):
     """Weights or gradients of every layer, numbers or heat map, with a cursor."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(0, -1)", "Up", show=False),
         Binding("down", "move(0, 1)", "Down", show=False),
         Binding("left", "move(-1, 0)", "Left", show=False),

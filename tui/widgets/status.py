@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -22,7 +24,7 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
     out.append(fmt.short(snapshot.loss) if snapshot.step else "–", style="bold")
     out.append("  acc ")
     acc = snapshot.accuracy
-    out.append(f"{acc:.0%}" if snapshot.step and acc == acc else "–", style="bold")
+    out.append(f"{acc:.0%}" if snapshot.step and not math.isnan(acc) else "–", style="bold")
     if snapshot.test_targets and snapshot.step:
         out.append("  test ")
         out.append(f"{fmt.short(snapshot.test_loss)}/{snapshot.test_accuracy:.0%}", style="bold #ffa657")
