@@ -250,9 +250,10 @@ class Snapshot:
     test_predictions: tuple[float, ...] = ()  # at the same weights as ``predictions``
     test_loss: float = math.nan
     test_accuracy: float = math.nan
-    # While any bug is on: a clean run from the same seed, in lockstep, and the
-    # gradient clean code would have computed at the weights of the last step.
+    # While any bug is on: a clean run from the same seed, in lockstep.
     twin_history: History | None = None
+    # When the last step ran with a bug: the gradient clean code would have computed
+    # at its weights (None when it ran clean: then the gradients are the true ones).
     true_gradients: tuple[float, ...] | None = None
 
     @property
@@ -595,7 +596,8 @@ class TrainingSession:
                 test_loss=self._test_loss,
                 test_accuracy=self._test_accuracy,
                 twin_history=self._twin._history.view() if self._bugs and self._twin else None,
-                true_gradients=self._true_gradients if self._bugs else None,
+                # Kept when the bugs go off, until the next step: the gradients are still buggy.
+                true_gradients=self._true_gradients,
             )
 
     # -- saving and resuming -----------------------------------------------------

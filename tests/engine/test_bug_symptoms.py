@@ -296,3 +296,15 @@ def test_true_gradients_are_a_clean_sessions_at_the_same_weights(bug, backend):
         assert snap.true_gradients == clean_gradients_at(before, backend)
     if bug != bugs.GRADIENT_ASCENT:  # the one bug that leaves backprop's numbers right
         assert snap.gradients != snap.true_gradients
+
+
+def test_true_gradients_stay_with_the_buggy_gradients_until_the_next_clean_step(backend):
+    session = tutorial_session([bugs.OVERWRITE_GRAD], backend)
+    buggy = train(session, 5)
+    session.toggle_bug(bugs.OVERWRITE_GRAD)
+    off = session.snapshot()  # no step since: the gradients on show are the buggy ones
+    assert off.gradients == buggy.gradients != buggy.true_gradients
+    assert off.true_gradients == buggy.true_gradients
+    clean = train(session, 1)  # a clean step: its gradients are the true ones
+    assert clean.true_gradients is None
+    assert clean.gradients == clean_gradients_at(off.parameters, backend)
