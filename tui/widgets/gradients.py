@@ -70,7 +70,9 @@ class GradientsPane(Vertical):
             )
             subtitle = f"{differ} of {len(snapshot.gradients)} differ from the true gradient · t"
         elif grid.view != "backprop":
-            subtitle = "no bug is on: backprop is the true gradient · t"
+            # No true gradient means the last step ran clean, whatever is on now.
+            why = "no step since the bug went on" if snapshot.bugs else "no bug is on"
+            subtitle = f"{why}: backprop is the true gradient · t"
         if bad:
             subtitle = f"{bad} exploding or non-finite"
         self.border_subtitle = subtitle
