@@ -211,19 +211,19 @@ def assert_twin_is_the_clean_run(snap: Snapshot, clean) -> None:
 
 @pytest.mark.parametrize("bug", bugs.BUGS)
 def test_twin_equals_a_separate_clean_run_when_the_bug_is_on_from_the_start(bug, backend):
-    snap = train(tutorial_session([bug], backend), 40)
-    assert_twin_is_the_clean_run(snap, clean_run(40, backend))
+    snap = train(tutorial_session([bug], backend), 20)
+    assert_twin_is_the_clean_run(snap, clean_run(20, backend))
     assert snap.history.loss != snap.twin_history.loss  # the bug did change the run
 
 
 @pytest.mark.parametrize("bug", bugs.BUGS)
 def test_twin_equals_a_separate_clean_run_when_the_bug_goes_on_mid_run(bug, backend):
     session = tutorial_session(backend=backend)
-    train(session, 10)
+    train(session, 8)
     session.toggle_bug(bug)
-    snap = train(session, 20)
-    assert_twin_is_the_clean_run(snap, clean_run(30, backend))
-    assert snap.history.loss[:10] == snap.twin_history.loss[:10]
+    snap = train(session, 12)
+    assert_twin_is_the_clean_run(snap, clean_run(20, backend))
+    assert snap.history.loss[:8] == snap.twin_history.loss[:8]
 
 
 @pytest.mark.parametrize(
