@@ -262,11 +262,21 @@ async def test_t_cycles_the_gradient_views_and_the_title_says_which():
 async def test_t_without_a_bug_says_backprop_is_the_true_gradient():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        app.session.step()
+        app.action_step()
         await pilot.press("t")
-        assert app.query_one(GradientsPane).border_title == VIEWS[1][1]
+        pane, grid = app.query_one(GradientsPane), app.query_one("#gradients-grid", ParameterGrid)
+        assert pane.border_title == VIEWS[1][1]
         assert any("No bug is on" in n.message for n in app._notifications)
-        assert "no bug is on" in app.query_one(GradientsPane).border_subtitle
+        assert "no bug is on" in pane.border_subtitle
+        snap = app.session.snapshot()
+        backprop = (*snap.weight_grads[0][0], snap.bias_grads[0][0])
+        assert all(g != 0 for g in backprop)
+        row = first_neuron_row(grid)
+        assert all(fmt.number(g, grid.number_width) in row for g in backprop)  # true = backprop
+        await pilot.press("t")
+        assert pane.border_title == VIEWS[2][1]
+        row = first_neuron_row(grid)  # so backprop - true is 0 everywhere
+        assert row.split()[1:] == [fmt.number(0.0, grid.number_width).strip()] * 4, row
 
 
 async def test_t_with_a_bug_on_but_no_step_since_says_so():

@@ -73,11 +73,14 @@ def matrices(snapshot: Snapshot, what: str):
     """(weights, biases)-shaped values: "weights", or one of GRADIENT_VIEWS."""
     if what == "weights":
         return snapshot.weights, snapshot.biases
-    if what == "backprop" or snapshot.true_gradients is None:
+    true = snapshot.true_gradients
+    if what == "backprop" or (what == "true" and true is None):
         return snapshot.weight_grads, snapshot.bias_grads
     if what == "true":
-        return unflatten(snapshot.true_gradients, snapshot.layer_sizes)
-    diff = [g - t for g, t in zip(snapshot.gradients, snapshot.true_gradients)]
+        return unflatten(true, snapshot.layer_sizes)
+    if true is None:  # the last step ran clean: backprop is the true gradient
+        return unflatten([0.0] * len(snapshot.gradients), snapshot.layer_sizes)
+    diff = [g - t for g, t in zip(snapshot.gradients, true)]
     return unflatten(diff, snapshot.layer_sizes)
 
 
