@@ -54,10 +54,12 @@ class SGD:
         """
         if lr is None:
             lr = self.schedule.at(step)
+        decay = lr * self.weight_decay
+        ascent = bugs.is_on(bugs.GRADIENT_ASCENT)  # asked once, not once per parameter
         for p in self.parameters:
-            if self.weight_decay:
-                p.data -= lr * self.weight_decay * p.data
-            if bugs.is_on(bugs.GRADIENT_ASCENT):
+            if decay:
+                p.data -= decay * p.data
+            if ascent:
                 p.data += lr * p.grad  # the bug: climbs the loss
             else:
                 p.data -= lr * p.grad
