@@ -68,7 +68,7 @@ def test_twin_without_a_bug_says_there_is_nothing_to_compare(capsys):
     assert "clean twin loss" not in out
 
     code, out, err = run_cli(capsys, "train", "--twin", "--steps", "3", "--json")
-    assert code == 0 and err == ""
+    assert code == 0 and err == "--twin: no bug is on, so there is no clean twin to compare with\n"
     steps, summary = parse_json_lines(out)  # still nothing but JSON objects
     assert all(set(s) == STEP_KEYS for s in steps)
     assert set(summary) == SUMMARY_KEYS
@@ -170,3 +170,13 @@ def test_a_test_fraction_that_leaves_nothing_to_train_on(capsys):
     code, out, err = run_cli(capsys, "train", "--dataset", "xor", "--samples", "2",
                              "--test-fraction", "0.9")
     assert_one_line_error(code, out, err, "--test-fraction", "none to train on")
+
+
+def test_gradcheck_after_divergence_is_skipped_with_a_note(capsys):
+    code, out, err = run_cli(
+        capsys, "train", "--dataset", "moons", "--loss", "mse", "--lr", "100", "--gradcheck", "--json"
+    )
+    assert code == 1
+    _, summary = parse_json_lines(out)
+    assert summary["diverged_at"] is not None and "gradcheck" not in summary
+    assert "--gradcheck: skipped, the run diverged" in err

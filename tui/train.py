@@ -109,8 +109,10 @@ def train(
             + (f", bugs: {', '.join(sorted(session.bugs))}" if session.bugs else ""),
             file=out,
         )
-        if twin and not session.bugs:
-            print("--twin: no bug is on, so there is no clean twin to compare with", file=out)
+    if twin and not session.bugs:
+        # On stderr too with --json, so the JSON lines stay clean.
+        print("--twin: no bug is on, so there is no clean twin to compare with",
+              file=sys.stderr if as_json else out)
     start = time.perf_counter()
     last: StepResult | None = None
     extra: dict[str, float] = {}
@@ -142,7 +144,11 @@ def train(
         loss, acc = last.loss, last.accuracy
     diverged_at = session.diverged_at
     check = None
-    if gradcheck:
+    if gradcheck and diverged_at is not None:
+        # Finite differences of an inf/NaN loss say nothing about the gradients.
+        print("--gradcheck: skipped, the run diverged (its loss is not finite)",
+              file=sys.stderr if as_json else out)
+    elif gradcheck:
         count = len(session.optimizer.parameters)
         check = session.gradcheck(max_parameters=GRADCHECK_LIMIT if count > GRADCHECK_LIMIT else None)
     if as_json:
