@@ -78,7 +78,8 @@ class MicrogradApp(PersistenceActions, App[None]):
     COMMANDS = App.COMMANDS | {DashboardCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "step", "Step", id="step", priority=True,
+        # Not a priority binding: a text field in a dialog (or the palette) needs its spaces.
+        Binding("space", "step", "Step", id="step",
                 tooltip="Take one training step: forward, zero_grad, backward, update"),
         Binding("r", "toggle_run", "Run/Pause", id="run", tooltip="Train continuously, or pause"),
         Binding("ctrl+r", "reset", "Reset", id="reset", tooltip="Back to the seed's initial weights"),

@@ -242,3 +242,18 @@ def test_same_seed_same_run_bugs_included() -> None:
     assert all(math.isfinite(v) for v in run())
     assert bugs.active() == frozenset()
     _ = SessionConfig
+
+
+async def test_command_palette_runs_the_apps_own_commands(app: MicrogradApp) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        steps = app.session.step_count
+        await pilot.press(*"toggle bug", "space", *"skip")  # a space typed here is text, not a step
+        assert app.session.step_count == steps
+        await wait_for(lambda: app.screen.query_one(CommandList).option_count > 0, pilot)
+        await pilot.press("enter")
+        await wait_for(lambda: app.session.bugs == {"skip-zero-grad"}, pilot)
+        assert not isinstance(app.screen, CommandPalette)

@@ -49,7 +49,7 @@ HEAT = 0.45  # the brightest the heat map gets (blend strength), so points stand
 POINT_TINT = 0.7  # points: their class colour over white at this strength (1: the pure colour)
 NAN_COLOUR = "#b00020"
 BUDGET = 0.1  # the share of time the pane may spend evaluating grids while training
-MAX_INTERVAL = 0.4  # seconds: the longest a newer grid waits (so 2+ redraws a second)
+MAX_INTERVAL = 0.5  # seconds: the longest a newer grid waits (so 2+ redraws a second)
 
 Point = tuple[float, float, float]  # x, y, label
 
