@@ -180,7 +180,8 @@ class MicrogradApp(PersistenceActions, App[None]):
             self.query_one(LossPlot).show(snap)
             bug_list = self.query_one(BugToggles)
             # Full sentences only when the side column has room for them and the other pane.
-            bug_list.set_compact(self.query_one("#side").size.height < 40)
+            side_height = self.query_one("#side").size.height
+            bug_list.set_compact(side_height < 40, terse=side_height < 16)
             bug_list.show(snap.bugs)
             boundary = self.shows_boundary
             self.query_one("#panes").set_class(boundary, "-plane")

@@ -27,7 +27,8 @@ class BugToggle(Static):
         self.key = key
         self.bug = bug
         self.on_state = False
-        self.compact = False  # one line, when the pane is short
+        self.compact = False  # one line when off, when the pane is short
+        self.terse = False  # one line even when on, when it is very short
         self.tooltip = f"{bug.title}\n\n{bug.explanation}\n\nbuggy:   {bug.buggy_line}\ncorrect: {bug.correct_line}"
 
     def set_on(self, on: bool) -> None:
@@ -35,9 +36,9 @@ class BugToggle(Static):
         self.set_class(on, "-on")
         self.redraw()
 
-    def set_compact(self, compact: bool) -> None:
-        if compact != self.compact:
-            self.compact = compact
+    def set_compact(self, compact: bool, terse: bool = False) -> None:
+        if (compact, terse) != (self.compact, self.terse):
+            self.compact, self.terse = compact, terse
             self.redraw()
 
     def on_mount(self) -> None:
@@ -56,7 +57,7 @@ class BugToggle(Static):
         about.append(" ")
         about.append("why?", style=Style(underline=True, color="#7aa2f7", meta={"@click": f"app.bug_detail('{self.bug.id}')"}))
         about.append(" ")
-        if self.compact and not self.on_state:  # a short pane keeps look-for for bugs that are on
+        if self.terse or (self.compact and not self.on_state):  # a bug that is on keeps its look-for if it can
             about.no_wrap = True
             about.overflow = "ellipsis"
             about.append(self.bug.title, style="" if self.on_state else "dim")
@@ -84,12 +85,10 @@ class BugToggles(VerticalScroll):
         for key, bug in enumerate(CATALOGUE, start=1):
             yield BugToggle(key, bug)
 
-    def set_compact(self, compact: bool) -> None:
-        """One line per bug that is off (the ones on keep their look-for sentence)."""
-        toggles = list(self.query(BugToggle))
-        if any(toggle.compact != compact for toggle in toggles):
-            for toggle in toggles:
-                toggle.set_compact(compact)
+    def set_compact(self, compact: bool, terse: bool = False) -> None:
+        """One line per bug that is off (the ones on keep their look-for sentence unless terse)."""
+        for toggle in self.query(BugToggle):
+            toggle.set_compact(compact, terse)
 
     def show(self, active: frozenset[str]) -> None:
         for toggle in self.query(BugToggle):
