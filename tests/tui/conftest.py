@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -18,3 +19,12 @@ def make_app(dataset: str = "tutorial", bugs: tuple[str, ...] = (), **session) -
 @pytest.fixture
 def app() -> MicrogradApp:
     return make_app()
+
+
+async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
+    """Let the app run until ``predicate()`` holds; fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 
 from engine import bugs
 from engine.bugs import CATALOGUE
 from engine.session import SessionConfig, TrainingSession
-from tests.tui.conftest import make_app
+from tests.tui.conftest import make_app, wait_for
 from tui.app import MicrogradApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.help import HelpScreen
@@ -17,14 +16,6 @@ from tui.widgets.loss_plot import LossPlot
 from tui.widgets.parameter_grid import ParameterGrid
 
 SIZE = (120, 40)
-
-
-async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 async def test_space_steps_and_changes_weights(app: MicrogradApp) -> None:

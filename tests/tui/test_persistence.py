@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import os
 
 import engine.persist
 from engine.persist import load_session
-from tests.tui.conftest import make_app
+from tests.tui.conftest import make_app, wait_for
 from tui.app import MicrogradApp
 from tui.run_files import load_run
 from tui.screens.dialogs import ErrorDialog
@@ -25,14 +24,6 @@ def exact(snapshot) -> str:
 
 def messages(app) -> list[str]:
     return [n.message for n in app._notifications]
-
-
-async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 async def answer(pilot, text: str | None) -> None:
