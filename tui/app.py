@@ -8,6 +8,7 @@ never touch the ``Value`` objects the worker is mutating.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import deque
@@ -49,7 +50,7 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24
 # worker keeps the rest (the two threads share one interpreter lock).
 REDRAW_MIN_INTERVAL = 1 / 15
 REDRAW_MAX_INTERVAL = 0.5  # still twice a second, however large the net
-UI_SHARE = 0.1
+UI_SHARE = 0.07
 FRAME_WAIT = 0.25  # the longest the worker pauses for a frame to be drawn
 SPEEDS: tuple[float | None, ...] = (None, 20.0, 5.0, 1.0)  # steps/s; None: as fast as it goes
 LR_MIN, LR_MAX = 1e-6, 1e3
@@ -146,6 +147,9 @@ class MicrogradApp(PersistenceActions, App[None]):
 
     def on_mount(self) -> None:
         self.refresh_panes()
+        # Everything built so far lives as long as the app: keep the cyclic collector
+        # from walking it again and again (its full passes stall key presses).
+        gc.freeze()
 
     def on_resize(self) -> None:
         # Redraw with the newest snapshot once the new layout is known.
