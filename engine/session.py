@@ -336,7 +336,6 @@ class TrainingSession:
         self.test_ys = tuple(float(y) for y in test_ys)
         self._lock = threading.RLock()
         self._bugs = bugs.validate(bug_ids)
-        self._bug_events: list[BugEvent] = [BugEvent(0, b, True) for b in sorted(self._bugs)]
         self.reset()
 
     # -- state -----------------------------------------------------------------
@@ -356,6 +355,11 @@ class TrainingSession:
     @property
     def diverged_at(self) -> int | None:
         return self._diverged_at
+
+    @property
+    def diverged_reason(self) -> str | None:
+        """"diverged at step N: the loss became inf", once it has."""
+        return self._diverged_reason
 
     def reset(self) -> None:
         """Back to step 0 with the seed's initial weights; the bugs stay as they are."""
@@ -381,7 +385,7 @@ class TrainingSession:
             self._accuracy = math.nan
             self._diverged_at: int | None = None
             self._diverged_reason: str | None = None
-            self._bug_events = [BugEvent(0, b, True) for b in sorted(self._bugs)]
+            self._bug_events: list[BugEvent] = [BugEvent(0, b, True) for b in sorted(self._bugs)]
 
     def set_bugs(self, bug_ids: Iterable[str]) -> None:
         """Switch on exactly these bugs from the next step on."""
@@ -463,10 +467,8 @@ class TrainingSession:
 
     def _lr_at(self, update: int) -> float:
         """The rate this run used (or will use) for update number ``update`` (from 0)."""
-        for start, schedule in reversed(self._lr_log):
-            if start <= update:
-                return schedule.at(update)
-        return self._lr_log[0][1].at(update)
+        # The log starts at update 0, so some entry always applies.
+        return next(s.at(update) for start, s in reversed(self._lr_log) if start <= update)
 
     def _advance_twin(self) -> None:
         """Bring the clean twin level with this run: same seed, data and rates, no bugs."""
@@ -538,7 +540,7 @@ class TrainingSession:
     def gradcheck(self, max_parameters: int | None = None, seed: int = 0) -> GradCheckResult:
         """Backprop (with the active bugs) vs finite differences at the current weights.
 
-        Always on the reference ``Value`` engine. With ``max_parameters``,
+        Backprop always on the reference ``Value`` engine. With ``max_parameters``,
         checks that many parameters chosen at random (reproducibly from
         ``seed``). Weights and gradients are left as they were.
         """

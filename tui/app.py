@@ -224,7 +224,7 @@ class MicrogradApp(PersistenceActions, App[None]):
                 return
             recent.append(time.monotonic())
             if result.diverged:
-                self.post_message(TrainingStopped(session.snapshot().diverged_reason))
+                self.post_message(TrainingStopped(session.diverged_reason))
                 return
             now = time.monotonic()
             if now - last_post >= self._redraw_interval:
@@ -272,13 +272,16 @@ class MicrogradApp(PersistenceActions, App[None]):
         if message.diverged_reason:
             self.running = False
             self.steps_per_s = None
-            self.notify(
-                f"{message.diverged_reason}. Lower the learning rate with [ and reset with ctrl+r.",
-                title="Training diverged",
-                severity="error",
-                timeout=8,
-            )
+            self._tell_diverged(message.diverged_reason)
         self.refresh_panes()
+
+    def _tell_diverged(self, reason: str) -> None:
+        self.notify(
+            f"{reason}. Lower the learning rate with [ and reset with ctrl+r.",
+            title="Training diverged",
+            severity="error",
+            timeout=8,
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "training" and event.state == WorkerState.ERROR:
@@ -302,16 +305,10 @@ class MicrogradApp(PersistenceActions, App[None]):
         try:
             result = self.session.step()
         except SessionDiverged as err:
-            self.notify(f"{err}. Lower the learning rate with [ and reset with ctrl+r.", severity="error")
+            self._tell_diverged(str(err))
             return
         if result.diverged:
-            self.notify(
-                f"{self.session.snapshot().diverged_reason}. Lower the learning rate with [ "
-                "and reset with ctrl+r.",
-                title="Training diverged",
-                severity="error",
-                timeout=8,
-            )
+            self._tell_diverged(self.session.diverged_reason)
         self.refresh_panes()
 
     def action_toggle_run(self) -> None:
@@ -320,7 +317,7 @@ class MicrogradApp(PersistenceActions, App[None]):
             return
         if self.session.diverged_at is not None:
             self.notify(
-                f"{self.session.snapshot().diverged_reason}. Reset with ctrl+r first.", severity="error"
+                f"{self.session.diverged_reason}. Reset with ctrl+r first.", severity="error"
             )
             return
         self._start_training()

@@ -177,7 +177,7 @@ def train(
             file=out,
         )
         if diverged_at is not None:
-            print(f"{session.snapshot().diverged_reason}; try a lower --lr", file=out)
+            print(f"{session.diverged_reason}; try a lower --lr", file=out)
         if check is not None:
             print(gradcheck_report(check, done), file=out)
     return 1 if diverged_at is not None else 0

@@ -91,16 +91,6 @@ def parameter_value(snapshot: Snapshot, cursor: Cursor, what: str) -> float:
     return biases[layer][neuron] if column == len(row) else row[column]
 
 
-def flat_index(snapshot: Snapshot, cursor: Cursor) -> int:
-    """The cursor's position in ``MLP.parameters()`` order."""
-    layer, neuron, column = cursor
-    index = 0
-    for li in range(layer):
-        for row in snapshot.weights[li]:
-            index += len(row) + 1
-    return index + neuron * (len(snapshot.weights[layer][0]) + 1) + column
-
-
 # Colours are quantised to this many steps of magnitude, so styles can be cached.
 _LEVELS = 32
 _BOLD = Style(bold=True)
