@@ -26,11 +26,18 @@ def progress_line(result: StepResult, steps: int, extra: dict[str, float]) -> st
         f"step {result.step:>{width}}  loss {result.loss:.6g}  accuracy {result.accuracy:6.1%}  "
         f"|grad| {result.grad_norm:.4g}  |w| {result.weight_norm:.4g}  lr {result.lr:.4g}"
     )
+    return line + _extras_text(extra, accuracy_width=6)
+
+
+def _extras_text(extra: dict[str, float], accuracy_width: int = 0) -> str:
+    """The test metrics and twin loss of ``_extras``, as the tail of a line."""
+    text = ""
     if "test_loss" in extra:
-        line += f"  test loss {extra['test_loss']:.6g}  test accuracy {extra['test_accuracy']:6.1%}"
+        accuracy = f"{extra['test_accuracy']:{accuracy_width or ''}.1%}"
+        text += f"  test loss {extra['test_loss']:.6g}  test accuracy {accuracy}"
     if "twin_loss" in extra:
-        line += f"  clean twin loss {extra['twin_loss']:.6g}"
-    return line
+        text += f"  clean twin loss {extra['twin_loss']:.6g}"
+    return text
 
 
 def _extras(session: TrainingSession, twin: bool) -> dict[str, float]:
@@ -165,11 +172,7 @@ def train(
             summary["gradcheck"] = gradcheck_record(check)
         print(json.dumps(summary), file=out)
     else:
-        tail = ""
-        if "test_loss" in extra:
-            tail += f"  test loss {extra['test_loss']:.6g}  test accuracy {extra['test_accuracy']:.1%}"
-        if "twin_loss" in extra:
-            tail += f"  clean twin loss {extra['twin_loss']:.6g}"
+        tail = _extras_text(extra)
         whole = f", {done} in all" if first else ""
         print(
             f"done: {taken} steps in {elapsed:.2f} s ({rate:,.0f} steps/s){whole}  "
