@@ -42,7 +42,7 @@ from tui.widgets.loss_plot import LossPlot
 from tui.widgets.parameter_grid import ParameterGrid
 from tui.widgets.predictions import PredictionsPane
 from tui.widgets.status import StatusBar
-from tui.widgets.weights import WeightsPane
+from tui.widgets.weights import WeightsPane, show_detail
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 # Redraws while training runs: at most 15 a second, fewer when drawing is costly,
@@ -484,6 +484,6 @@ class MicrogradApp(PersistenceActions, App[None]):
         for grid in self.query(ParameterGrid):
             if grid is not message.grid:
                 grid.cursor = message.cursor
-        if self._last_snapshot is not None:
-            self.query_one(WeightsPane).show(self._last_snapshot)
-            self.query_one(GradientsPane).show(self._last_snapshot)
+        if self._last_snapshot is not None:  # the grids redraw themselves; the details follow
+            show_detail(self.query_one(WeightsPane), self._last_snapshot)
+            show_detail(self.query_one(GradientsPane), self._last_snapshot)

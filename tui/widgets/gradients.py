@@ -18,7 +18,7 @@ VIEW_TITLES = {
     "true": "true (what correct code computes)",
     "difference": "backprop − true",
 }
-from tui.widgets.weights import describe_parameter
+from tui.widgets.weights import show_detail
 
 
 def norms_text(snapshot: Snapshot, width: int) -> Text:
@@ -77,4 +77,4 @@ class GradientsPane(Vertical):
             subtitle = f"{bad} exploding or non-finite"
         self.border_subtitle = subtitle
         self.set_class(bool(bad), "-bad")
-        self.query_one("#gradients-detail", Static).update(describe_parameter(snapshot, grid.cursor))
+        show_detail(self, snapshot)

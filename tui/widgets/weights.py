@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.session import Snapshot
@@ -22,6 +23,12 @@ def describe_parameter(snapshot: Snapshot, cursor: Cursor) -> str:
     return text
 
 
+def show_detail(pane: Widget, snapshot: Snapshot) -> None:
+    """The pane's detail line: the parameter under its grid's cursor, value and gradients."""
+    cursor = pane.query_one(ParameterGrid).cursor
+    pane.query_one(".detail", Static).update(describe_parameter(snapshot, cursor))
+
+
 class WeightsPane(Vertical):
     """Weights and biases, layer by layer."""
 
@@ -36,4 +43,4 @@ class WeightsPane(Vertical):
         grid.show(snapshot)
         count = len(snapshot.parameters)
         self.border_subtitle = f"{count} parameters"
-        self.query_one("#weights-detail", Static).update(describe_parameter(snapshot, grid.cursor))
+        show_detail(self, snapshot)
