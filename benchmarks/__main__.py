@@ -107,8 +107,12 @@ def run_speed(quick: bool, only: Sequence[str], out) -> list[tuple[str, list[Tim
                 if not t.done:
                     t.measure()
         for t in timings:
-            print(f"  {t.contender.title:<42} {t.median:12,.2f} steps/s  "
-                  f"({len(t.rates)} x {t.steps_per_block} steps)", file=out, flush=True)
+            print(
+                f"  {t.contender.title:<42} {t.median:12,.2f} steps/s  "
+                f"({len(t.rates)} x {t.steps_per_block} steps)",
+                file=out,
+                flush=True,
+            )
         results.append((w.key, timings))
     return results
 
@@ -157,7 +161,10 @@ def run_memory(total: int, out) -> str:
         return "memory: skipped (needs /proc)"
     done = subprocess.run(
         [sys.executable, "-c", _MEMORY_PROBE, "1000", str(total)],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     early, late, rate = map(float, done.stdout.split())
     growth = (late - early) / early
@@ -177,7 +184,9 @@ def run_startup(runs: int, out) -> str:
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "tui", "train", "--steps", "0"],
-            cwd=ROOT, capture_output=True, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
         )
         times.append(time.perf_counter() - start)
     line = (
@@ -190,10 +199,17 @@ def run_startup(runs: int, out) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short blocks and runs: about a minute")
+    parser.add_argument(
+        "--quick", action="store_true", help="short blocks and runs: about a minute"
+    )
     parser.add_argument("--wall", action="store_true", help="time wall clock, not CPU time")
-    parser.add_argument("--only", action="append", default=[], metavar="W1|W2|W3",
-                        help="run only this workload (repeatable); memory and start-up still run")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="W1|W2|W3",
+        help="run only this workload (repeatable); memory and start-up still run",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")  # torch without numpy
     global clock
@@ -214,7 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     dashboard = run_dashboard(args.quick, out)
     print("\n" + table(results), file=out)
     timing = "wall clock" if args.wall else "CPU time"
-    print(f"\n{memory}\n{startup}\n{dashboard}\nmachine: {machine()}; steps/s in {timing}", file=out)
+    print(
+        f"\n{memory}\n{startup}\n{dashboard}\nmachine: {machine()}; steps/s in {timing}", file=out
+    )
     return 0
 
 

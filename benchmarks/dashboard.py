@@ -118,11 +118,14 @@ def run_dashboard(quick: bool, out) -> str:
     headless = headless_rate("moons", seconds)
     rate, latencies = dashboard_rate("moons", seconds)
     lines.append(f"  headless TrainingSession.step() in a thread: {headless:,.1f} steps/s")
-    lines.append(f"  dashboard worker while drawing:              {rate:,.1f} steps/s "
-                 f"({rate / headless:.0%} of headless; target >= 70%)")
+    lines.append(
+        f"  dashboard worker while drawing:              {rate:,.1f} steps/s "
+        f"({rate / headless:.0%} of headless; target >= 70%)"
+    )
     if latencies:
         lines.append(
-            f"  key press to action while training: median {statistics.median(latencies) * 1000:.0f} ms,"
+            f"  key press to action while training: "
+            f"median {statistics.median(latencies) * 1000:.0f} ms,"
             f" max {max(latencies) * 1000:.0f} ms over {len(latencies)} presses (target < 100 ms)"
         )
     total = 20_000 if quick else 100_000

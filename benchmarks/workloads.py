@@ -50,18 +50,51 @@ class Workload:
     def session_config(self) -> SessionConfig:
         s = self.schedule
         return SessionConfig(
-            hidden=self.hidden, activation=self.activation, loss=self.loss,
-            lr=s.start, lr_end=s.end, decay_steps=s.steps, l2=self.l2, seed=1,
+            hidden=self.hidden,
+            activation=self.activation,
+            loss=self.loss,
+            lr=s.start,
+            lr_end=s.end,
+            decay_steps=s.steps,
+            l2=self.l2,
+            seed=1,
         )
 
 
 WORKLOADS = (
-    Workload("W1", "tutorial: MLP(3, [4, 4, 1]) tanh, sse, 4 points",
-             "tutorial", None, (4, 4), "tanh", "sse", 0.0, Schedule(0.05)),
-    Workload("W2", "moons: MLP(2, [16, 16, 1]) relu, hinge + 1e-4 L2, 100 points",
-             "moons", 100, (16, 16), "relu", "hinge", 1e-4, Schedule(1.0, 0.1, 100)),
-    Workload("W3", "spiral: MLP(2, [32, 32, 1]) relu, hinge, 300 points",
-             "spiral", 300, (32, 32), "relu", "hinge", 0.0, Schedule(0.1)),
+    Workload(
+        "W1",
+        "tutorial: MLP(3, [4, 4, 1]) tanh, sse, 4 points",
+        "tutorial",
+        None,
+        (4, 4),
+        "tanh",
+        "sse",
+        0.0,
+        Schedule(0.05),
+    ),
+    Workload(
+        "W2",
+        "moons: MLP(2, [16, 16, 1]) relu, hinge + 1e-4 L2, 100 points",
+        "moons",
+        100,
+        (16, 16),
+        "relu",
+        "hinge",
+        1e-4,
+        Schedule(1.0, 0.1, 100),
+    ),
+    Workload(
+        "W3",
+        "spiral: MLP(2, [32, 32, 1]) relu, hinge, 300 points",
+        "spiral",
+        300,
+        (32, 32),
+        "relu",
+        "hinge",
+        0.0,
+        Schedule(0.1),
+    ),
 )
 
 
@@ -290,5 +323,7 @@ def contenders() -> list[Contender]:
         found.append(Contender("micrograd", "micrograd 0.1.0", make_micrograd))
     version = torch_version()
     if version is not None:
-        found.append(Contender("torch", f"PyTorch {version} CPU (float64, batched, 1 thread)", make_torch))
+        found.append(
+            Contender("torch", f"PyTorch {version} CPU (float64, batched, 1 thread)", make_torch)
+        )
     return found

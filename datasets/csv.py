@@ -59,7 +59,8 @@ def load_csv(path: str | os.PathLike) -> Dataset:
     width = len(header) if header is not None else len(rows[0][1])
     if width < 2:
         raise DatasetError(
-            f"{path}:{rows[0][0]}: need at least one feature column and a label column, got {width} column"
+            f"{path}:{rows[0][0]}: need at least one feature column and a label column, "
+            f"got {width} column"
         )
     xs: list[list[float]] = []
     labels: list[tuple[int, float]] = []
@@ -74,7 +75,9 @@ def load_csv(path: str | os.PathLike) -> Dataset:
             if value is None:
                 raise DatasetError(f"{path}:{line_no}: column {col}: not a number: {cell!r}")
             if not math.isfinite(value):
-                raise DatasetError(f"{path}:{line_no}: column {col}: {cell!r} is not a finite number")
+                raise DatasetError(
+                    f"{path}:{line_no}: column {col}: {cell!r} is not a finite number"
+                )
             values.append(value)
         xs.append(values[:-1])
         labels.append((line_no, values[-1]))

@@ -166,6 +166,12 @@ def split(dataset: Dataset, test_fraction: float, seed: int = 0) -> tuple[Datase
     order = list(range(n))
     random.Random(seed).shuffle(order)
     test_idx, train_idx = sorted(order[:n_test]), sorted(order[n_test:])
-    train = Dataset(dataset.name, [dataset.xs[i] for i in train_idx], [dataset.ys[i] for i in train_idx])
-    test = Dataset(dataset.name + " (test)", [dataset.xs[i] for i in test_idx], [dataset.ys[i] for i in test_idx])
+    train = Dataset(
+        dataset.name, [dataset.xs[i] for i in train_idx], [dataset.ys[i] for i in train_idx]
+    )
+    test = Dataset(
+        dataset.name + " (test)",
+        [dataset.xs[i] for i in test_idx],
+        [dataset.ys[i] for i in test_idx],
+    )
     return train, test

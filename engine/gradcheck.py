@@ -69,7 +69,8 @@ def gradcheck(
     parameters at ``indices`` (default: all) are checked. ``loss_value``, if
     given, computes f faster for the finite differences (it must give the same
     number as ``forward().data``). Each parameter is differenced with steps
-    ``eps`` and ``eps / 10``, and the one closer to backprop counts. Parameter values are restored exactly;
+    ``eps`` and ``eps / 10``, and the one closer to backprop counts. Parameter values are
+    restored exactly;
     their ``.grad`` is left holding the backprop gradient.
     """
     for p in parameters:
@@ -77,13 +78,17 @@ def gradcheck(
     loss = forward()
     loss.backward()
     backprop = [p.grad for p in parameters]
-    floor = RELATIVE_FLOOR * max(1.0, abs(loss.data)) if math.isfinite(loss.data) else RELATIVE_FLOOR
+    floor = (
+        RELATIVE_FLOOR * max(1.0, abs(loss.data)) if math.isfinite(loss.data) else RELATIVE_FLOOR
+    )
     if loss_value is None:
+
         def loss_value() -> float:
             return forward().data
 
     chosen = range(len(parameters)) if indices is None else indices
     checks = []
+
     def central_difference(p: Value, h: float) -> float:
         original = p.data
         p.data = original + h

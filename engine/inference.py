@@ -48,7 +48,9 @@ ACTIVATION_FUNCTIONS: dict[str, Callable[[float], float]] = {
 }
 
 
-def layer_activations(activation: str, output_activation: str | None, layers: int) -> tuple[str, ...]:
+def layer_activations(
+    activation: str, output_activation: str | None, layers: int
+) -> tuple[str, ...]:
     """Each layer's activation, as ``MLP`` picks them.
 
     Hidden layers use ``activation``; the last layer uses ``output_activation``,
@@ -97,7 +99,9 @@ class PlainMLP:
             raise ValueError("need weights, biases and an activation for every layer")
         for name in self.activations:
             if name not in ACTIVATION_FUNCTIONS:
-                raise ValueError(f"unknown activation {name!r} (known: {', '.join(ACTIVATION_FUNCTIONS)})")
+                raise ValueError(
+                    f"unknown activation {name!r} (known: {', '.join(ACTIVATION_FUNCTIONS)})"
+                )
         for i, (layer_w, layer_b) in enumerate(zip(self.weights, self.biases)):
             fan_in = len(self.weights[i - 1]) if i else len(layer_w[0])
             if len(layer_w) != len(layer_b) or any(len(row) != fan_in for row in layer_w):

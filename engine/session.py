@@ -168,8 +168,12 @@ class _HistoryRecorder:
         """The sizes and every kept step (``view()``'s columns): all ``restore`` needs."""
         view = self.view()
         columns = {name: list(getattr(view, name)) for name in _RECORDED}
-        return {"capacity": self._capacity, "recent": self._recent.maxlen,
-                "steps": list(view.steps), **columns}
+        return {
+            "capacity": self._capacity,
+            "recent": self._recent.maxlen,
+            "steps": list(view.steps),
+            **columns,
+        }
 
     @classmethod
     def restore(cls, state: dict, step_count: int) -> _HistoryRecorder:
@@ -320,10 +324,14 @@ class TrainingSession:
         test_ys: Sequence[float] = (),
     ):
         if not xs or len(xs) != len(ys):
-            raise ValueError(f"need matching, non-empty inputs and targets ({len(xs)} vs {len(ys)})")
+            raise ValueError(
+                f"need matching, non-empty inputs and targets ({len(xs)} vs {len(ys)})"
+            )
         widths = {len(x) for x in xs}
         if len(widths) != 1:
-            raise ValueError(f"every sample needs the same number of features, got {sorted(widths)}")
+            raise ValueError(
+                f"every sample needs the same number of features, got {sorted(widths)}"
+            )
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
         self.config = config
@@ -331,7 +339,9 @@ class TrainingSession:
         self.xs = tuple(tuple(float(v) for v in x) for x in xs)
         self.ys = tuple(float(y) for y in ys)
         if len(test_xs) != len(test_ys) or any(len(x) != len(xs[0]) for x in test_xs):
-            raise ValueError("the test set needs one target per sample and the training set's features")
+            raise ValueError(
+                "the test set needs one target per sample and the training set's features"
+            )
         self.test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
         self.test_ys = tuple(float(y) for y in test_ys)
         self._lock = threading.RLock()
@@ -358,7 +368,7 @@ class TrainingSession:
 
     @property
     def diverged_reason(self) -> str | None:
-        """"diverged at step N: the loss became inf", once it has."""
+        """ "diverged at step N: the loss became inf", once it has."""
         return self._diverged_reason
 
     def reset(self) -> None:
@@ -524,12 +534,20 @@ class TrainingSession:
             self._step = number
             weight_norm = _weight_norm(params)
             self._history.append(
-                number, loss.data, self._accuracy, grad_norm, weight_norm, lr,
-                self._test_loss, self._test_accuracy,
+                number,
+                loss.data,
+                self._accuracy,
+                grad_norm,
+                weight_norm,
+                lr,
+                self._test_loss,
+                self._test_accuracy,
             )
             if self._bugs:
                 self._advance_twin()
-            return StepResult(number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged)
+            return StepResult(
+                number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
+            )
 
     def evaluate(self) -> tuple[float, float]:
         """Loss and accuracy at the current weights, without touching gradients."""
@@ -687,7 +705,9 @@ class TrainingSession:
         if not widths or widths[0] == 0:
             raise ValueError("data.xs: needs at least one sample with at least one feature")
         if len(widths) > 1:
-            raise ValueError(f"data.xs: every sample needs the same number of features, got {widths}")
+            raise ValueError(
+                f"data.xs: every sample needs the same number of features, got {widths}"
+            )
 
         # Check the count before building anything: the architecture comes from the file.
         sizes = [len(xs[0]), *config.hidden, 1]

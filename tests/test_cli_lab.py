@@ -167,14 +167,24 @@ def test_bad_test_fraction_is_one_line_and_exit_2(capsys, value):
 
 
 def test_a_test_fraction_that_leaves_nothing_to_train_on(capsys):
-    code, out, err = run_cli(capsys, "train", "--dataset", "xor", "--samples", "2",
-                             "--test-fraction", "0.9")
+    code, out, err = run_cli(
+        capsys, "train", "--dataset", "xor", "--samples", "2", "--test-fraction", "0.9"
+    )
     assert_one_line_error(code, out, err, "--test-fraction", "none to train on")
 
 
 def test_gradcheck_after_divergence_is_skipped_with_a_note(capsys):
     code, out, err = run_cli(
-        capsys, "train", "--dataset", "moons", "--loss", "mse", "--lr", "100", "--gradcheck", "--json"
+        capsys,
+        "train",
+        "--dataset",
+        "moons",
+        "--loss",
+        "mse",
+        "--lr",
+        "100",
+        "--gradcheck",
+        "--json",
     )
     assert code == 1
     _, summary = parse_json_lines(out)

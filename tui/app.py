@@ -80,42 +80,112 @@ class MicrogradApp(PersistenceActions, App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not a priority binding: a text field in a dialog (or the palette) needs its spaces.
-        Binding("space", "step", "Step", id="step",
-                tooltip="Take one training step: forward, zero_grad, backward, update"),
+        Binding(
+            "space",
+            "step",
+            "Step",
+            id="step",
+            tooltip="Take one training step: forward, zero_grad, backward, update",
+        ),
         Binding("r", "toggle_run", "Run/Pause", id="run", tooltip="Train continuously, or pause"),
-        Binding("ctrl+r", "reset", "Reset", id="reset", tooltip="Back to the seed's initial weights"),
-        Binding("left_square_bracket", "lr_down", "lr ½", id="lr-down", tooltip="Halve the learning rate"),
-        Binding("right_square_bracket", "lr_up", "lr ×2", id="lr-up", tooltip="Double the learning rate"),
+        Binding(
+            "ctrl+r", "reset", "Reset", id="reset", tooltip="Back to the seed's initial weights"
+        ),
+        Binding(
+            "left_square_bracket",
+            "lr_down",
+            "lr ½",
+            id="lr-down",
+            tooltip="Halve the learning rate",
+        ),
+        Binding(
+            "right_square_bracket", "lr_up", "lr ×2", id="lr-up", tooltip="Double the learning rate"
+        ),
         *(
-            Binding(str(i), f"toggle_bug({i})", f"bug {i}", id=f"bug-{i}", show=i == 1,
-                    tooltip=f"Switch bug {i} ({bug.id}) on or off")
+            Binding(
+                str(i),
+                f"toggle_bug({i})",
+                f"bug {i}",
+                id=f"bug-{i}",
+                show=i == 1,
+                tooltip=f"Switch bug {i} ({bug.id}) on or off",
+            )
             for i, bug in enumerate(bug_catalogue.CATALOGUE, start=1)
         ),
-        Binding("s", "cycle_speed", "Speed", id="speed", tooltip="Run speed: max, 20, 5, 1 steps/s"),
+        Binding(
+            "s", "cycle_speed", "Speed", id="speed", tooltip="Run speed: max, 20, 5, 1 steps/s"
+        ),
         Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
-        Binding("t", "gradient_view", "True grad", id="gradient-view",
-                tooltip="Gradients pane: backprop, the true gradient, or their difference"),
-        Binding("b", "swap_boundary", "Boundary", id="boundary", show=False,
-                tooltip="2-D data: show the decision boundary or the predictions"),
-        Binding("c", "settings", "Settings", id="settings",
-                tooltip="Data and model: dataset, samples, noise, split, layers, loss, lr, seed"),
-        Binding("g", "gradcheck", "Gradcheck", id="gradcheck",
-                tooltip="Check backprop against finite differences at the current weights"),
-        Binding("ctrl+s", "save_session", "Save", id="save-session", show=False,
-                tooltip="Save the run to a file (open it again with micrograd-tui --load FILE)"),
-        Binding("ctrl+e", "export_history", "Export", id="export-history", show=False,
-                tooltip="Export the loss history as CSV"),
-        Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key, pane and bug explained"),
+        Binding(
+            "t",
+            "gradient_view",
+            "True grad",
+            id="gradient-view",
+            tooltip="Gradients pane: backprop, the true gradient, or their difference",
+        ),
+        Binding(
+            "b",
+            "swap_boundary",
+            "Boundary",
+            id="boundary",
+            show=False,
+            tooltip="2-D data: show the decision boundary or the predictions",
+        ),
+        Binding(
+            "c",
+            "settings",
+            "Settings",
+            id="settings",
+            tooltip="Data and model: dataset, samples, noise, split, layers, loss, lr, seed",
+        ),
+        Binding(
+            "g",
+            "gradcheck",
+            "Gradcheck",
+            id="gradcheck",
+            tooltip="Check backprop against finite differences at the current weights",
+        ),
+        Binding(
+            "ctrl+s",
+            "save_session",
+            "Save",
+            id="save-session",
+            show=False,
+            tooltip="Save the run to a file (open it again with micrograd-tui --load FILE)",
+        ),
+        Binding(
+            "ctrl+e",
+            "export_history",
+            "Export",
+            id="export-history",
+            show=False,
+            tooltip="Export the loss history as CSV",
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="help",
+            tooltip="Every key, pane and bug explained",
+        ),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
     # The screen gets a class per size band; app.tcss hides the panes below the minimum.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-too-narrow"), (MIN_WIDTH, "-wide-enough")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-too-short"), (MIN_HEIGHT, "-tall-enough")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-too-narrow"),
+        (MIN_WIDTH, "-wide-enough"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-too-short"),
+        (MIN_HEIGHT, "-tall-enough"),
+    ]
 
     running: reactive[bool] = reactive(False)
 
-    def __init__(self, config: RunConfig | None = None, session: TrainingSession | None = None) -> None:
+    def __init__(
+        self, config: RunConfig | None = None, session: TrainingSession | None = None
+    ) -> None:
         """A new run from ``config``, or ``session`` (e.g. loaded from a file) as it is."""
         super().__init__()
         self.run_config = config or RunConfig()
@@ -192,7 +262,9 @@ class MicrogradApp(PersistenceActions, App[None]):
             self.query_one(PredictionsPane).display = not boundary
             self.query_one(DecisionBoundary).display = boundary
             if boundary:
-                self.query_one(DecisionBoundary).show(snap, zip(snap.test_inputs, snap.test_targets))
+                self.query_one(DecisionBoundary).show(
+                    snap, zip(snap.test_inputs, snap.test_targets)
+                )
             else:
                 self.query_one(PredictionsPane).show(snap)
         self.query_one(StatusBar).show(snap, self.state, self.steps_per_s, speed_label(self.speed))
@@ -228,7 +300,11 @@ class MicrogradApp(PersistenceActions, App[None]):
                 return
             now = time.monotonic()
             if now - last_post >= self._redraw_interval:
-                rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else None
+                rate = (
+                    (len(recent) - 1) / (recent[-1] - recent[0])
+                    if len(recent) > 1 and recent[-1] > recent[0]
+                    else None
+                )
                 self._frame_done.clear()
                 self.post_message(TrainingProgress(session, session.snapshot(), rate))
                 # Let the UI thread draw this frame without sharing the interpreter lock:
@@ -300,7 +376,9 @@ class MicrogradApp(PersistenceActions, App[None]):
 
     def action_step(self) -> None:
         if self.running:
-            self.notify("Training is running: press r to pause before stepping.", severity="warning")
+            self.notify(
+                "Training is running: press r to pause before stepping.", severity="warning"
+            )
             return
         try:
             result = self.session.step()
@@ -391,8 +469,11 @@ class MicrogradApp(PersistenceActions, App[None]):
 
     def action_swap_boundary(self) -> None:
         if self.session.nin != 2:
-            self.notify("The decision boundary needs data with two features; this data has "
-                        f"{self.session.nin}.", severity="warning")
+            self.notify(
+                "The decision boundary needs data with two features; this data has "
+                f"{self.session.nin}.",
+                severity="warning",
+            )
             return
         self._predictions_instead = not self._predictions_instead
         self.refresh_panes()
@@ -414,8 +495,10 @@ class MicrogradApp(PersistenceActions, App[None]):
     def action_gradient_view(self) -> None:
         view = self.query_one(GradientsPane).cycle_view()
         if view != "backprop" and not self.session.bugs:
-            self.notify("No bug is on, so backprop is the true gradient; switch a bug on to compare.",
-                        timeout=4)
+            self.notify(
+                "No bug is on, so backprop is the true gradient; switch a bug on to compare.",
+                timeout=4,
+            )
         self.refresh_panes(self._last_snapshot)
 
     def action_gradcheck(self) -> None:
@@ -472,8 +555,10 @@ class MicrogradApp(PersistenceActions, App[None]):
             apply(True)
         else:
             self.push_screen(
-                ConfirmDialog(f"{what}? This discards the current run ({self.session.step_count} steps).",
-                              yes="Discard and switch"),
+                ConfirmDialog(
+                    f"{what}? This discards the current run ({self.session.step_count} steps).",
+                    yes="Discard and switch",
+                ),
                 apply,
             )
 

@@ -33,8 +33,9 @@ def _app_parser() -> argparse.ArgumentParser:
         "and break it on purpose.  'micrograd-tui train --help' for headless training.",
     )
     add_run_flags(parser)
-    parser.add_argument("--load", metavar="FILE.json",
-                        help="open a run saved with ctrl+s or 'train --save'")
+    parser.add_argument(
+        "--load", metavar="FILE.json", help="open a run saved with ctrl+s or 'train --save'"
+    )
     return parser
 
 
@@ -42,19 +43,38 @@ def _train_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=f"{PROG} train", description="Train headless and print the progress.")
     add_run_flags(parser)
     g = parser.add_argument_group("train")
-    g.add_argument("--steps", type=_steps, default=100, metavar="N", help="updates to run (default 100)")
-    g.add_argument("--json", action="store_true", help="print one JSON object per step, then a summary")
-    g.add_argument("--twin", action="store_true",
-                   help="with a --bug: also train a clean twin (same seed, data, rates) and print its loss")
-    g.add_argument("--gradcheck", action="store_true",
-                   help="after training, check backprop against finite differences")
+    g.add_argument(
+        "--steps", type=_steps, default=100, metavar="N", help="updates to run (default 100)"
+    )
+    g.add_argument(
+        "--json", action="store_true", help="print one JSON object per step, then a summary"
+    )
+    g.add_argument(
+        "--twin",
+        action="store_true",
+        help="with a --bug: also train a clean twin (same seed, data, rates) and print its loss",
+    )
+    g.add_argument(
+        "--gradcheck",
+        action="store_true",
+        help="after training, check backprop against finite differences",
+    )
     f = parser.add_argument_group("save and resume")
-    f.add_argument("--save", metavar="FILE.json",
-                   help="after training, save the run (weights, optimizer, history) to resume")
-    f.add_argument("--load", metavar="FILE.json",
-                   help="resume a saved run exactly and train --steps more (--lr may change it)")
-    f.add_argument("--history-csv", metavar="FILE.csv",
-                   help="after training, write the loss history (one row per step) as CSV")
+    f.add_argument(
+        "--save",
+        metavar="FILE.json",
+        help="after training, save the run (weights, optimizer, history) to resume",
+    )
+    f.add_argument(
+        "--load",
+        metavar="FILE.json",
+        help="resume a saved run exactly and train --steps more (--lr may change it)",
+    )
+    f.add_argument(
+        "--history-csv",
+        metavar="FILE.csv",
+        help="after training, write the loss history (one row per step) as CSV",
+    )
     return parser
 
 
@@ -84,9 +104,16 @@ def _config(prog: str, args: argparse.Namespace) -> RunConfig:
 
 # The flags that choose the data and the model: a loaded run brings its own.
 _RUN_FLAGS = {
-    "dataset": "--dataset", "data": "--data", "samples": "--samples", "noise": "--noise",
-    "test_fraction": "--test-fraction", "hidden": "--hidden", "activation": "--activation",
-    "loss": "--loss", "seed": "--seed", "bug": "--bug",
+    "dataset": "--dataset",
+    "data": "--data",
+    "samples": "--samples",
+    "noise": "--noise",
+    "test_fraction": "--test-fraction",
+    "hidden": "--hidden",
+    "activation": "--activation",
+    "loss": "--loss",
+    "seed": "--seed",
+    "bug": "--bug",
 }
 
 
@@ -94,11 +121,14 @@ def _loaded(prog: str, args: argparse.Namespace) -> tuple[RunConfig, TrainingSes
     """The run saved in ``args.load``, with ``--lr`` applied from its next step."""
     given = [flag for dest, flag in _RUN_FLAGS.items() if getattr(args, dest) not in (None, [])]
     if given:
-        raise SystemExit(_fail(
-            prog,
-            f"--load resumes a saved run with its own data and settings: drop {', '.join(given)} "
-            "(only --lr may change a loaded run)",
-        ))
+        raise SystemExit(
+            _fail(
+                prog,
+                f"--load resumes a saved run with its own data and settings: "
+                f"drop {', '.join(given)} "
+                "(only --lr may change a loaded run)",
+            )
+        )
     try:
         config, session = load_run(args.load)
     except SessionFileError as err:
@@ -148,8 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _writable(parser.prog, args.save, args.history_csv)
         try:
             code = train(
-                config, steps=args.steps, as_json=args.json, twin=args.twin,
-                gradcheck=args.gradcheck, session=session, resumed_from=args.load,
+                config,
+                steps=args.steps,
+                as_json=args.json,
+                twin=args.twin,
+                gradcheck=args.gradcheck,
+                session=session,
+                resumed_from=args.load,
             )
             problem = _save(args, config, session)
             sys.stdout.flush()

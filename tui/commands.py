@@ -15,36 +15,80 @@ class DashboardCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
         commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Step once", partial(app.run_action, "step"), "forward, zero_grad, backward, update (space)"),
-            ("Run / pause", partial(app.run_action, "toggle_run"), "train continuously, or stop (r)"),
-            ("Reset", partial(app.run_action, "reset"), "back to the seed's initial weights (ctrl+r)"),
+            (
+                "Step once",
+                partial(app.run_action, "step"),
+                "forward, zero_grad, backward, update (space)",
+            ),
+            (
+                "Run / pause",
+                partial(app.run_action, "toggle_run"),
+                "train continuously, or stop (r)",
+            ),
+            (
+                "Reset",
+                partial(app.run_action, "reset"),
+                "back to the seed's initial weights (ctrl+r)",
+            ),
             ("Halve the learning rate", partial(app.run_action, "lr_down"), "([)"),
             ("Double the learning rate", partial(app.run_action, "lr_up"), "(])"),
-            ("Run settings…", partial(app.run_action, "settings"),
-             "dataset, samples, noise, split, layers, activation, loss, lr, seed (c)"),
-            ("Swap decision boundary / predictions", partial(app.run_action, "swap_boundary"), "(b)"),
-            ("Save the run", partial(app.run_action, "save_session"), "to a JSON file you can --load (ctrl+s)"),
-            ("Export the loss history", partial(app.run_action, "export_history"), "as CSV (ctrl+e)"),
-            ("Gradient check", partial(app.run_action, "gradcheck"), "backprop vs finite differences (g)"),
+            (
+                "Run settings…",
+                partial(app.run_action, "settings"),
+                "dataset, samples, noise, split, layers, activation, loss, lr, seed (c)",
+            ),
+            (
+                "Swap decision boundary / predictions",
+                partial(app.run_action, "swap_boundary"),
+                "(b)",
+            ),
+            (
+                "Save the run",
+                partial(app.run_action, "save_session"),
+                "to a JSON file you can --load (ctrl+s)",
+            ),
+            (
+                "Export the loss history",
+                partial(app.run_action, "export_history"),
+                "as CSV (ctrl+e)",
+            ),
+            (
+                "Gradient check",
+                partial(app.run_action, "gradcheck"),
+                "backprop vs finite differences (g)",
+            ),
             ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
             ("Help", partial(app.run_action, "help"), "every key, pane and bug (?)"),
         ]
         for i, bug in enumerate(CATALOGUE, start=1):
             commands.append(
-                (f"Toggle bug: {bug.id}", partial(app.run_action, f"toggle_bug({i})"), f"{bug.title} ({i})")
+                (
+                    f"Toggle bug: {bug.id}",
+                    partial(app.run_action, f"toggle_bug({i})"),
+                    f"{bug.title} ({i})",
+                )
             )
         for bug in CATALOGUE:
             commands.append(
-                (f"Explain bug: {bug.id}", partial(app.run_action, f"bug_detail('{bug.id}')"),
-                 "the buggy line beside the correct one, and why")
+                (
+                    f"Explain bug: {bug.id}",
+                    partial(app.run_action, f"bug_detail('{bug.id}')"),
+                    "the buggy line beside the correct one, and why",
+                )
             )
         for name in datasets.DATASETS:
             commands.append(
-                (f"Dataset: {name}", partial(app.choose_dataset, name), "switch to its preset; asks first")
+                (
+                    f"Dataset: {name}",
+                    partial(app.choose_dataset, name),
+                    "switch to its preset; asks first",
+                )
             )
         for speed in (None, 20.0, 5.0, 1.0):
             label = "max" if speed is None else f"{speed:g} steps/s"
-            commands.append((f"Run speed: {label}", partial(app.set_speed, speed), "how fast r trains"))
+            commands.append(
+                (f"Run speed: {label}", partial(app.set_speed, speed), "how fast r trains")
+            )
         return commands
 
     async def discover(self) -> Hits:

@@ -23,13 +23,23 @@ PRESETS: dict[str, SessionConfig] = {
     "tutorial": SessionConfig(hidden=(4, 4), activation="tanh", loss="sse", lr=0.05),
     # karpathy's demo: relu MLP(2, [16, 16, 1]), hinge + 1e-4 L2, lr 1.0 -> 0.1 over 100 steps.
     "moons": SessionConfig(
-        hidden=(16, 16), activation="relu", loss="hinge", lr=1.0, lr_end=0.1,
-        decay_steps=100, l2=1e-4,
+        hidden=(16, 16),
+        activation="relu",
+        loss="hinge",
+        lr=1.0,
+        lr_end=0.1,
+        decay_steps=100,
+        l2=1e-4,
     ),
     "xor": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
     "circles": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
     "spiral": SessionConfig(
-        hidden=(16, 16), activation="tanh", loss="mse", lr=0.5, lr_end=0.1, decay_steps=500,
+        hidden=(16, 16),
+        activation="tanh",
+        loss="mse",
+        lr=0.5,
+        lr_end=0.1,
+        decay_steps=500,
     ),
     "blobs": SessionConfig(hidden=(4,), activation="tanh", loss="mse", lr=0.2),
 }
@@ -109,7 +119,9 @@ def whole_number(flag: str, allow_zero: bool = False):
     return parse
 
 
-def real_number(flag: str, positive: bool = False, low: float | None = None, high: float | None = None):
+def real_number(
+    flag: str, positive: bool = False, low: float | None = None, high: float | None = None
+):
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -155,7 +167,9 @@ def _bug_id(text: str) -> str:
 
 def dataset_name(text: str) -> str:
     if text not in datasets.DATASETS:
-        raise FlagError("--dataset", f"unknown dataset {text!r} (known: {', '.join(datasets.DATASETS)})")
+        raise FlagError(
+            "--dataset", f"unknown dataset {text!r} (known: {', '.join(datasets.DATASETS)})"
+        )
     return text
 
 
@@ -174,27 +188,67 @@ HIDDEN_ACTIVATIONS = [a for a in ACTIVATIONS if a != "linear"]
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     """The flags the dashboard and ``train`` share."""
     g = parser.add_argument_group("run")
-    g.add_argument("--dataset", type=dataset_name, metavar="NAME",
-                   help=f"one of {', '.join(datasets.DATASETS)} (default: {DEFAULT_DATASET})")
-    g.add_argument("--data", metavar="FILE.csv",
-                   help="train on a CSV file: numeric features, label (±1 or 0/1) last")
-    g.add_argument("--samples", type=whole_number("--samples"), metavar="N",
-                   help="points to generate (generated datasets)")
-    g.add_argument("--noise", type=real_number("--noise", low=0.0), metavar="X",
-                   help="noise of generated points (>= 0)")
-    g.add_argument("--test-fraction", type=real_number("--test-fraction", low=0.0, high=1.0),
-                   metavar="X", help="hold out this fraction of the points as a test set (0 to <1)")
-    g.add_argument("--hidden", type=parse_hidden, metavar="SIZES",
-                   help="hidden layer sizes, e.g. 16,16")
-    g.add_argument("--activation", type=one_of("--activation", HIDDEN_ACTIVATIONS),
-                   metavar="NAME", help="hidden non-linearity: tanh, relu or sigmoid")
-    g.add_argument("--loss", type=one_of("--loss", list(LOSSES)), metavar="NAME",
-                   help=f"one of {', '.join(LOSSES)}")
-    g.add_argument("--lr", type=real_number("--lr", positive=True), metavar="X", help="learning rate (> 0)")
-    g.add_argument("--seed", type=whole_number("--seed", allow_zero=True), metavar="N",
-                   help="seed for the initial weights and generated data (default 0)")
-    g.add_argument("--bug", type=_bug_id, action="append", default=[], metavar="ID",
-                   help=f"inject a bug (repeatable): {', '.join(bugs.BUGS)}")
+    g.add_argument(
+        "--dataset",
+        type=dataset_name,
+        metavar="NAME",
+        help=f"one of {', '.join(datasets.DATASETS)} (default: {DEFAULT_DATASET})",
+    )
+    g.add_argument(
+        "--data",
+        metavar="FILE.csv",
+        help="train on a CSV file: numeric features, label (±1 or 0/1) last",
+    )
+    g.add_argument(
+        "--samples",
+        type=whole_number("--samples"),
+        metavar="N",
+        help="points to generate (generated datasets)",
+    )
+    g.add_argument(
+        "--noise",
+        type=real_number("--noise", low=0.0),
+        metavar="X",
+        help="noise of generated points (>= 0)",
+    )
+    g.add_argument(
+        "--test-fraction",
+        type=real_number("--test-fraction", low=0.0, high=1.0),
+        metavar="X",
+        help="hold out this fraction of the points as a test set (0 to <1)",
+    )
+    g.add_argument(
+        "--hidden", type=parse_hidden, metavar="SIZES", help="hidden layer sizes, e.g. 16,16"
+    )
+    g.add_argument(
+        "--activation",
+        type=one_of("--activation", HIDDEN_ACTIVATIONS),
+        metavar="NAME",
+        help="hidden non-linearity: tanh, relu or sigmoid",
+    )
+    g.add_argument(
+        "--loss",
+        type=one_of("--loss", list(LOSSES)),
+        metavar="NAME",
+        help=f"one of {', '.join(LOSSES)}",
+    )
+    g.add_argument(
+        "--lr", type=real_number("--lr", positive=True), metavar="X", help="learning rate (> 0)"
+    )
+    g.add_argument(
+        "--seed",
+        type=whole_number("--seed", allow_zero=True),
+        metavar="N",
+        help="seed for the initial weights and generated data (default 0)",
+    )
+    g.add_argument(
+        "--bug",
+        type=_bug_id,
+        action="append",
+        default=[],
+        metavar="ID",
+        help=f"inject a bug (repeatable): {', '.join(bugs.BUGS)}",
+    )
 
 
 def run_config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -218,9 +272,14 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         overrides["seed"] = args.seed
     if args.data and (args.samples is not None or args.noise is not None):
         raise ConfigError("--samples and --noise shape generated datasets, not a --data file")
-    if dataset == "tutorial" and not args.data and (args.samples is not None or args.noise is not None):
+    if (
+        dataset == "tutorial"
+        and not args.data
+        and (args.samples is not None or args.noise is not None)
+    ):
         raise ConfigError(
-            "--samples and --noise shape generated datasets; tutorial is the lecture's 4 fixed points"
+            "--samples and --noise shape generated datasets; "
+            "tutorial is the lecture's 4 fixed points"
         )
     return RunConfig(
         dataset=dataset,

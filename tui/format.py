@@ -95,7 +95,8 @@ def sparkline(values, width: int) -> str:
     low, high = min(finite), max(finite)
     span = (high - low) or 1.0
     return "".join(
-        BARS[1 + round((v - low) / span * (len(BARS) - 2))] if v is not None
+        BARS[1 + round((v - low) / span * (len(BARS) - 2))]
+        if v is not None
         else ("▁" if points[i] == 0 else "!")
         for i, v in enumerate(logs)
     )

@@ -13,7 +13,9 @@ class TrainingProgress(Message):
     Posted at most ~15 times a second; a queued one is replaced by the next.
     """
 
-    def __init__(self, session: TrainingSession, snapshot: Snapshot, steps_per_s: float | None) -> None:
+    def __init__(
+        self, session: TrainingSession, snapshot: Snapshot, steps_per_s: float | None
+    ) -> None:
         super().__init__()
         self.session = session
         self.snapshot = snapshot  # taken in the worker, so the UI never waits on the lock

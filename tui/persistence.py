@@ -54,8 +54,9 @@ class PersistenceActions(_Base):
     def action_export_history(self) -> None:
         """Ask where to write the loss history as CSV, then write it."""
         self.push_screen(
-            PathDialog("Export the loss history (CSV) to", self.history_path, "Export",
-                       check_writable),
+            PathDialog(
+                "Export the loss history (CSV) to", self.history_path, "Export", check_writable
+            ),
             self._export_chosen,
         )
 
@@ -75,12 +76,19 @@ class PersistenceActions(_Base):
             self.notify(str(err), title="Could not save the run", severity="error", timeout=8)
             return False
         except Exception as err:  # noqa: BLE001 - a failed save must never cost the run it saves
-            self.notify(f"{type(err).__name__}: {err}", title="Could not save the run",
-                        severity="error", timeout=8)
+            self.notify(
+                f"{type(err).__name__}: {err}",
+                title="Could not save the run",
+                severity="error",
+                timeout=8,
+            )
             return False
         self.save_path = path
-        self.notify(f"Step {step} saved to {written}. Open it with: micrograd-tui --load {path}",
-                    title="Run saved", timeout=6)
+        self.notify(
+            f"Step {step} saved to {written}. Open it with: micrograd-tui --load {path}",
+            title="Run saved",
+            timeout=6,
+        )
         return True
 
     def export_history_to(self, path: str) -> bool:
@@ -91,8 +99,12 @@ class PersistenceActions(_Base):
             self.notify(str(err), title="Could not export the history", severity="error", timeout=8)
             return False
         except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
-            self.notify(f"{type(err).__name__}: {err}", title="Could not export the history",
-                        severity="error", timeout=8)
+            self.notify(
+                f"{type(err).__name__}: {err}",
+                title="Could not export the history",
+                severity="error",
+                timeout=8,
+            )
             return False
         self.history_path = path
         self.notify(f"Loss history written to {written}.", title="History exported", timeout=6)

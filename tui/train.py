@@ -67,7 +67,8 @@ def gradcheck_report(result: GradCheckResult, step: int, worst: int = 5) -> str:
         lines.append("  worst:   parameter   numerical     backprop      rel. error")
         for check in sorted(result.checks, key=lambda c: -c.rel_error)[:worst]:
             lines.append(
-                f"  #{check.index:<6} {check.numerical:+.6e} {check.backprop:+.6e} {check.rel_error:.3g}"
+                f"  #{check.index:<6} {check.numerical:+.6e} {check.backprop:+.6e} "
+                f"{check.rel_error:.3g}"
             )
     return "\n".join(lines)
 
@@ -118,8 +119,10 @@ def train(
         )
     if twin and not session.bugs:
         # On stderr too with --json, so the JSON lines stay clean.
-        print("--twin: no bug is on, so there is no clean twin to compare with",
-              file=sys.stderr if as_json else out)
+        print(
+            "--twin: no bug is on, so there is no clean twin to compare with",
+            file=sys.stderr if as_json else out,
+        )
     start = time.perf_counter()
     last: StepResult | None = None
     extra: dict[str, float] = {}
@@ -153,11 +156,15 @@ def train(
     check = None
     if gradcheck and diverged_at is not None:
         # Finite differences of an inf/NaN loss say nothing about the gradients.
-        print("--gradcheck: skipped, the run diverged (its loss is not finite)",
-              file=sys.stderr if as_json else out)
+        print(
+            "--gradcheck: skipped, the run diverged (its loss is not finite)",
+            file=sys.stderr if as_json else out,
+        )
     elif gradcheck:
         count = len(session.optimizer.parameters)
-        check = session.gradcheck(max_parameters=GRADCHECK_LIMIT if count > GRADCHECK_LIMIT else None)
+        check = session.gradcheck(
+            max_parameters=GRADCHECK_LIMIT if count > GRADCHECK_LIMIT else None
+        )
     if as_json:
         summary = {
             "summary": True,

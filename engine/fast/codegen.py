@@ -201,7 +201,9 @@ def forward_source(shape: NetShape, tanh_bug: bool) -> str:
             products = [f"w{names.weight(li, i, j)}*{x}" for j, x in enumerate(inputs)]
             # Neuron: sum((wi * xi for ...), self.b), then the activation.
             lines += _chain("a", f"w{names.bias(li, i)}", products, body)
-            lines += _activation_lines(layer.activation, "a", f"h{li}_{i}", f"q{li}_{i}", tanh_bug, body)
+            lines += _activation_lines(
+                layer.activation, "a", f"h{li}_{i}", f"q{li}_{i}", tanh_bug, body
+            )
     s = names.score()
     lines.append(body + f"score({s})")
     lines += _loss_forward_lines(shape.loss, s, body)
@@ -278,7 +280,10 @@ def backward_source(shape: NetShape, mode: BackwardMode) -> str:
             for w, g in zip(ws, gs):
                 lines.append(ind + f"{g} = {g} + {w} * ALPHA + {w} * ALPHA")
     xs = names.inputs(0)
-    lines.append(ind + f"for ({', '.join(xs)}, ny), ({', '.join(names.tape())},) in zip(RDATA, reversed(tape)):")
+    lines.append(
+        ind
+        + f"for ({', '.join(xs)}, ny), ({', '.join(names.tape())},) in zip(RDATA, reversed(tape)):"
+    )
     body = ind * 2
     lines += _loss_backward_lines(shape.loss, mode.overwrite, body)
     skip = mode.skip_zeros and not mode.overwrite

@@ -26,7 +26,13 @@ def _log(x: float) -> float:
     return math.log(x)
 
 
-_GLOBALS = {"__builtins__": __builtins__, "tanh": math.tanh, "_exp": _exp, "_pow": _pow, "_log": _log}
+_GLOBALS = {
+    "__builtins__": __builtins__,
+    "tanh": math.tanh,
+    "_exp": _exp,
+    "_pow": _pow,
+    "_log": _log,
+}
 
 
 def _compile(source: str, name: str) -> Callable:
@@ -169,7 +175,10 @@ class CompiledNet:
         return forward_source(self.shape, tanh_bug) + "\n\n" + backward_source(self.shape, mode)
 
     def forward(self) -> CompiledLoss:
-        """The loss at the current weights (the tanh-derivative bug is read now, as in Value.tanh)."""
+        """The loss at the current weights.
+
+        The tanh-derivative bug is read now, as in Value.tanh.
+        """
         tanh_bug = bugs.is_on(bugs.TANH_DERIVATIVE)
         forward = self.forward_function(tanh_bug)
         loss, scores, tape, params = forward(self.parameters, self.data, self.inv_n, self.alpha)

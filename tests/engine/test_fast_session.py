@@ -128,8 +128,14 @@ def test_spiral_w3_shape_is_the_same_on_both_backends():
 
 def test_bugs_switched_mid_run_keep_the_backends_together():
     fast, ref = twins(PRESETS["tutorial"], TUTORIAL)
-    schedule = [(), (bugs.OVERWRITE_GRAD,), (bugs.SKIP_ZERO_GRAD,),
-                (bugs.SKIP_ZERO_GRAD, bugs.FORWARD_ORDER_BACKWARD), (bugs.TANH_DERIVATIVE,), ()]
+    schedule = [
+        (),
+        (bugs.OVERWRITE_GRAD,),
+        (bugs.SKIP_ZERO_GRAD,),
+        (bugs.SKIP_ZERO_GRAD, bugs.FORWARD_ORDER_BACKWARD),
+        (bugs.TANH_DERIVATIVE,),
+        (),
+    ]
     for step, bug_ids in enumerate(schedule, start=1):
         fast.set_bugs(bug_ids)
         ref.set_bugs(bug_ids)

@@ -105,7 +105,9 @@ def test_reset_forgets_the_test_metrics():
 def test_a_run_config_trains_on_one_side_of_its_split_and_tests_on_the_other():
     def build(seed: int) -> TrainingSession:
         return RunConfig(
-            dataset="moons", samples=40, test_fraction=0.25,
+            dataset="moons",
+            samples=40,
+            test_fraction=0.25,
             session=replace(PRESETS["moons"], seed=seed),
         ).build_session()
 

@@ -204,13 +204,16 @@ async def test_too_small_terminal_shows_a_message() -> None:
     app = make_app()
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
-        assert app.query_one("#dashboard").display is False or not app.query_one("#dashboard").region
+        assert (
+            app.query_one("#dashboard").display is False or not app.query_one("#dashboard").region
+        )
         text = str(app.query_one("#too-small").render())
         assert "at least 80×24" in text and "60×20" in text
 
 
 async def test_worker_error_is_shown_in_a_dialog_not_a_traceback(app: MicrogradApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
+
         def broken_step():
             raise RuntimeError("boom")
 

@@ -30,7 +30,7 @@ PANE = (42, 14)  # the widget's outer size: 40 x 12 cells inside the border, 40 
 
 @cache
 def trained(dataset: str = "moons", steps: int = 100, test_fraction: float = 0.2):
-    """A fixed run: the dataset's preset, seed 0, ``steps`` updates; its snapshot and test points."""
+    """A fixed run: the dataset's preset, seed 0, ``steps`` updates; snapshot and test points."""
     config = RunConfig(dataset=dataset, session=PRESETS[dataset], test_fraction=test_fraction)
     session = config.build_session()
     for _ in range(steps):

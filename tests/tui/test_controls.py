@@ -44,9 +44,16 @@ class Control:
 
 
 CONTROLS = [
-    Control("dataset", lambda c: replace(
-        c, dataset="blobs", samples=None, noise=None,
-        session=replace(PRESETS["blobs"], seed=c.session.seed))),
+    Control(
+        "dataset",
+        lambda c: replace(
+            c,
+            dataset="blobs",
+            samples=None,
+            noise=None,
+            session=replace(PRESETS["blobs"], seed=c.session.seed),
+        ),
+    ),
     Control("samples", lambda c: replace(c, samples=24)),
     Control("noise", lambda c: replace(c, noise=0.3)),
     Control("test fraction", lambda c: replace(c, test_fraction=0.25)),
@@ -54,8 +61,10 @@ CONTROLS = [
     Control("activation", lambda c: replace(c, session=replace(c.session, activation="relu"))),
     Control("loss", lambda c: replace(c, session=replace(c.session, loss="hinge"))),
     Control("learning rate", lambda c: replace(c, session=replace(c.session, lr=0.125))),
-    Control("schedule", lambda c: replace(
-        c, session=replace(c.session, lr_end=c.session.lr / 10, decay_steps=50))),
+    Control(
+        "schedule",
+        lambda c: replace(c, session=replace(c.session, lr_end=c.session.lr / 10, decay_steps=50)),
+    ),
     Control("seed", lambda c: replace(c, session=replace(c.session, seed=7))),
 ]
 
@@ -288,7 +297,9 @@ async def test_t_with_a_bug_on_but_no_step_since_says_so():
         subtitle = app.query_one(GradientsPane).border_subtitle
         assert "no step since the bug went on" in subtitle and "no bug is on" not in subtitle
         app.action_step()
-        assert "41 of 41 differ from the true gradient" in app.query_one(GradientsPane).border_subtitle
+        assert (
+            "41 of 41 differ from the true gradient" in app.query_one(GradientsPane).border_subtitle
+        )
 
 
 def test_snapshot_gradients_difference_with_overwrite_grad(snap_compare):

@@ -108,8 +108,14 @@ async def test_apply_returns_every_edited_field():
         noise=0.2,
         test_fraction=0.25,
         session=replace(
-            MOONS.session, hidden=(8, 4), activation="tanh", loss="mse", lr=0.3,
-            lr_end=0.03, decay_steps=250, seed=7,
+            MOONS.session,
+            hidden=(8, 4),
+            activation="tanh",
+            loss="mse",
+            lr=0.3,
+            lr_end=0.03,
+            decay_steps=250,
+            seed=7,
         ),
     )
     assert app.results == [expected]
@@ -126,8 +132,13 @@ async def test_constant_schedule_drops_the_end_rate():
 
 
 async def test_picking_a_dataset_fills_in_its_preset_and_keeps_seed_and_split():
-    start = replace(MOONS, dataset="tutorial", samples=None, noise=None,
-                    session=replace(PRESETS["tutorial"], seed=5))
+    start = replace(
+        MOONS,
+        dataset="tutorial",
+        samples=None,
+        noise=None,
+        session=replace(PRESETS["tutorial"], seed=5),
+    )
     app = SettingsApp(start)
     async with app.run_test(size=SIZE) as pilot:
         assert field(app, "samples").disabled  # the lecture's 4 points are fixed

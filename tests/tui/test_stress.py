@@ -16,9 +16,16 @@ from tests.tui.conftest import make_app
 from tui.screens.dialogs import ErrorDialog
 
 ACTIONS = [
-    "step", "toggle_run", "reset", "lr_down", "lr_up",
+    "step",
+    "toggle_run",
+    "reset",
+    "lr_down",
+    "lr_up",
     *(f"toggle_bug({i})" for i in range(1, 7)),
-    "cycle_speed", "toggle_log", "help", "close_help",
+    "cycle_speed",
+    "toggle_log",
+    "help",
+    "close_help",
 ]
 SIZES = [(120, 40), (80, 24), (100, 30), (70, 20)]
 
@@ -33,7 +40,9 @@ async def test_500_random_actions_while_training() -> None:
         for i in range(500):
             if rng.random() < 0.05:
                 size = Size(*rng.choice(SIZES))
-                app._driver._size = size  # what Pilot.resize_terminal does, without waiting for idle
+                app._driver._size = (
+                    size  # what Pilot.resize_terminal does, without waiting for idle
+                )
                 app.post_message(Resize(size, size))
             else:
                 action = rng.choice(ACTIONS)

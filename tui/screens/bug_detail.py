@@ -55,7 +55,11 @@ def bug_detail(bug: Bug, on: bool) -> Group:
         Syntax(bug.correct_line, "python", theme=THEME, word_wrap=True),
     )
     parts = [
-        Text.assemble((bug.title, "bold"), "  ", ("ON" if on else "off", "bold white on #b00020" if on else "dim reverse")),
+        Text.assemble(
+            (bug.title, "bold"),
+            "  ",
+            ("ON" if on else "off", "bold white on #b00020" if on else "dim reverse"),
+        ),
         Text(f"where: {bug.where}", style="dim"),
         Text(""),
         side,
@@ -70,8 +74,14 @@ def bug_detail(bug: Bug, on: bool) -> Group:
         parts += [
             Text(""),
             Text("Where it is injected in this engine (highlighted):", style="bold"),
-            Syntax(code, "python", theme=THEME, line_numbers=True, start_line=first,
-                   highlight_lines=set(marked)),
+            Syntax(
+                code,
+                "python",
+                theme=THEME,
+                line_numbers=True,
+                start_line=first,
+                highlight_lines=set(marked),
+            ),
         ]
     return Group(*parts)
 

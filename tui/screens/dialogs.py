@@ -12,7 +12,9 @@ from textual.widgets import Button, Static
 
 
 class ErrorDialog(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "dismiss", "Close", id="dialog.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter", "dismiss", "Close", id="dialog.close")
+    ]
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()

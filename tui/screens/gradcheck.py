@@ -60,27 +60,36 @@ def summary(result: GradCheckResult) -> Text:
     text = Text()
     if result.passed:
         text.append(" PASS ", style="bold black on green")
-        text.append(f"  backprop matches finite differences: max relative error {worst:.1e}"
-                    f" (< {PASS_THRESHOLD:g})")
+        text.append(
+            f"  backprop matches finite differences: max relative error {worst:.1e}"
+            f" (< {PASS_THRESHOLD:g})"
+        )
     else:
         text.append(" FAIL ", style="bold white on #b00020")
         worst_text = "inf" if math.isinf(worst) else f"{worst:.1e}"
-        text.append(f"  {failing} of {len(result.checks)} gradients disagree with finite "
-                    f"differences; max relative error {worst_text}")
+        text.append(
+            f"  {failing} of {len(result.checks)} gradients disagree with finite "
+            f"differences; max relative error {worst_text}"
+        )
     scope = (
         f"checked {len(result.checks)} of {result.total_parameters} parameters, chosen at random"
         if result.is_subset
         else f"checked all {result.total_parameters} parameters"
     )
-    text.append(f"\n{scope}; central differences with eps {result.eps:g}; "
-                "gradients from the active bugs' backward()", style="dim")
+    text.append(
+        f"\n{scope}; central differences with eps {result.eps:g}; "
+        "gradients from the active bugs' backward()",
+        style="dim",
+    )
     return text
 
 
 class GradCheckScreen(ModalScreen[None]):
     """Runs the check in a worker, then shows per-parameter numbers."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,g", "dismiss", "Close", id="gradcheck.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,g", "dismiss", "Close", id="gradcheck.close")
+    ]
 
     def __init__(self, session: TrainingSession) -> None:
         super().__init__()
@@ -89,7 +98,9 @@ class GradCheckScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="gradcheck") as body:
             body.border_title = "Gradient check · escape closes"
-            yield Static("Checking every gradient against finite differences…", id="gradcheck-summary")
+            yield Static(
+                "Checking every gradient against finite differences…", id="gradcheck-summary"
+            )
             yield Static(id="gradcheck-table")
 
     def on_mount(self) -> None:
@@ -116,8 +127,11 @@ class GradCheckScreen(ModalScreen[None]):
     def on_worker_state_changed(self, event) -> None:
         if event.worker.error is not None:
             self.query_one("#gradcheck-summary", Static).update(
-                Text(f"The gradient check failed: {type(event.worker.error).__name__}: "
-                     f"{event.worker.error}", style="bold red")
+                Text(
+                    f"The gradient check failed: {type(event.worker.error).__name__}: "
+                    f"{event.worker.error}",
+                    style="bold red",
+                )
             )
 
     def action_dismiss(self) -> None:

@@ -63,8 +63,12 @@ FIELDS = {
     for f in (
         Field("samples", "Samples", whole_number("--samples")),
         Field("noise", "Noise", real_number("--noise", low=0.0)),
-        Field("test-fraction", "Test fraction", real_number("--test-fraction", low=0.0, high=1.0),
-              "held out: 0 to < 1, e.g. 0.2"),
+        Field(
+            "test-fraction",
+            "Test fraction",
+            real_number("--test-fraction", low=0.0, high=1.0),
+            "held out: 0 to < 1, e.g. 0.2",
+        ),
         Field("hidden", "Hidden layers", parse_hidden, "sizes, e.g. 16,16"),
         Field("lr", "Learning rate", real_number("--lr", positive=True), "> 0"),
         Field("lr-end", "Decay to", real_number("--lr-end", positive=True), "end rate > 0"),
@@ -173,23 +177,52 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         with Vertical(id="settings") as box:
             box.border_title = "Run settings"
             with Grid(id="settings-form"):
-                yield from self._row("dataset", Select(
-                    dataset_options, value=self._dataset, allow_blank=False, compact=True, id="dataset"))
+                yield from self._row(
+                    "dataset",
+                    Select(
+                        dataset_options,
+                        value=self._dataset,
+                        allow_blank=False,
+                        compact=True,
+                        id="dataset",
+                    ),
+                )
                 yield from self._input("samples", _text(cfg.samples))
                 yield from self._input("noise", _text(cfg.noise))
                 yield from self._input("test-fraction", _text(cfg.test_fraction))
                 yield from self._input("hidden", ",".join(str(h) for h in session.hidden))
-                yield from self._row("activation", Select(
-                    [(a, a) for a in HIDDEN_ACTIVATIONS], value=session.activation,
-                    allow_blank=False, compact=True, id="activation"))
-                yield from self._row("loss", Select(
-                    [(name, name) for name in LOSSES], value=session.loss,
-                    allow_blank=False, compact=True, id="loss"))
+                yield from self._row(
+                    "activation",
+                    Select(
+                        [(a, a) for a in HIDDEN_ACTIVATIONS],
+                        value=session.activation,
+                        allow_blank=False,
+                        compact=True,
+                        id="activation",
+                    ),
+                )
+                yield from self._row(
+                    "loss",
+                    Select(
+                        [(name, name) for name in LOSSES],
+                        value=session.loss,
+                        allow_blank=False,
+                        compact=True,
+                        id="loss",
+                    ),
+                )
                 yield from self._input("lr", _text(session.lr))
-                yield from self._row("schedule", Select(
-                    [("constant", CONSTANT), ("linear decay", LINEAR_DECAY)],
-                    value=CONSTANT if session.lr_end is None else LINEAR_DECAY,
-                    allow_blank=False, compact=True, id="schedule"), label="Schedule")
+                yield from self._row(
+                    "schedule",
+                    Select(
+                        [("constant", CONSTANT), ("linear decay", LINEAR_DECAY)],
+                        value=CONSTANT if session.lr_end is None else LINEAR_DECAY,
+                        allow_blank=False,
+                        compact=True,
+                        id="schedule",
+                    ),
+                    label="Schedule",
+                )
                 yield from self._input("lr-end", _text(session.lr_end))
                 yield from self._input("decay-steps", _text(session.decay_steps))
                 yield from self._input("seed", _text(session.seed))
@@ -232,7 +265,9 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         self.query_one("#activation", Select).value = preset.activation
         self.query_one("#loss", Select).value = preset.loss
         self.query_one("#lr", Input).value = _text(preset.lr)
-        self.query_one("#schedule", Select).value = CONSTANT if preset.lr_end is None else LINEAR_DECAY
+        self.query_one("#schedule", Select).value = (
+            CONSTANT if preset.lr_end is None else LINEAR_DECAY
+        )
         self.query_one("#lr-end", Input).value = _text(preset.lr_end)
         self.query_one("#decay-steps", Input).value = _text(preset.decay_steps)
         self._fit_to_schedule()
@@ -316,8 +351,14 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         seed = value("seed")
         try:
             session = replace(
-                self._base, hidden=hidden, activation=activation, loss=loss, lr=lr,
-                lr_end=lr_end, decay_steps=decay_steps, seed=seed,
+                self._base,
+                hidden=hidden,
+                activation=activation,
+                loss=loss,
+                lr=lr,
+                lr_end=lr_end,
+                decay_steps=decay_steps,
+                seed=seed,
             )
         except ValueError as err:  # the parsers above should have caught it already
             raise SettingError("hidden", f"{_label('hidden')}: {err}") from None

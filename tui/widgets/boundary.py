@@ -197,8 +197,10 @@ class _Grid:
         a, b = self.snapshot, other.snapshot
         if a is None or b is None:
             return False
-        return self.plane == other.plane and a.step == b.step and (a.weights, a.biases, a.config) == (
-            b.weights, b.biases, b.config
+        return (
+            self.plane == other.plane
+            and a.step == b.step
+            and (a.weights, a.biases, a.config) == (b.weights, b.biases, b.config)
         )
 
 
@@ -207,7 +209,9 @@ def _evaluate(wanted: _Grid) -> _Grid:
     snap, plane = wanted.snapshot, wanted.plane
     assert snap is not None and plane is not None
     started = time.monotonic()
-    values = grid(PlainMLP.from_snapshot(snap), plane.x_range, plane.y_range, plane.columns, plane.rows)
+    values = grid(
+        PlainMLP.from_snapshot(snap), plane.x_range, plane.y_range, plane.columns, plane.rows
+    )
     return replace(wanted, values=values, started=started, seconds=time.monotonic() - started)
 
 
@@ -227,7 +231,9 @@ class DecisionBoundary(Widget):
     }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ):
         super().__init__(name=name, id=id, classes=classes)
         self._latest: Snapshot | None = None  # the newest snapshot shown
         self._test: tuple[Point, ...] = ()
@@ -249,7 +255,9 @@ class DecisionBoundary(Widget):
     ) -> None:
         """Draw this snapshot's model; ``test_points`` are (features, label) pairs."""
         self._latest = snapshot
-        self._test = tuple((float(x[0]), float(x[1]), float(y)) for x, y in test_points or () if len(x) == 2)
+        self._test = tuple(
+            (float(x[0]), float(x[1]), float(y)) for x, y in test_points or () if len(x) == 2
+        )
         self._update()
 
     def on_resize(self) -> None:
@@ -307,7 +315,10 @@ class DecisionBoundary(Widget):
             self._due = None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "boundary" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+        if event.worker.group != "boundary" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+        ):
             return
         self._computing = None
         if event.state == WorkerState.SUCCESS:
@@ -342,7 +353,10 @@ class DecisionBoundary(Widget):
 
     def _show_message(self, snap: Snapshot, width: int, height: int) -> None:
         paragraphs = [
-            f"The decision boundary needs data with two features; this data has {snap.layer_sizes[0]}.",
+            (
+                "The decision boundary needs data with two features; "
+                f"this data has {snap.layer_sizes[0]}."
+            ),
             "Try moons, xor, circles, spiral or blobs.",
         ]
         text = []

@@ -29,7 +29,10 @@ class BugToggle(Static):
         self.on_state = False
         self.compact = False  # one line when off, when the pane is short
         self.terse = False  # one line even when on, when it is very short
-        self.tooltip = f"{bug.title}\n\n{bug.explanation}\n\nbuggy:   {bug.buggy_line}\ncorrect: {bug.correct_line}"
+        self.tooltip = (
+            f"{bug.title}\n\n{bug.explanation}\n\n"
+            f"buggy:   {bug.buggy_line}\ncorrect: {bug.correct_line}"
+        )
 
     def set_on(self, on: bool) -> None:
         self.on_state = on
@@ -55,9 +58,16 @@ class BugToggle(Static):
             switch.append(" off ", style="dim reverse")
         about = Text(self.bug.id, style="bold")
         about.append(" ")
-        about.append("why?", style=Style(underline=True, color="#7aa2f7", meta={"@click": f"app.bug_detail('{self.bug.id}')"}))
+        about.append(
+            "why?",
+            style=Style(
+                underline=True, color="#7aa2f7", meta={"@click": f"app.bug_detail('{self.bug.id}')"}
+            ),
+        )
         about.append(" ")
-        if self.terse or (self.compact and not self.on_state):  # a bug that is on keeps its look-for if it can
+        if self.terse or (
+            self.compact and not self.on_state
+        ):  # a bug that is on keeps its look-for if it can
             about.no_wrap = True
             about.overflow = "ellipsis"
             about.append(self.bug.title, style="" if self.on_state else "dim")

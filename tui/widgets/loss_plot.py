@@ -69,7 +69,9 @@ class LossPlot(PlotextPlot):
         if snap.test_targets:
             curves.append((snap.history.steps, snap.history.test_loss, TEST_COLOUR, "test"))
         if snap.twin_history is not None:
-            curves.append((snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin"))
+            curves.append(
+                (snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin")
+            )
         clipped = False
         drawn: list[float] = []
         for steps, values, colour, label in reversed(curves):  # the run's own curve on top
@@ -85,7 +87,9 @@ class LossPlot(PlotextPlot):
             ys = [v for _, v in points]
             drawn.extend(v for v in ys if math.isfinite(v))
             # A legend only when there is more than one curve to tell apart.
-            plt.plot(xs, ys, marker="braille", color=colour, label=label if len(curves) > 1 else None)
+            plt.plot(
+                xs, ys, marker="braille", color=colour, label=label if len(curves) > 1 else None
+            )
         if clipped:
             self.border_subtitle = f"{scale} scale · clipped at {CLIP:g} · l to switch"
         if self.log_scale:

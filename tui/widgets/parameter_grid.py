@@ -56,7 +56,7 @@ GRADIENT_VIEWS = ("backprop", "true", "difference")
 
 
 def unflatten(flat, layer_sizes: tuple[int, ...]):
-    """Flat values in ``MLP.parameters()`` order -> (weights[layer][neuron][input], biases[layer][neuron])."""
+    """Flat values in ``MLP.parameters()`` order -> (weights[l][n][i], biases[l][n])."""
     weights, biases, i = [], [], 0
     for nin, nout in itertools.pairwise(layer_sizes):
         layer_w, layer_b = [], []
@@ -219,7 +219,9 @@ class ParameterGrid(ScrollView, can_focus=True):
         label = self._label_width()
         for number_width in NUMBER_WIDTHS:
             cell = number_width + (2 if self.gradients else 1)
-            if all(label + (nin + 1) * cell - 1 <= width for nin in self._snapshot.layer_sizes[:-1]):
+            if all(
+                label + (nin + 1) * cell - 1 <= width for nin in self._snapshot.layer_sizes[:-1]
+            ):
                 return number_width
         return None
 

@@ -13,6 +13,7 @@ from tui import format as fmt
 
 def _gauge(target: float, prediction: float, width: int = 13) -> Text:
     """A line from -1 to +1: │ marks the target, ● the prediction."""
+
     def column(v: float) -> int:
         v = min(max(v, -1.0), 1.0)
         return round((v + 1) / 2 * (width - 1))
@@ -52,7 +53,11 @@ class PredictionsPane(Static):
         with_inputs = width >= 56
         with_gauge = width >= 38
         out = Text()
-        header = f"{'#':>3} " + (f"{'input':<18} " if with_inputs else "") + f"{'target':>6} {'ypred':>8}"
+        header = (
+            f"{'#':>3} "
+            + (f"{'input':<18} " if with_inputs else "")
+            + f"{'target':>6} {'ypred':>8}"
+        )
         if with_gauge:
             header += "  -1    0    +1"
         out.append(header + "\n", style="dim")

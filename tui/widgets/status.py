@@ -27,7 +27,9 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
     out.append(f"{acc:.0%}" if snapshot.step and not math.isnan(acc) else "–", style="bold")
     if snapshot.test_targets and snapshot.step:
         out.append("  test ")
-        out.append(f"{fmt.short(snapshot.test_loss)}/{snapshot.test_accuracy:.0%}", style="bold #ffa657")
+        out.append(
+            f"{fmt.short(snapshot.test_loss)}/{snapshot.test_accuracy:.0%}", style="bold #ffa657"
+        )
     if snapshot.twin_history is not None and len(snapshot.twin_history):
         out.append("  twin ")
         out.append(fmt.short(snapshot.twin_history.loss[-1]), style="bold green")
