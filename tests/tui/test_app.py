@@ -7,15 +7,13 @@ import math
 from engine import bugs
 from engine.bugs import CATALOGUE
 from engine.session import SessionConfig, TrainingSession
-from tests.tui.conftest import make_app, wait_for
+from tests.support.pilot import SIZE, make_app, wait_for
 from tui.app import MicrogradApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.help import HelpScreen
 from tui.widgets.bug_toggles import BugToggle
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.parameter_grid import ParameterGrid
-
-SIZE = (120, 40)
 
 
 async def test_space_steps_and_changes_weights(app: MicrogradApp) -> None:
@@ -107,10 +105,13 @@ async def test_diverging_learning_rate_shows_diverged_state() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await wait_for(lambda: app.session.diverged_at is not None and not app.running, pilot)
-        await pilot.pause(0.1)
+
+        def status() -> str:
+            return str(app.query_one("#status").render())
+
+        await wait_for(lambda: "diverged at step" in status(), pilot)
         assert app.state == "diverged"
-        status = str(app.query_one("#status").render())
-        assert f"diverged at step {app.session.diverged_at}" in status
+        assert f"diverged at step {app.session.diverged_at}" in status()
         steps = app.session.step_count
         await pilot.press("space")  # refused, with a message, no crash
         assert app.session.step_count == steps
@@ -220,7 +221,7 @@ async def test_worker_error_is_shown_in_a_dialog_not_a_traceback(app: MicrogradA
         app.session.step = broken_step  # type: ignore[method-assign]
         await pilot.press("r")
         await wait_for(lambda: not app.running, pilot)
-        await pilot.pause(0.1)
+        await wait_for(lambda: bool(app.screen.query(".dialog-message")), pilot)
         assert "boom" in str(app.screen.query_one(".dialog-message").render())
         assert app.is_running
 

@@ -8,13 +8,11 @@ import os
 
 import engine.persist
 from engine.persist import load_session
-from tests.tui.conftest import make_app, wait_for
+from tests.support.pilot import SIZE, make_app, wait_for
 from tui.app import MicrogradApp
 from tui.run_files import load_run
 from tui.screens.dialogs import ErrorDialog
 from tui.screens.path_dialog import PathDialog
-
-SIZE = (120, 40)
 
 
 def exact(snapshot) -> str:
@@ -109,7 +107,7 @@ async def test_saving_while_training_runs_gives_consistent_files(tmp_path):
             assert app.save_session_to(str(tmp_path / f"{i}.json"))
             steps.append(load_session(tmp_path / f"{i}.json").session.step_count)
             assert app.export_history_to(str(tmp_path / f"{i}.csv"))
-            await pilot.pause(0.05)
+            await wait_for(lambda: app.session.step_count > steps[-1], pilot)  # it trains on
         await pilot.press("r")
         await app.workers.wait_for_complete()
         assert steps == sorted(steps) and steps[0] >= 20

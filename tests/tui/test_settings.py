@@ -9,6 +9,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Label, Select
 
+from tests.support.pilot import SettingsApp, shown_error
 from tui.cli import _app_parser
 from tui.config import PRESETS, RunConfig
 from tui.screens.settings import RunSettingsScreen
@@ -22,18 +23,6 @@ MOONS = RunConfig(
     session=replace(PRESETS["moons"], seed=3),
     bugs=("overwrite-grad",),
 )
-
-
-class SettingsApp(App[None]):
-    """Opens the dialog at once and keeps what it returns."""
-
-    def __init__(self, config: RunConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.results: list[RunConfig | None] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(RunSettingsScreen(self.config), self.results.append)
 
 
 def field(app: App, field_id: str):
@@ -66,9 +55,14 @@ async def choose(pilot, field_id: str, value: str) -> None:
     await pilot.pause()
 
 
-def shown_error(app: App) -> str:
-    message = field(app, "settings-error")
-    return "" if message.has_class("-empty") else str(message.render())
+async def apply(pilot) -> None:
+    """Apply through the dialog's own binding (ctrl+s), as a keyboard user would.
+
+    Not by clicking Apply: a Button ignores clicks for 0.2 s after the last one, so a
+    test that clicks it twice in a row passes or fails with the machine's speed.
+    """
+    await pilot.press("ctrl+s")
+    await pilot.pause()
 
 
 # -- what Apply returns -----------------------------------------------------------------------
@@ -126,8 +120,7 @@ async def test_constant_schedule_drops_the_end_rate():
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, "schedule", "constant")
         assert field(app, "lr-end").disabled and field(app, "decay-steps").disabled
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
     assert app.results == [replace(MOONS, session=replace(MOONS.session, lr_end=None))]
 
 
@@ -148,8 +141,7 @@ async def test_picking_a_dataset_fills_in_its_preset_and_keeps_seed_and_split():
         assert field(app, "activation").value == "tanh"
         assert not field(app, "samples").disabled
         assert field(app, "samples").placeholder == "blank: 200"
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
     assert app.results == [
         replace(start, dataset="spiral", session=replace(PRESETS["spiral"], seed=5))
     ]
@@ -163,8 +155,7 @@ async def test_picking_a_dataset_with_the_keyboard():
         await pilot.pause()
         assert field(app, "dataset").value == "moons"
         assert field(app, "loss").value == "hinge"
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
     assert app.results == [RunConfig(dataset="moons", session=PRESETS["moons"])]
 
 
@@ -176,8 +167,7 @@ async def test_a_csv_run_keeps_its_file(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         assert field(app, "samples").disabled and field(app, "noise").disabled
         await type_into(pilot, "hidden", "3")
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
     assert app.results == [replace(config, session=replace(config.session, hidden=(3,)))]
 
 
@@ -233,8 +223,7 @@ async def test_bad_values_are_refused_naming_the_field_and_nothing_is_lost(field
         await fill(pilot, "hidden", kept)  # an edit elsewhere, to be kept
         for text in bad_texts:
             await fill(pilot, field_id, text)
-            await pilot.click("#apply")
-            await pilot.pause()
+            await apply(pilot)
             assert isinstance(app.screen, RunSettingsScreen), "the dialog must stay open"
             assert app.results == []
             error = shown_error(app)
@@ -249,8 +238,7 @@ async def test_bad_values_are_refused_naming_the_field_and_nothing_is_lost(field
         # Put it right and apply: the error goes, the dialog returns.
         await fill(pilot, field_id, good)
         await fill(pilot, "hidden", kept)
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
     assert len(app.results) == 1 and app.results[0] is not None
     assert app.results[0].session.hidden == tuple(int(h) for h in kept.split(","))
 
@@ -260,8 +248,7 @@ async def test_a_split_that_leaves_nothing_to_train_on_is_refused():
     async with app.run_test(size=SIZE) as pilot:
         await fill(pilot, "samples", "2")
         await fill(pilot, "test-fraction", "0.9")
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
         assert isinstance(app.screen, RunSettingsScreen)
         assert shown_error(app).startswith("Test fraction: ")
         assert "none to train on" in shown_error(app)
@@ -273,12 +260,10 @@ async def test_the_first_bad_field_is_named_and_fixing_it_names_the_next():
     async with app.run_test(size=SIZE) as pilot:
         await fill(pilot, "hidden", "x")
         await fill(pilot, "seed", "x")
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
         assert shown_error(app).startswith("Hidden layers: ")
         await fill(pilot, "hidden", "4")
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
         assert shown_error(app).startswith("Seed: ")
         labels = app.screen.query("#settings-form Label.-invalid")
         assert [label.id for label in labels] == ["seed-label"]
@@ -288,7 +273,6 @@ async def test_the_first_bad_field_is_named_and_fixing_it_names_the_next():
 def test_snapshot_settings_with_an_error(snap_compare):
     async def run_before(pilot) -> None:
         await type_into(pilot, "hidden", "16,,16")
-        await pilot.click("#apply")
-        await pilot.pause()
+        await apply(pilot)
 
     assert snap_compare(SettingsApp(MOONS), terminal_size=SIZE, run_before=run_before)
