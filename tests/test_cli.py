@@ -13,27 +13,16 @@ import pytest
 
 import datasets
 from engine.session import TrainingSession
-from tui.cli import main
+from tests.support.cli import (
+    STEP_KEYS,
+    SUMMARY_KEYS,
+    assert_one_line_error,
+    parse_json_lines,
+    run_cli,
+)
 from tui.config import PRESETS
 
 REPO = Path(__file__).resolve().parent.parent
-STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm"}
-SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def parse_json_lines(out: str) -> tuple[list[dict], dict]:
-    records = [json.loads(line) for line in out.splitlines()]
-    *steps, summary = records
-    return steps, summary
 
 
 def _number(x) -> float:
@@ -118,15 +107,6 @@ BAD_FLAGS = [
     (["--seed", "-2"], "--seed"),
     (["--no-such-flag"], "--no-such-flag"),
 ]
-
-
-def assert_one_line_error(code: int, out: str, err: str, *words: str) -> None:
-    assert code == 2
-    assert out == ""
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for word in words:
-        assert word in err, err
 
 
 @pytest.mark.parametrize("argv, flag", BAD_FLAGS, ids=[" ".join(a) for a, _ in BAD_FLAGS])
@@ -260,3 +240,14 @@ def test_closed_output_pipe_stops_quietly(json_flag):
 def test_samples_and_noise_refused_for_the_fixed_tutorial_points(capsys, flag):
     code, out, err = run_cli(capsys, "train", *flag)
     assert_one_line_error(code, out, err, flag[0], "tutorial")
+
+
+def test_train_with_zero_steps_does_not_import_textual():
+    code = (
+        "import sys; from tui.cli import main; code = main(['train', '--steps', '0']); "
+        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -8,15 +8,15 @@ import pytest
 
 import datasets
 from engine.session import TrainingSession
-from tests.engine.test_split import objective_at
-from tests.test_cli import (
+from tests.support.cli import (
     STEP_KEYS,
     SUMMARY_KEYS,
     assert_one_line_error,
     parse_json_lines,
     run_cli,
 )
-from tui.config import PRESETS
+from tests.support.models import objective_at
+from tui.config import PRESETS, RunConfig
 
 TUTORIAL = datasets.make("tutorial")
 
@@ -190,3 +190,23 @@ def test_gradcheck_after_divergence_is_skipped_with_a_note(capsys):
     _, summary = parse_json_lines(out)
     assert summary["diverged_at"] is not None and "gradcheck" not in summary
     assert "--gradcheck: skipped, the run diverged" in err
+
+
+def test_a_run_config_trains_on_one_side_of_its_split_and_tests_on_the_other():
+    def build(seed: int) -> TrainingSession:
+        return RunConfig(
+            dataset="moons",
+            samples=40,
+            test_fraction=0.25,
+            session=replace(PRESETS["moons"], seed=seed),
+        ).build_session()
+
+    session = build(3)
+    points = sorted(map(tuple, datasets.make("moons", 40, None, 3).xs))
+    assert len(session.test_xs) == 10 and len(session.xs) == 30
+    assert not set(session.xs) & set(session.test_xs)
+    assert sorted(session.xs + session.test_xs) == points  # every point on one side
+    again = build(3)
+    assert (again.xs, again.test_xs) == (session.xs, session.test_xs)
+    other = build(4)  # the seed draws both the points and the split
+    assert other.test_xs != session.test_xs

@@ -124,3 +124,35 @@ def test_packages_import_cleanly_without_tui(package):
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def _test_modules(folder: str) -> dict[str, set[str]]:
+    """Every module (dotted, in full) that each Python file under tests/folder imports."""
+    found = {}
+    for path in python_files(REPO / "tests" / folder):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        found[str(path.relative_to(REPO))] = names
+    return found
+
+
+@pytest.mark.parametrize("folder", ["engine", "datasets"])
+def test_engine_and_datasets_tests_do_not_import_tui(folder):
+    """What engine/ and datasets/ do is tested without the app, as DESIGN.md draws them."""
+    files = _test_modules(folder)
+    assert files
+    for path, modules in files.items():
+        assert not {m for m in modules if m.split(".")[0] == "tui"}, path
+
+
+def test_tests_share_code_only_through_tests_support():
+    """A test module never imports another test module or a conftest: shared code lives in
+    tests/support, which plain ``pytest`` finds as well as ``python -m pytest``."""
+    for path, modules in _test_modules("").items():
+        ours = {m for m in modules if m.split(".")[0] == "tests"}
+        strays = {m for m in ours if not m.startswith("tests.support")}
+        assert not strays, f"{path} imports {sorted(strays)}"

@@ -15,35 +15,9 @@ import datasets
 from engine import bugs
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
+from engine.presets import CSV_PRESET, PRESETS
 from engine.session import SessionConfig, TrainingSession
 
-# A preset per dataset: an architecture, loss and learning rate that train well.
-PRESETS: dict[str, SessionConfig] = {
-    # The lecture: MLP(3, [4, 4, 1]) of tanh, sum of squared errors, lr 0.05.
-    "tutorial": SessionConfig(hidden=(4, 4), activation="tanh", loss="sse", lr=0.05),
-    # karpathy's demo: relu MLP(2, [16, 16, 1]), hinge + 1e-4 L2, lr 1.0 -> 0.1 over 100 steps.
-    "moons": SessionConfig(
-        hidden=(16, 16),
-        activation="relu",
-        loss="hinge",
-        lr=1.0,
-        lr_end=0.1,
-        decay_steps=100,
-        l2=1e-4,
-    ),
-    "xor": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
-    "circles": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
-    "spiral": SessionConfig(
-        hidden=(16, 16),
-        activation="tanh",
-        loss="mse",
-        lr=0.5,
-        lr_end=0.1,
-        decay_steps=500,
-    ),
-    "blobs": SessionConfig(hidden=(4,), activation="tanh", loss="mse", lr=0.2),
-}
-CSV_PRESET = SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.2)
 DEFAULT_DATASET = "tutorial"
 
 

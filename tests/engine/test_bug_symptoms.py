@@ -17,8 +17,8 @@ import pytest
 import datasets
 from engine import bugs
 from engine.losses import LOSSES
+from engine.presets import PRESETS
 from engine.session import BACKENDS, Snapshot, TrainingSession
-from tui.config import PRESETS
 
 TUTORIAL = datasets.make("tutorial")
 SEED = 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import subprocess
-import sys
 from itertools import pairwise
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 import datasets
 from engine import MLP, bugs
 from engine.optim import SGD
+from engine.presets import PRESETS
 from engine.session import (
     BACKENDS,
     HISTORY_POINTS,
@@ -27,7 +26,6 @@ from engine.session import (
     TrainingSession,
     _HistoryRecorder,
 )
-from tui.config import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = datasets.make("tutorial")
@@ -229,14 +227,3 @@ def test_session_history_is_bounded_and_snapshots_stay_immutable():
     assert late.history.steps[-1] == late.step
     assert late.history.loss[-1] == late.loss
     assert session.snapshot().history is late.history  # no step since: nothing copied again
-
-
-def test_train_with_zero_steps_does_not_import_textual():
-    code = (
-        "import sys; from tui.cli import main; code = main(['train', '--steps', '0']); "
-        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 import datasets
+from engine.presets import PRESETS
 from engine.session import HISTORY_POINTS, TrainingSession
-from tui.config import PRESETS
 
 WARM_UP = 5_000  # past the history's first thinning
 WINDOWS, WINDOW = 4, 2_500

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 import datasets
 from engine import bugs, persist
 from engine.persist import SessionFileError, history_csv, load_session, save_session
+from engine.presets import PRESETS
 from engine.session import SessionDiverged, Snapshot, TrainingSession, _HistoryRecorder
-from tui.config import PRESETS
 
 
 def make_session(

@@ -13,8 +13,8 @@ import pytest
 import datasets
 from engine import MLP, Value, bugs
 from engine.losses import LOSSES, l2_penalty
+from engine.presets import PRESETS
 from engine.session import BACKENDS, SessionConfig, SessionDiverged, Snapshot, TrainingSession
-from tui.config import PRESETS
 
 TUTORIAL = datasets.make("tutorial")
 

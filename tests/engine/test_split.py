@@ -8,11 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-import datasets
-from engine import MLP
-from engine.losses import LOSSES, l2_penalty
 from engine.session import BACKENDS, SessionConfig, TrainingSession
-from tui.config import PRESETS, RunConfig
+from tests.support.models import objective_at
 
 # Two well separated classes: x > 0 is +1, x < 0 is -1.
 TRAIN_XS = [[1.0, 0.5], [1.5, -0.5], [2.0, 0.0], [-1.0, 0.5], [-1.5, -0.5], [-2.0, 0.0]]
@@ -25,20 +22,6 @@ CONFIG = SessionConfig(hidden=(4,), activation="tanh", loss="mse", lr=0.5, seed=
 
 def split_session(backend: str, config: SessionConfig = CONFIG) -> TrainingSession:
     return TrainingSession(config, TRAIN_XS, TRAIN_YS, (), backend, TEST_XS, TEST_YS)
-
-
-def objective_at(config: SessionConfig, parameters, xs, ys) -> tuple[float, float]:
-    """Loss (with the L2 term, as training uses) and accuracy of these weights on (xs, ys),
-    computed with a fresh Value-graph model, apart from any session."""
-    model = MLP(len(xs[0]), [*config.hidden, 1], config.activation, config.output_activation)
-    for p, value in zip(model.parameters(), parameters, strict=True):
-        p.data = value
-    scores = [model(x) for x in xs]
-    loss = LOSSES[config.loss](scores, ys)
-    if config.l2:
-        loss = loss + l2_penalty(model.parameters(), config.l2)
-    hits = sum((s.data > 0) == (y > 0) for s, y in zip(scores, ys))
-    return loss.data, hits / len(ys)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -100,23 +83,3 @@ def test_reset_forgets_the_test_metrics():
     session.reset()
     assert all(math.isnan(v) for v in session.test_metrics)
     assert session.snapshot().test_predictions == ()
-
-
-def test_a_run_config_trains_on_one_side_of_its_split_and_tests_on_the_other():
-    def build(seed: int) -> TrainingSession:
-        return RunConfig(
-            dataset="moons",
-            samples=40,
-            test_fraction=0.25,
-            session=replace(PRESETS["moons"], seed=seed),
-        ).build_session()
-
-    session = build(3)
-    points = sorted(map(tuple, datasets.make("moons", 40, None, 3).xs))
-    assert len(session.test_xs) == 10 and len(session.xs) == 30
-    assert not set(session.xs) & set(session.test_xs)
-    assert sorted(session.xs + session.test_xs) == points  # every point on one side
-    again = build(3)
-    assert (again.xs, again.test_xs) == (session.xs, session.test_xs)
-    other = build(4)  # the seed draws both the points and the split
-    assert other.test_xs != session.test_xs

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.bugs import CATALOGUE
-from tests.tui.conftest import make_app, wait_for
-from tests.tui.test_app import SIZE
+from tests.support.pilot import SIZE, make_app, wait_for
 from tui.screens.bug_detail import BugDetailScreen, source_of
 from tui.screens.gradcheck import GradCheckScreen
 

@@ -16,9 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Select
 
 from engine.session import TrainingSession
-from tests.tui.conftest import make_app
-from tests.tui.test_app import SIZE
-from tests.tui.test_settings import SettingsApp, shown_error
+from tests.support.pilot import SIZE, SettingsApp, make_app, shown_error
 from tui import format as fmt
 from tui.app import MicrogradApp
 from tui.config import PRESETS, RunConfig

@@ -6,7 +6,7 @@ new SVGs by eye (the report pytest-textual-snapshot writes shows the diff).
 
 from __future__ import annotations
 
-from tests.tui.conftest import make_app
+from tests.support.pilot import make_app
 
 
 def steps(n: int, *toggles: str):

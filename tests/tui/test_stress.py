@@ -12,7 +12,7 @@ import random
 from textual.events import Resize
 from textual.geometry import Size
 
-from tests.tui.conftest import make_app
+from tests.support.pilot import make_app
 from tui.screens.dialogs import ErrorDialog
 
 ACTIONS = [

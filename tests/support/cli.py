@@ -1,0 +1,37 @@
+"""Running ``micrograd-tui`` in-process and reading what it printed."""
+
+from __future__ import annotations
+
+import json
+
+from tui.cli import main
+
+STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm"}
+SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``micrograd-tui *argv``."""
+    try:
+        code = main(list(argv))
+    except SystemExit as done:
+        code = done.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def parse_json_lines(out: str) -> tuple[list[dict], dict]:
+    """``train --json`` output: the step objects and the closing summary."""
+    records = [json.loads(line) for line in out.splitlines()]
+    *steps, summary = records
+    return steps, summary
+
+
+def assert_one_line_error(code: int, out: str, err: str, *words: str) -> None:
+    """A refused input: exit 2, nothing on stdout, one line on stderr naming ``words``."""
+    assert code == 2
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err, err
