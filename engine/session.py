@@ -10,13 +10,13 @@ default) compiles the model, loss and data to straight-line Python
 (``engine/fast``) and gives the same numbers; ``"reference"`` builds the
 ``Value`` graph of ``engine/value.py`` every step, as in the lecture.
 
-The history keeps every step while a run is short (``HISTORY_POINTS`` steps);
-past that, older steps are thinned evenly and the latest ``RECENT_POINTS``
-steps stay whole, so memory and ``snapshot()`` stay small however long it runs.
+The history (``engine/history.py``) keeps every step of a short run and
+thins the older steps of a long one, so memory stays bounded.
 
 ``export_state()`` and ``TrainingSession.from_state()`` save a run and resume
-it bit for bit (weights, gradients, optimizer, history, bugs, clean twin);
-``engine/persist.py`` writes them to a file.
+it bit for bit (weights, gradients, optimizer, history, bugs, clean twin) as a
+``SavedSession`` (``engine/saved_state.py``, which checks that a saved state
+fits together); ``engine/session_file.py`` reads and writes it as JSON.
 """
 
 from __future__ import annotations
@@ -24,25 +24,29 @@ from __future__ import annotations
 import math
 import random
 import threading
-from array import array
-from bisect import bisect_left
-from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
-from itertools import pairwise
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from engine import bugs
 from engine.fast import CompiledNet
 from engine.gradcheck import GradCheckResult, gradcheck
+from engine.history import History, HistoryRecorder
 from engine.losses import LOSSES, l2_penalty
 from engine.nn import ACTIVATIONS, MLP
 from engine.optim import SGD, Schedule
+from engine.saved_state import (
+    SavedData,
+    SavedHistory,
+    SavedLastStep,
+    SavedOptimizer,
+    SavedParameters,
+    SavedSession,
+    TrainingState,
+)
 from engine.value import Value
 
 BACKENDS = ("fast", "reference")
-HISTORY_POINTS = 4096  # steps kept whole before the older ones are thinned
-RECENT_POINTS = 512  # the latest steps, always kept whole
 
 
 @dataclass(frozen=True)
@@ -95,136 +99,6 @@ class BugEvent:
     step: int  # the bug takes effect from the update after this many steps
     bug_id: str
     on: bool
-
-
-@dataclass(frozen=True)
-class History:
-    """One entry per kept step; ``steps[i]`` is the step entry i belongs to.
-
-    Up to ``HISTORY_POINTS`` steps every step is kept (index i is step i + 1);
-    in longer runs older steps are thinned, the latest ones kept whole.
-    """
-
-    loss: tuple[float, ...] = ()
-    accuracy: tuple[float, ...] = ()
-    grad_norm: tuple[float, ...] = ()
-    weight_norm: tuple[float, ...] = ()
-    lr: tuple[float, ...] = ()
-    test_loss: tuple[float, ...] = ()  # nan where there is no test set
-    test_accuracy: tuple[float, ...] = ()
-    steps: tuple[int, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.loss)
-
-    @property
-    def is_thinned(self) -> bool:
-        return bool(self.steps) and self.steps[-1] != len(self.steps)
-
-
-_RECORDED = ("loss", "accuracy", "grad_norm", "weight_norm", "lr", "test_loss", "test_accuracy")
-
-
-class _HistoryRecorder:
-    """Every step while few, then evenly thinned older steps plus the latest ones whole.
-
-    The archive keeps steps 1, 1 + stride, 1 + 2 * stride, ...; when it holds
-    more than ``capacity`` the stride doubles and every other entry goes.
-    Memory is bounded by ``capacity + recent`` entries.
-    """
-
-    def __init__(self, capacity: int = HISTORY_POINTS, recent: int = RECENT_POINTS):
-        self._capacity = capacity
-        self._stride = 1
-        self._steps = array("q")
-        self._archive = tuple(array("d") for _ in _RECORDED)
-        self._recent: deque[tuple[float, ...]] = deque(maxlen=recent)
-        self._view: History | None = History()
-
-    def append(self, step: int, *values: float) -> None:
-        self._view = None
-        self._recent.append((step, *values))
-        if (step - 1) % self._stride:
-            return
-        self._steps.append(step)
-        for column, value in zip(self._archive, values):
-            column.append(value)
-        if len(self._steps) > self._capacity:
-            self._stride *= 2  # keep steps 1, 1 + 2 * stride, ...: every other entry
-            self._steps = self._steps[::2]
-            self._archive = tuple(column[::2] for column in self._archive)
-
-    def view(self) -> History:
-        """An immutable copy: the archive up to the recent window, then the window."""
-        if self._view is None:
-            recent = list(zip(*self._recent))  # columns: steps, loss, accuracy, ...
-            cut = bisect_left(self._steps, recent[0][0])  # archive entries before the window
-            older = [self._steps[:cut], *(column[:cut] for column in self._archive)]
-            steps, *columns = (tuple(old) + new for old, new in zip(older, recent))
-            self._view = History(*columns, steps=steps)
-        return self._view
-
-    def state(self) -> dict:
-        """The sizes and every kept step (``view()``'s columns): all ``restore`` needs."""
-        view = self.view()
-        columns = {name: list(getattr(view, name)) for name in _RECORDED}
-        return {
-            "capacity": self._capacity,
-            "recent": self._recent.maxlen,
-            "steps": list(view.steps),
-            **columns,
-        }
-
-    @classmethod
-    def restore(cls, state: dict, step_count: int) -> _HistoryRecorder:
-        """The recorder a run at ``step_count`` holds, rebuilt from ``state()``.
-
-        Which steps a run keeps follows from its length alone: the archive is
-        steps 1, 1 + stride, ... (the smallest power-of-two stride that fits
-        ``capacity``) and the window the latest ``recent`` steps. ValueError
-        if ``state`` holds other steps.
-        """
-        capacity, recent = state["capacity"], state["recent"]
-        if not (2 <= capacity <= 2**31 and capacity % 2 == 0 and 1 <= recent <= 2**31):
-            raise ValueError(
-                f"history: capacity must be an even number from 2 and recent at least 1, "
-                f"got {capacity} and {recent}"
-            )
-        stride = 1
-        while len(range(1, step_count + 1, stride)) > capacity:
-            stride *= 2
-        archived = range(1, step_count + 1, stride)
-        window = range(max(1, step_count - recent + 1), step_count + 1)
-        older = range(1, window.start, stride)  # archived steps before the window
-        steps = state["steps"]
-        # Compare lengths first: a hand-edited step count must not build a huge list.
-        if len(steps) != len(older) + len(window) or steps != [*older, *window]:
-            if not step_count:
-                expected = "none"
-            elif stride == 1:
-                expected = f"steps 1 to {step_count}"
-            else:
-                expected = f"every {stride}th step from 1, then {window.start} to {step_count}"
-            found = f"{len(steps)} steps" + (f", {steps[0]} to {steps[-1]}" if steps else "")
-            raise ValueError(
-                f"history.steps: a run at step {step_count} keeps {expected}; found {found}"
-            )
-        for name in _RECORDED:
-            if len(state[name]) != len(steps):
-                raise ValueError(
-                    f"history.{name}: expected one value per kept step ({len(steps)}), "
-                    f"found {len(state[name])}"
-                )
-        rows = dict(zip(steps, zip(*(state[name] for name in _RECORDED))))
-        recorder = cls(capacity, recent)
-        recorder._stride = stride
-        recorder._steps = array("q", archived)
-        recorder._archive = tuple(
-            array("d", [rows[step][i] for step in archived]) for i in range(len(_RECORDED))
-        )
-        recorder._recent.extend((step, *rows[step]) for step in window)
-        recorder._view = None if step_count else History()
-        return recorder
 
 
 @dataclass(frozen=True)
@@ -389,7 +263,7 @@ class TrainingSession:
             # (first update index, schedule): what a twin replays to use the same rates
             self._lr_log: list[tuple[int, Schedule]] = [(0, self.optimizer.schedule)]
             self._step = 0
-            self._history = _HistoryRecorder()
+            self._history = HistoryRecorder()
             self._predictions: tuple[float, ...] = ()
             self._loss = math.nan
             self._accuracy = math.nan
@@ -442,6 +316,58 @@ class TrainingSession:
         return self.optimizer.schedule.at(self._step)
 
     # -- training --------------------------------------------------------------
+
+    def step(self, lr: float | None = None) -> StepResult:
+        """One update: forward, zero_grad, backward, SGD step (at ``lr``, if given)."""
+        with self._lock, bugs.injected(self._bugs):
+            if self._diverged_at is not None:
+                raise SessionDiverged(self._diverged_reason)
+            loss, predictions = self._forward()
+
+            if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
+                self.model.zero_grad()
+            loss.backward()
+            if bugs.is_on(bugs.ZERO_GRAD_AFTER_BACKWARD):
+                self.model.zero_grad()  # the bug: wipes what backward() just computed
+
+            params = self.optimizer.parameters
+            grad_norm = _grad_norm(params)
+            self._predictions = predictions
+            self._loss = loss.data
+            self._accuracy = accuracy(predictions, self.ys)
+            self._true_gradients = self._clean_gradients() if self._bugs else None
+            if self.test_xs:
+                test_loss, self._test_predictions = self._forward(held_out=True)
+                self._test_loss = test_loss.data
+                self._test_accuracy = accuracy(self._test_predictions, self.test_ys)
+            number = self._step + 1
+            if lr is None:
+                lr = self.optimizer.schedule.at(self._step)
+
+            diverged = not math.isfinite(loss.data)
+            if diverged:
+                # Keep the weights that produced it, for inspection; no update.
+                self._diverged_at = number
+                self._diverged_reason = _diverged_reason(number, loss.data)
+            else:
+                self.optimizer.step(self._step, lr)
+            self._step = number
+            weight_norm = _weight_norm(params)
+            self._history.append(
+                number,
+                loss.data,
+                self._accuracy,
+                grad_norm,
+                weight_norm,
+                lr,
+                self._test_loss,
+                self._test_accuracy,
+            )
+            if self._bugs:
+                self._advance_twin()
+            return StepResult(
+                number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
+            )
 
     def _forward(self, held_out: bool = False) -> tuple[_Loss, tuple[float, ...]]:
         """The loss at the current weights, and each sample's score.
@@ -496,58 +422,6 @@ class TrainingSession:
         if self.config.l2:
             loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
         return loss, scores
-
-    def step(self, lr: float | None = None) -> StepResult:
-        """One update: forward, zero_grad, backward, SGD step (at ``lr``, if given)."""
-        with self._lock, bugs.injected(self._bugs):
-            if self._diverged_at is not None:
-                raise SessionDiverged(self._diverged_reason)
-            loss, predictions = self._forward()
-
-            if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
-                self.model.zero_grad()
-            loss.backward()
-            if bugs.is_on(bugs.ZERO_GRAD_AFTER_BACKWARD):
-                self.model.zero_grad()  # the bug: wipes what backward() just computed
-
-            params = self.optimizer.parameters
-            grad_norm = _grad_norm(params)
-            self._predictions = predictions
-            self._loss = loss.data
-            self._accuracy = accuracy(predictions, self.ys)
-            self._true_gradients = self._clean_gradients() if self._bugs else None
-            if self.test_xs:
-                test_loss, self._test_predictions = self._forward(held_out=True)
-                self._test_loss = test_loss.data
-                self._test_accuracy = accuracy(self._test_predictions, self.test_ys)
-            number = self._step + 1
-            if lr is None:
-                lr = self.optimizer.schedule.at(self._step)
-
-            diverged = not math.isfinite(loss.data)
-            if diverged:
-                # Keep the weights that produced it, for inspection; no update.
-                self._diverged_at = number
-                self._diverged_reason = _diverged_reason(number, loss.data)
-            else:
-                self.optimizer.step(self._step, lr)
-            self._step = number
-            weight_norm = _weight_norm(params)
-            self._history.append(
-                number,
-                loss.data,
-                self._accuracy,
-                grad_norm,
-                weight_norm,
-                lr,
-                self._test_loss,
-                self._test_accuracy,
-            )
-            if self._bugs:
-                self._advance_twin()
-            return StepResult(
-                number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
-            )
 
     def evaluate(self) -> tuple[float, float]:
         """Loss and accuracy at the current weights, without touching gradients."""
@@ -622,232 +496,70 @@ class TrainingSession:
 
     # -- saving and resuming -----------------------------------------------------
 
-    def export_state(self) -> dict:
-        """Everything a run needs to continue exactly, as plain lists, numbers and strings.
+    def export_state(self) -> SavedSession:
+        """Everything the run needs to continue exactly (``from_state()`` is the inverse).
 
-        ``from_state()`` is the inverse; ``engine/persist.py`` writes it as JSON.
-        Floats are the session's own (inf and nan included).
+        Consistent while another thread trains: it is copied under the lock.
         """
         with self._lock:
-            state = self._state()
-            state["data"] = {
-                "xs": [list(x) for x in self.xs],
-                "ys": list(self.ys),
-                "test_xs": [list(x) for x in self.test_xs],
-                "test_ys": list(self.test_ys),
-            }
-            return state
+            data = SavedData(self.xs, self.ys, self.test_xs, self.test_ys)
+            twin = None if self._twin is None else self._twin._training_state()
+            return SavedSession(self._training_state(), data, twin)
 
-    def _state(self) -> dict:
-        """Everything but the data (a clean twin shares its run's)."""
+    def _training_state(self) -> TrainingState:
         params = self.model.parameters()
-        return {
-            "backend": self.backend,
-            "config": {**asdict(self.config), "hidden": list(self.config.hidden)},
-            "step": self._step,
-            "bugs": sorted(self._bugs),
-            "bug_events": [{"step": e.step, "bug": e.bug_id, "on": e.on} for e in self._bug_events],
-            # In MLP.parameters() order: layer by layer, each neuron's weights then its bias.
-            "parameters": {"data": [p.data for p in params], "grad": [p.grad for p in params]},
-            "optimizer": {
-                "schedule": asdict(self.optimizer.schedule),
-                "lr_log": [{"from_update": start, **asdict(s)} for start, s in self._lr_log],
-            },
-            # What the last forward pass computed; its loss and accuracy are the history's last row.
-            "last_step": {
-                "predictions": list(self._predictions),
-                "test_predictions": list(self._test_predictions),
-                "true_gradients": (
-                    None if self._true_gradients is None else list(self._true_gradients)
-                ),
-            },
-            "diverged_at": self._diverged_at,
-            "history": self._history.state(),
-            "twin": None if self._twin is None else self._twin._state(),
-        }
+        return TrainingState(
+            backend=self.backend,
+            config=self.config,
+            step=self._step,
+            bugs=self._bugs,
+            bug_events=tuple(self._bug_events),
+            parameters=SavedParameters(
+                tuple(p.data for p in params), tuple(p.grad for p in params)
+            ),
+            optimizer=SavedOptimizer(self.optimizer.schedule, tuple(self._lr_log)),
+            last_step=SavedLastStep(
+                self._predictions, self._test_predictions, self._true_gradients
+            ),
+            diverged_at=self._diverged_at,
+            history=SavedHistory(
+                self._history.capacity, self._history.recent, self._history.view()
+            ),
+        )
 
     @classmethod
-    def from_state(cls, state: dict) -> TrainingSession:
-        """The session ``export_state()`` described, ready to step on as if never stopped.
-
-        ``state`` must have the types ``export_state()`` gives (``engine/persist.py``
-        checks them when it reads a file). ValueError, naming the field, when
-        the values do not fit together: a parameter count that is not the
-        architecture's, bug events that do not lead to the bugs on, ...
-        """
-        data = state["data"]
-        return cls._from_state(state, data["xs"], data["ys"], data["test_xs"], data["test_ys"])
+    def from_state(cls, saved: SavedSession) -> TrainingSession:
+        """The run ``export_state()`` saved, ready to step on as if it had never stopped."""
+        session = cls._resume(saved.state, saved.data)
+        if saved.twin is not None:
+            session._twin = cls._resume(saved.twin, SavedData(saved.data.xs, saved.data.ys))
+        return session
 
     @classmethod
-    def _from_state(cls, state: dict, xs, ys, test_xs, test_ys) -> TrainingSession:
-        settings = state["config"]
-        try:
-            values = {f.name: settings[f.name] for f in fields(SessionConfig)}
-            config = SessionConfig(**{**values, "hidden": tuple(values["hidden"])})
-        except ValueError as err:
-            raise ValueError(f"config: {err}") from None
-        if config.output_activation not in (None, *ACTIVATIONS):
-            raise ValueError(
-                f"config.output_activation: unknown activation {config.output_activation!r}"
-            )
-        if state["backend"] not in BACKENDS:
-            raise ValueError(
-                f"backend: unknown backend {state['backend']!r} (known: {', '.join(BACKENDS)})"
-            )
-        try:
-            bug_ids = bugs.validate(state["bugs"])
-        except ValueError as err:
-            raise ValueError(f"bugs: {err}") from None
-        step = state["step"]
-        if not 0 <= step < 2**53:
-            raise ValueError(f"step: must be a whole number from 0, got {step}")
-        widths = sorted({len(x) for x in xs})
-        if not widths or widths[0] == 0:
-            raise ValueError("data.xs: needs at least one sample with at least one feature")
-        if len(widths) > 1:
-            raise ValueError(
-                f"data.xs: every sample needs the same number of features, got {widths}"
-            )
-
-        # Check the count before building anything: the architecture comes from the file.
-        sizes = [len(xs[0]), *config.hidden, 1]
-        count = sum((nin + 1) * nout for nin, nout in pairwise(sizes))
-        weights, grads = state["parameters"]["data"], state["parameters"]["grad"]
-        for key, values in (("data", weights), ("grad", grads)):
-            if len(values) != count:
-                raise ValueError(
-                    f"parameters.{key}: MLP({sizes[0]}, {sizes[1:]}) has {count} parameters, "
-                    f"found {len(values)} values"
-                )
-        try:
-            session = cls(config, xs, ys, bug_ids, state["backend"], test_xs, test_ys)
-        except ValueError as err:
-            raise ValueError(f"data: {err}") from None
-
-        session._step = step
-        session._bug_events = cls._restore_bug_events(state["bug_events"], bug_ids, step)
-        session._history = _HistoryRecorder.restore(state["history"], step)
-        history = session._history.view()
+    def _resume(cls, state: TrainingState, data: SavedData) -> TrainingSession:
+        session = cls(
+            state.config, data.xs, data.ys, state.bugs, state.backend, data.test_xs, data.test_ys
+        )
+        step = session._step = state.step
+        session._bug_events = list(state.bug_events)
+        saved = state.history
+        session._history = HistoryRecorder.resume(saved.capacity, saved.recent, saved.kept, step)
         if step:
+            history = saved.kept
             session._loss, session._accuracy = history.loss[-1], history.accuracy[-1]
             session._test_loss = history.test_loss[-1]
             session._test_accuracy = history.test_accuracy[-1]
-
-        # Only a run whose own update overflowed has non-finite weights.
-        if not step or math.isfinite(history.weight_norm[-1]):
-            for i, w in enumerate(weights):
-                if not math.isfinite(w):
-                    raise ValueError(
-                        f"parameters.data[{i}]: {w} is not a finite number, but the run's "
-                        f"last step left finite weights"
-                    )
-        for p, w, g in zip(session.model.parameters(), weights, grads):
+        for p, w, g in zip(
+            session.model.parameters(), state.parameters.data, state.parameters.grad
+        ):
             p.data, p.grad = w, g
-
-        optimizer = state["optimizer"]
-        lr_log = [
-            (e["from_update"], Schedule(e["start"], e["end"], e["steps"]))
-            for e in optimizer["lr_log"]
-        ]
-        if not lr_log or lr_log[0][0] != 0:
-            raise ValueError("optimizer.lr_log: must begin with the schedule from update 0")
-        for i, ((before, _), (start, _)) in enumerate(pairwise(lr_log), start=1):
-            if not before <= start <= step:
-                raise ValueError(
-                    f"optimizer.lr_log[{i}]: from_update {start} is out of order "
-                    f"(changes run from update 0 to the current step, {step})"
-                )
-        schedule = Schedule(**optimizer["schedule"])
-        if not schedule == lr_log[-1][1] == config.schedule:
-            raise ValueError(
-                "optimizer.schedule: must equal the last entry of optimizer.lr_log and "
-                "config's lr, lr_end and decay_steps"
-            )
-        session.optimizer.schedule = schedule
-        session._lr_log = lr_log
-
-        last = state["last_step"]
-        expected = {
-            "predictions": len(xs) if step else 0,
-            "test_predictions": len(test_xs) if step else 0,
-            "true_gradients": count,
-        }
-        for key, length in expected.items():
-            if last[key] is not None and len(last[key]) != length:
-                raise ValueError(
-                    f"last_step.{key}: expected {length} values, found {len(last[key])}"
-                )
-        session._predictions = tuple(last["predictions"])
-        session._test_predictions = tuple(last["test_predictions"])
-        if last["true_gradients"] is not None:
-            session._true_gradients = tuple(last["true_gradients"])
-
-        # A run diverges at the step whose loss is inf or nan, and takes no step after it.
-        diverged_at = step if step and not math.isfinite(session._loss) else None
-        if state["diverged_at"] != diverged_at:
-            if diverged_at is None:
-                raise ValueError(
-                    f"diverged_at: the run is marked diverged at step {state['diverged_at']}, "
-                    f"but it is at step {step} with a finite loss"
-                )
-            raise ValueError(
-                f"diverged_at: the loss of step {step} is {session._loss}, so the run "
-                f"diverged at step {step}; found {state['diverged_at']}"
-            )
-        if diverged_at is not None:
-            session._diverged_at = diverged_at
-            session._diverged_reason = _diverged_reason(diverged_at, session._loss)
-
-        if state["twin"] is not None:
-            session._twin = cls._restore_twin(session, state["twin"])
+        session.optimizer.schedule = state.optimizer.schedule
+        session._lr_log = list(state.optimizer.lr_log)
+        last = state.last_step
+        session._predictions = last.predictions
+        session._test_predictions = last.test_predictions
+        session._true_gradients = last.true_gradients
+        if state.diverged_at is not None:
+            session._diverged_at = state.diverged_at
+            session._diverged_reason = _diverged_reason(state.diverged_at, session._loss)
         return session
-
-    @staticmethod
-    def _restore_bug_events(
-        events: list[dict], bug_ids: frozenset[str], step: int
-    ) -> list[BugEvent]:
-        """The events, checked: in step order, each a real switch, ending with ``bug_ids`` on."""
-        on: set[str] = set()
-        last = 0
-        restored = []
-        for i, event in enumerate(events):
-            bug_id, now_on = event["bug"], event["on"]
-            if bug_id not in bugs.BUGS:
-                raise ValueError(f"bug_events[{i}]: unknown bug {bug_id!r}")
-            if not last <= event["step"] <= step:
-                raise ValueError(
-                    f"bug_events[{i}]: step {event['step']} is out of order "
-                    f"(events run from step 0 to the current step, {step})"
-                )
-            if now_on == (bug_id in on):
-                state = "on" if now_on else "off"
-                raise ValueError(f"bug_events[{i}]: switches {bug_id} {state} twice")
-            (on.add if now_on else on.discard)(bug_id)
-            last = event["step"]
-            restored.append(BugEvent(event["step"], bug_id, now_on))
-        if on != bug_ids:
-            raise ValueError(
-                f"bug_events: they leave {', '.join(sorted(on)) or 'no bug'} on, "
-                f"but bugs lists {', '.join(sorted(bug_ids)) or 'none'}"
-            )
-        return restored
-
-    @classmethod
-    def _restore_twin(cls, session: TrainingSession, state: dict) -> TrainingSession:
-        """The clean twin: this run's data and settings, no bugs, never ahead of it."""
-        try:
-            twin = cls._from_state(state, session.xs, session.ys, (), ())
-        except ValueError as err:
-            raise ValueError(f"twin.{err}") from None
-        config = session.config
-        # The twin keeps the rate of its start; it replays this run's rates from the lr log.
-        same_run = replace(twin.config, lr=config.lr, lr_end=config.lr_end) == config
-        if not same_run or twin.backend != session.backend:
-            raise ValueError("twin.config: the clean twin must have this run's settings")
-        if twin._bugs or twin._bug_events or twin._twin is not None:
-            raise ValueError("twin: the clean twin has no bugs, bug events or twin of its own")
-        if twin._step > session._step:
-            raise ValueError(
-                f"twin.step: the clean twin ({twin._step}) is ahead of the run ({session._step})"
-            )
-        return twin

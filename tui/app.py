@@ -29,7 +29,7 @@ from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.messages import TrainingProgress, TrainingStopped
-from tui.persistence import PersistenceActions
+from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.gradcheck import GradCheckScreen
@@ -71,7 +71,7 @@ def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}/s"
 
 
-class MicrogradApp(PersistenceActions, App[None]):
+class MicrogradApp(SaveActions, App[None]):
     """micrograd-tui: train a tiny MLP step by step, and break it on purpose."""
 
     TITLE = "micrograd-tui"

@@ -12,7 +12,7 @@ from dataclasses import replace
 import datasets
 from engine.session import TrainingSession
 from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args
-from tui.run_files import SessionFileError, check_writable, export_history, load_run, save_run
+from tui.saved_run import SessionFileError, check_writable, export_history, load_run, save_run
 
 PROG = "micrograd-tui"
 

@@ -14,18 +14,10 @@ from hypothesis import strategies as st
 
 import datasets
 from engine import MLP, bugs
+from engine.history import HISTORY_POINTS, RECENT_POINTS, History, HistoryRecorder
 from engine.optim import SGD
 from engine.presets import PRESETS
-from engine.session import (
-    BACKENDS,
-    HISTORY_POINTS,
-    RECENT_POINTS,
-    History,
-    SessionConfig,
-    Snapshot,
-    TrainingSession,
-    _HistoryRecorder,
-)
+from engine.session import BACKENDS, SessionConfig, Snapshot, TrainingSession
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = datasets.make("tutorial")
@@ -182,13 +174,13 @@ def test_a_replaced_model_is_recompiled():
 # -- history: every step while short, thinned and bounded when long --------------------------
 
 
-def record(recorder: _HistoryRecorder, steps: range) -> None:
+def record(recorder: HistoryRecorder, steps: range) -> None:
     for step in steps:
         recorder.append(step, float(step), 0.5, 2.0 * step, 3.0, 0.1)
 
 
 def test_history_keeps_every_step_up_to_its_capacity():
-    recorder = _HistoryRecorder(capacity=16, recent=4)
+    recorder = HistoryRecorder(capacity=16, recent=4)
     record(recorder, range(1, 17))
     history = recorder.view()
     assert history.steps == tuple(range(1, 17))
@@ -197,7 +189,7 @@ def test_history_keeps_every_step_up_to_its_capacity():
 
 
 def test_long_history_is_thinned_evenly_with_the_latest_steps_whole():
-    recorder = _HistoryRecorder(capacity=16, recent=4)
+    recorder = HistoryRecorder(capacity=16, recent=4)
     record(recorder, range(1, 1001))
     history = recorder.view()
     assert history.is_thinned

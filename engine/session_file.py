@@ -1,4 +1,4 @@
-"""Save a training run to a JSON file and resume it exactly; export its history as CSV.
+"""The session file: a ``SavedSession`` as JSON, and the loss history as CSV.
 
 A session file is versioned JSON::
 
@@ -12,8 +12,11 @@ A session file is versioned JSON::
                   "history": {...}, "twin": null}
     }
 
-``session`` is ``TrainingSession.export_state()``: with it a run continues
-bit for bit as if it had never stopped. ``run`` is whatever the caller
+``session`` is ``TrainingSession.export_state()``, a ``SavedSession``
+(``engine/saved_state.py``): with it a run continues bit for bit as if it had
+never stopped. This module only converts between JSON and those records: it
+checks each field's type; the records check how the values fit together.
+``run`` is whatever the caller
 passes (the command line keeps where the data came from); this module only
 checks that it is an object. Floats are written as JSON numbers, which
 Python reads back exactly (``repr`` round-trips); inf and nan, which JSON
@@ -21,9 +24,8 @@ lacks, as the strings ``"inf"``, ``"-inf"`` and ``"nan"``.
 
 Files are written atomically (a temporary file in the same directory,
 flushed to disk, then renamed over the old one), so a crash mid-write leaves
-the old file as it was. Reading checks every field's type and how the values
-fit together; any problem is a ``SessionFileError`` naming the file and the
-field.
+the old file as it was. Any problem reading is a ``SessionFileError`` naming
+the file and the field.
 """
 
 from __future__ import annotations
@@ -35,23 +37,25 @@ import json
 import math
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.session import History, TrainingSession
+from engine.history import RECORDED, History
+from engine.optim import Schedule
+from engine.saved_state import (
+    SavedData,
+    SavedHistory,
+    SavedLastStep,
+    SavedOptimizer,
+    SavedParameters,
+    SavedSession,
+    TrainingState,
+)
+from engine.session import BACKENDS, BugEvent, SessionConfig, TrainingSession
 
 FORMAT = "micrograd-tui session"
 VERSION = 1
-HISTORY_COLUMNS = (
-    "step",
-    "loss",
-    "accuracy",
-    "grad_norm",
-    "weight_norm",
-    "lr",
-    "test_loss",
-    "test_accuracy",
-)
+HISTORY_COLUMNS = ("step", *RECORDED)
 
 PathLike = str | os.PathLike
 
@@ -66,7 +70,7 @@ class SessionFileError(ValueError):
 
 
 @dataclass(frozen=True)
-class SavedSession:
+class LoadedSession:
     """What a session file holds: the run, ready to step on, and the caller's ``run`` info.
 
     ``run`` is returned as read (an inf or nan in it as its string); the caller checks it.
@@ -87,14 +91,52 @@ def save_session(
     Returns the step saved. Safe while another thread trains: the state is
     copied under the session's lock, so the file holds one consistent step.
     """
-    state = session.export_state()
-    document = {"format": FORMAT, "version": VERSION, "run": dict(run or {}), "session": state}
+    saved = session.export_state()
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "run": dict(run or {}),
+        "session": _session_json(saved),
+    }
     text = _format(_encode(document)) + "\n"
     try:
         write_atomically(path, text)
     except OSError as err:
         raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
-    return state["step"]
+    return saved.state.step
+
+
+def _session_json(saved: SavedSession) -> dict:
+    data = saved.data
+    return {
+        **_state_json(saved.state, saved.twin),
+        "data": {"xs": data.xs, "ys": data.ys, "test_xs": data.test_xs, "test_ys": data.test_ys},
+    }
+
+
+def _state_json(state: TrainingState, twin: TrainingState | None) -> dict:
+    history = state.history
+    return {
+        "backend": state.backend,
+        "config": asdict(state.config),
+        "step": state.step,
+        "bugs": sorted(state.bugs),
+        "bug_events": [{"step": e.step, "bug": e.bug_id, "on": e.on} for e in state.bug_events],
+        "parameters": {"data": state.parameters.data, "grad": state.parameters.grad},
+        "optimizer": {
+            "schedule": asdict(state.optimizer.schedule),
+            "lr_log": [{"from_update": start, **asdict(s)} for start, s in state.optimizer.lr_log],
+        },
+        "last_step": asdict(state.last_step),
+        "diverged_at": state.diverged_at,
+        "history": {
+            "capacity": history.capacity,
+            "recent": history.recent,
+            "steps": history.kept.steps,
+            **{name: getattr(history.kept, name) for name in RECORDED},
+        },
+        "twin": None if twin is None else _state_json(twin, None),
+    }
 
 
 def history_csv(history: History, with_test: bool) -> str:
@@ -188,7 +230,7 @@ def _format(value: Any, depth: int = 0) -> str:
 # -- reading ---------------------------------------------------------------------------
 
 
-def load_session(path: PathLike) -> SavedSession:
+def load_session(path: PathLike) -> LoadedSession:
     """Read a session file; SessionFileError naming the file and the problem if it is not one."""
     if os.path.isdir(path):
         raise SessionFileError(path, "is a directory, not a session file")
@@ -227,87 +269,96 @@ def load_session(path: PathLike) -> SavedSession:
     try:
         top = _Fields(document, "")
         run = top.object("run").value
-        state = _read_session(top.object("session"), twin=False)
-    except (TypeError, ValueError) as err:  # a field of the wrong type, or out of range
-        raise SessionFileError(path, str(err)) from None
+        saved = _read_session(top.object("session"))
+    except (TypeError, ValueError) as err:  # a field of the wrong type, out of range, or
+        raise SessionFileError(path, str(err)) from None  # values that do not fit together
+    return LoadedSession(TrainingSession.from_state(saved), run)
+
+
+def _read_session(f: _Fields) -> SavedSession:
+    """A ``SavedSession`` from its JSON object: the inverse of ``_session_json``."""
+    data = f.object("data")
+    twin = None
+    if f.raw("twin") is not None:
+        if f.object("twin").raw("twin") is not None:
+            raise ValueError(f"{f.at('twin.twin')}: a clean twin has no twin of its own")
+        twin = _read_state(f.object("twin"))
+    saved_data = SavedData(
+        xs=tuple(_floats(x, f"{data.at('xs')}[{i}]") for i, x in enumerate(data.list("xs"))),
+        ys=data.floats("ys"),
+        test_xs=tuple(
+            _floats(x, f"{data.at('test_xs')}[{i}]") for i, x in enumerate(data.list("test_xs"))
+        ),
+        test_ys=data.floats("test_ys"),
+    )
+    state = _read_state(f)
     try:
-        session = TrainingSession.from_state(state)
-    except ValueError as err:
-        raise SessionFileError(path, f"session.{err}") from None
-    return SavedSession(session, run)
+        return SavedSession(state, saved_data, twin)
+    except ValueError as err:  # the values do not fit together; err names the field
+        raise ValueError(f"{f.where}.{err}") from None
 
 
-def _read_session(f: _Fields, twin: bool) -> dict:
-    """The fields of ``TrainingSession.export_state()``, each checked for its type."""
+def _read_state(f: _Fields) -> TrainingState:
+    """A ``TrainingState`` from the JSON object of a run or its twin: the inverse of
+    ``_state_json``. Each field is checked for its type; ``SavedSession`` checks the rest."""
     config = f.object("config")
     optimizer = f.object("optimizer")
     last = f.object("last_step")
     history = f.object("history")
-    state = {
-        "backend": f.str("backend"),
-        "config": {
-            "hidden": config.ints("hidden", low=1),
-            "activation": config.str("activation"),
-            "output_activation": config.str("output_activation", null=True),
-            "loss": config.str("loss"),
-            "lr": config.float("lr", finite=True),
-            "lr_end": config.float("lr_end", finite=True, null=True),
-            "decay_steps": config.int("decay_steps"),
-            "l2": config.float("l2", finite=True),
-            "weight_decay": config.float("weight_decay", finite=True),
-            "seed": config.int("seed"),
-        },
-        "step": f.int("step", low=0),
-        "bugs": [_str(v, f"{f.at('bugs')}[{i}]") for i, v in enumerate(f.list("bugs"))],
-        "bug_events": [
-            {"step": e.int("step", low=0), "bug": e.str("bug"), "on": e.bool("on")}
+    backend = f.str("backend")
+    if backend not in BACKENDS:
+        known = ", ".join(BACKENDS)
+        raise ValueError(f"{f.at('backend')}: unknown backend {backend!r} (known: {known})")
+    try:
+        session_config = SessionConfig(
+            hidden=config.ints("hidden", low=1),
+            activation=config.str("activation"),
+            output_activation=config.str("output_activation", null=True),
+            loss=config.str("loss"),
+            lr=config.float("lr", finite=True),
+            lr_end=config.float("lr_end", finite=True, null=True),
+            decay_steps=config.int("decay_steps"),
+            l2=config.float("l2", finite=True),
+            weight_decay=config.float("weight_decay", finite=True),
+            seed=config.int("seed"),
+        )
+    except ValueError as err:
+        raise ValueError(f"{config.where}: {err}") from None
+    return TrainingState(
+        backend=backend,
+        config=session_config,
+        step=f.int("step", low=0),
+        bugs=frozenset(_str(v, f"{f.at('bugs')}[{i}]") for i, v in enumerate(f.list("bugs"))),
+        bug_events=tuple(
+            BugEvent(e.int("step", low=0), e.str("bug"), e.bool("on"))
             for e in f.objects("bug_events")
-        ],
-        "parameters": {
-            "data": f.object("parameters").floats("data"),
-            "grad": f.object("parameters").floats("grad"),
-        },
-        "optimizer": {
-            "schedule": _schedule(optimizer.object("schedule")),
-            "lr_log": [
-                {"from_update": e.int("from_update", low=0), **_schedule(e)}
-                for e in optimizer.objects("lr_log")
-            ],
-        },
-        "last_step": {
-            "predictions": last.floats("predictions"),
-            "test_predictions": last.floats("test_predictions"),
-            "true_gradients": last.floats("true_gradients", null=True),
-        },
-        "diverged_at": f.int("diverged_at", low=1, null=True),
-        "history": {
-            "capacity": history.int("capacity"),
-            "recent": history.int("recent"),
-            "steps": history.ints("steps", low=1),
-            **{name: history.floats(name) for name in HISTORY_COLUMNS[1:]},
-        },
-    }
-    if twin:
-        if f.raw("twin") is not None:
-            raise ValueError(f"{f.at('twin')}: a clean twin has no twin of its own")
-        state["twin"] = None
-    else:
-        data = f.object("data")
-        state["data"] = {
-            "xs": [_floats(x, f"{data.at('xs')}[{i}]") for i, x in enumerate(data.list("xs"))],
-            "ys": data.floats("ys"),
-            "test_xs": [
-                _floats(x, f"{data.at('test_xs')}[{i}]") for i, x in enumerate(data.list("test_xs"))
-            ],
-            "test_ys": data.floats("test_ys"),
-        }
-        twin_state = f.raw("twin")
-        state["twin"] = None if twin_state is None else _read_session(f.object("twin"), twin=True)
-    return state
+        ),
+        parameters=SavedParameters(
+            f.object("parameters").floats("data"), f.object("parameters").floats("grad")
+        ),
+        optimizer=SavedOptimizer(
+            _schedule(optimizer.object("schedule")),
+            tuple((e.int("from_update", low=0), _schedule(e)) for e in optimizer.objects("lr_log")),
+        ),
+        last_step=SavedLastStep(
+            last.floats("predictions"),
+            last.floats("test_predictions"),
+            last.floats("true_gradients", null=True),
+        ),
+        diverged_at=f.int("diverged_at", low=1, null=True),
+        history=SavedHistory(
+            history.int("capacity"),
+            history.int("recent"),
+            History(
+                **{name: history.floats(name) for name in RECORDED},
+                steps=history.ints("steps", low=1),
+            ),
+        ),
+    )
 
 
-def _schedule(f: _Fields) -> dict:
-    return {"start": f.float("start"), "end": f.float("end", null=True), "steps": f.int("steps")}
+def _schedule(f: _Fields) -> Schedule:
+    return Schedule(f.float("start"), f.float("end", null=True), f.int("steps"))
 
 
 class _Fields:
@@ -347,15 +398,15 @@ class _Fields:
         value = self.raw(key)
         return None if null and value is None else _int(value, self.at(key), low)
 
-    def ints(self, key: str, low: int | None = None) -> list[int]:
+    def ints(self, key: str, low: int | None = None) -> tuple[int, ...]:
         where = self.at(key)
-        return [_int(v, f"{where}[{i}]", low) for i, v in enumerate(self.list(key))]
+        return tuple([_int(v, f"{where}[{i}]", low) for i, v in enumerate(self.list(key))])
 
     def float(self, key: str, finite: bool = False, null: bool = False) -> float | None:
         value = self.raw(key)
         return None if null and value is None else _float(value, self.at(key), finite)
 
-    def floats(self, key: str, null: bool = False) -> list[float] | None:
+    def floats(self, key: str, null: bool = False) -> tuple[float, ...] | None:
         value = self.raw(key)
         return None if null and value is None else _floats(value, self.at(key))
 
@@ -402,10 +453,10 @@ def _float(value: Any, where: str, finite: bool = False) -> float:
     return number
 
 
-def _floats(value: Any, where: str) -> list[float]:
+def _floats(value: Any, where: str) -> tuple[float, ...]:
     if not isinstance(value, list):
         raise TypeError(f"{where}: expected a list of numbers, found {_kind(value)}")
-    return [_float(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return tuple([_float(v, f"{where}[{i}]") for i, v in enumerate(value)])
 
 
 def _str(value: Any, where: str) -> str:

@@ -1,4 +1,4 @@
-"""Save the run and export its loss history from the dashboard: a mixin for the App.
+"""The dashboard's save and export keys: a mixin for the App (files via ``tui/saved_run.py``).
 
 ``ctrl+s`` asks where to save (prefilled with the last path used, at first
 ``micrograd-run.json`` in the current directory) and writes the whole session,
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.session import TrainingSession
 from tui.config import RunConfig
-from tui.run_files import (
+from tui.saved_run import (
     DEFAULT_HISTORY_PATH,
     DEFAULT_SESSION_PATH,
     SessionFileError,
@@ -32,7 +32,7 @@ else:
     _Base = object
 
 
-class PersistenceActions(_Base):
+class SaveActions(_Base):
     """Mixed into ``MicrogradApp``: save the session, export the history, open a saved run.
 
     Needs the app's ``session`` and ``run_config``; bind ``save_session`` and

@@ -22,10 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import datasets
-from engine import bugs, persist
-from engine.persist import SessionFileError, history_csv, load_session, save_session
+from engine import bugs, session_file
+from engine.history import HistoryRecorder
 from engine.presets import PRESETS
-from engine.session import SessionDiverged, Snapshot, TrainingSession, _HistoryRecorder
+from engine.saved_state import SavedHistory
+from engine.session import SessionDiverged, Snapshot, TrainingSession
+from engine.session_file import SessionFileError, history_csv, load_session, save_session
 
 
 def make_session(
@@ -220,12 +222,14 @@ def test_recorder_restore_continues_like_the_original(before):
             recorder.append(step, *(step + i / 8 for i in range(7)))
 
     for after in (0, 1, 5, 40):
-        straight = _HistoryRecorder(capacity=8, recent=3)
+        straight = HistoryRecorder(capacity=8, recent=3)
         fill(straight, range(1, before + after + 1))
-        first = _HistoryRecorder(capacity=8, recent=3)
+        first = HistoryRecorder(capacity=8, recent=3)
         fill(first, range(1, before + 1))
-        restored = _HistoryRecorder.restore(first.state(), before)
-        assert restored.state() == first.state() and restored._stride == first._stride
+        SavedHistory(8, 3, first.view()).check(before)  # what a run of that length keeps
+        restored = HistoryRecorder.resume(8, 3, first.view(), before)
+        assert restored.view() == first.view() and restored._stride == first._stride
+        assert (restored.capacity, restored.recent) == (first.capacity, first.recent)
         fill(restored, range(before + 1, before + after + 1))
         assert restored.view() == straight.view()
         assert restored._stride == straight._stride
@@ -234,13 +238,14 @@ def test_recorder_restore_continues_like_the_original(before):
 
 
 def test_recorder_refuses_steps_a_run_would_not_keep():
-    recorder = _HistoryRecorder(capacity=8, recent=3)
+    recorder = HistoryRecorder(capacity=8, recent=3)
     for step in range(1, 21):
         recorder.append(step, *[0.0] * 7)
-    state = recorder.state()
-    state["steps"] = [s + 1 for s in state["steps"]]
+    kept = recorder.view()
+    SavedHistory(8, 3, kept).check(20)
+    shifted = dataclasses.replace(kept, steps=tuple(s + 1 for s in kept.steps))
     with pytest.raises(ValueError, match="every 4th step from 1, then 18 to 20"):
-        _HistoryRecorder.restore(state, 20)
+        SavedHistory(8, 3, shifted).check(20)
 
 
 # -- the history as CSV ------------------------------------------------------------------
@@ -263,7 +268,7 @@ def test_history_csv_leaves_the_test_columns_empty_without_a_test_set(tmp_path):
     session = make_session()
     session.step()
     path = tmp_path / "h.csv"
-    persist.write_history_csv(path, session)
+    session_file.write_history_csv(path, session)
     assert path.read_text().splitlines()[1].endswith(",0.05,,")
 
 
@@ -271,7 +276,7 @@ def test_history_csv_leaves_the_test_columns_empty_without_a_test_set(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def good_document() -> dict:
+def good_document(tmp_path_factory) -> dict:
     """A run with a bug, a test split, an lr change and a clean twin, as written."""
     session = make_session("xor", bug_ids=(bugs.SKIP_ZERO_GRAD,), test_fraction=0.25)
     for _ in range(3):
@@ -279,9 +284,7 @@ def good_document() -> dict:
     lr_change(session)
     for _ in range(3):
         session.step()
-    return persist._encode(
-        {"format": persist.FORMAT, "version": 1, "run": {}, "session": session.export_state()}
-    )
+    return json.loads(Path(saved(tmp_path_factory.mktemp("good"), session)).read_text())
 
 
 def write(tmp_path, document, name="bad.json") -> str:
@@ -566,7 +569,7 @@ def test_failed_rename_leaves_the_old_file_and_no_temp_file(old_file, monkeypatc
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(persist.os, "replace", broken_replace)
+    monkeypatch.setattr(session_file.os, "replace", broken_replace)
     with pytest.raises(SessionFileError, match="cannot write it: No space left on device"):
         save_session(path, session)
     assert Path(path).read_bytes() == before and _leftovers(path) == []
@@ -591,7 +594,7 @@ def test_a_write_failing_halfway_leaves_the_old_file(old_file, monkeypatch):
             self.f.flush()
             raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(persist.os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
+    monkeypatch.setattr(session_file.os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
     with pytest.raises(SessionFileError, match="Input/output error"):
         save_session(path, session)
     assert Path(path).read_bytes() == before and _leftovers(path) == []
@@ -605,7 +608,7 @@ def test_a_failing_encoder_writes_nothing(old_file, monkeypatch):
     def broken_dumps(*args, **kwargs):
         raise RuntimeError("encoder crashed")
 
-    monkeypatch.setattr(persist.json, "dumps", broken_dumps)
+    monkeypatch.setattr(session_file.json, "dumps", broken_dumps)
     with pytest.raises(RuntimeError):
         save_session(path, session)
     assert Path(path).read_bytes() == before and _leftovers(path) == []

@@ -1,10 +1,11 @@
-"""A run on disk: save a session with where its data came from, load both back.
+"""A saved run: a session file plus where its data came from, written and read back.
 
 Shared by ``micrograd-tui train --save/--load/--history-csv`` and the
-dashboard's save and export actions. No Textual here, so the headless path
-stays quick to start. The file format is ``engine/persist.py``'s; this
-module adds the ``run`` part (dataset, data file, samples, noise, test
-fraction) that turns a loaded session back into a ``RunConfig``.
+dashboard's save and export actions (``tui/save_actions.py``). No Textual
+here, so the headless path stays quick to start. The file format is
+``engine/session_file.py``'s; this module adds the ``run`` part (dataset,
+data file, samples, noise, test fraction) that turns a loaded session back
+into a ``RunConfig``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ import os
 from typing import Any
 
 import datasets
-from engine.persist import PathLike, SessionFileError, load_session, save_session, write_history_csv
 from engine.session import TrainingSession
+from engine.session_file import (
+    PathLike,
+    SessionFileError,
+    load_session,
+    save_session,
+    write_history_csv,
+)
 from tui.config import RunConfig
 
 DEFAULT_SESSION_PATH = "micrograd-run.json"
@@ -60,7 +67,7 @@ def load_run(path: PathLike) -> tuple[RunConfig, TrainingSession]:
     """The saved run's settings and its session, ready to continue; SessionFileError if not."""
     saved = load_session(path)
     session = saved.session
-    if not isinstance(saved.run, dict):  # persist checked it is an object
+    if not isinstance(saved.run, dict):  # session_file checked it is an object
         raise SessionFileError(path, "run: expected an object")
     try:
         run = _read_run(saved.run)
