@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_TORCH := $(VENV)/.installed-torch
 
-.PHONY: run test lint format bench bench-quick train clean
+.PHONY: run test test-torch lint format bench bench-quick train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
+# PyTorch is large: only `make test-torch` installs it (the `torch` extra), never `make test`.
+$(STAMP_TORCH): pyproject.toml $(STAMP_TEST)
+	$(BIN)/python -m pip install --quiet -e '.[test,torch]'
+	touch $@
+
 run: $(STAMP_RUN)
 	$(BIN)/micrograd-tui $(ARGS)
 
@@ -27,6 +33,10 @@ train: $(STAMP_RUN)
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Exported PyTorch scripts agree with `train --json` (tests marked `torch`).
+test-torch: $(STAMP_TORCH)
+	$(BIN)/python -m pytest -m torch $(PYTEST_ARGS)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check .

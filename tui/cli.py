@@ -1,10 +1,11 @@
-"""``micrograd-tui`` opens the dashboard; ``micrograd-tui train`` trains headless."""
+"""``micrograd-tui``: the dashboard; ``train``: headless; ``export --torch``: a PyTorch script."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,7 +13,14 @@ from dataclasses import replace
 import datasets
 from engine.session import TrainingSession
 from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args
-from tui.saved_run import SessionFileError, check_writable, export_history, load_run, save_run
+from tui.saved_run import (
+    SessionFileError,
+    check_writable,
+    export_history,
+    export_torch,
+    load_run,
+    save_run,
+)
 
 PROG = "micrograd-tui"
 
@@ -76,6 +84,60 @@ def _train_parser() -> argparse.ArgumentParser:
         help="after training, write the loss history (one row per step) as CSV",
     )
     return parser
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=f"{PROG} export",
+        description="Write the run as a standalone PyTorch script that trains on from where "
+        "it is, step for step (needs only torch to run).",
+    )
+    parser.add_argument(
+        "--torch",
+        required=True,
+        metavar="FILE.py",
+        help="the script to write; 'python FILE.py --steps M' prints one JSON line per step",
+    )
+    add_run_flags(parser)
+    g = parser.add_argument_group("export")
+    g.add_argument(
+        "--steps",
+        type=_steps,
+        default=0,
+        metavar="N",
+        help="train N steps first, then export (default 0: the initial weights)",
+    )
+    g.add_argument(
+        "--load", metavar="FILE.json", help="export a run saved with ctrl+s or 'train --save'"
+    )
+    return parser
+
+
+def _export(argv: list[str]) -> int:
+    from tui.torch_export import ExportRefused, bug_note
+
+    parser = _export_parser()
+    args = parser.parse_args(argv)
+    if args.load is not None:
+        _, session = _loaded(parser.prog, args)
+        source = f"the run saved in {args.load}"
+    else:
+        session = _config(parser.prog, args).build_session()
+        source = f"`{PROG} export {shlex.join(argv)}`"
+    _writable(parser.prog, args.torch)
+    for _ in range(args.steps if session.diverged_at is None else 0):
+        if session.step().diverged:
+            break
+    try:
+        written, step = export_torch(args.torch, session, source)
+    except (ExportRefused, SessionFileError) as err:
+        return _fail(parser.prog, f"cannot export: {err}")
+    print(f"wrote {written}: the run at step {step}, in PyTorch")
+    note = bug_note(session.snapshot())
+    if note:
+        print(f"note: {note}")
+    print(f"run it: python {args.torch} --steps 100  (prints steps {step + 1} to {step + 100})")
+    return 0
 
 
 def _steps(text: str) -> int:
@@ -196,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem:
             return _fail(parser.prog, problem)
         return code
+
+    if argv[:1] == ["export"]:
+        return _export(argv[1:])
 
     parser = _app_parser()
     args = parser.parse_args(argv)

@@ -21,19 +21,24 @@ from engine.session_file import (
     SessionFileError,
     load_session,
     save_session,
+    write_atomically,
     write_history_csv,
 )
 from tui.config import RunConfig
+from tui.torch_export import script_name, torch_script
 
 DEFAULT_SESSION_PATH = "micrograd-run.json"
 DEFAULT_HISTORY_PATH = "micrograd-history.csv"
+DEFAULT_TORCH_PATH = "micrograd_model.py"
 
 __all__ = [
     "DEFAULT_HISTORY_PATH",
     "DEFAULT_SESSION_PATH",
+    "DEFAULT_TORCH_PATH",
     "SessionFileError",
     "check_writable",
     "export_history",
+    "export_torch",
     "load_run",
     "run_info",
     "save_run",
@@ -61,6 +66,23 @@ def export_history(path: PathLike, session: TrainingSession) -> str:
     """Write the loss history as CSV to ``path`` atomically; returns the absolute path."""
     write_history_csv(path, session)
     return os.path.abspath(path)
+
+
+def export_torch(path: PathLike, session: TrainingSession, source: str) -> tuple[str, int]:
+    """Write a PyTorch script continuing ``session`` to ``path``; the absolute path and step.
+
+    ``source`` says where the run came from, for the script's docstring.
+    ExportRefused (from ``tui.torch_export``) if the run cannot be continued;
+    SessionFileError if the file cannot be written.
+    """
+    snap = session.snapshot()
+    text = torch_script(snap, source, script_name(path))
+    try:
+        # Through the same atomic writer as the session files (issue 16 may replace it).
+        write_atomically(path, text)
+    except OSError as err:
+        raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
+    return os.path.abspath(path), snap.step
 
 
 def load_run(path: PathLike) -> tuple[RunConfig, TrainingSession]:
