@@ -9,6 +9,7 @@ saved history can be checked and resumed exactly.
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_left
 from collections import deque
@@ -92,6 +93,11 @@ class HistoryRecorder:
             self._stride *= 2  # keep steps 1, 1 + 2 * stride, ...: every other entry
             self._steps = self._steps[::2]
             self._archive = tuple(column[::2] for column in self._archive)
+
+    @property
+    def first_loss(self) -> float:
+        """Step 1's loss (always archived), nan before it."""
+        return self._archive[0][0] if self._steps else math.nan
 
     def view(self) -> History:
         """An immutable copy: the archive up to the recent window, then the window."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 
@@ -102,3 +103,20 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def parameter_name(layer: int, neuron: int, column: int, fan_in: int) -> str:
+    """A parameter in words, counted from 1: "layer 2, neuron 1, from h3" or "..., bias"."""
+    source = "x" if layer == 0 else "h"
+    what = "bias" if column == fan_in else f"from {source}{column + 1}"
+    return f"layer {layer + 1}, neuron {neuron + 1}, {what}"
+
+
+def parameter_names(layer_sizes: Sequence[int]) -> list[str]:
+    """Every parameter's name, in ``MLP.parameters()`` order (layer sizes from the inputs)."""
+    return [
+        parameter_name(layer, neuron, column, nin)
+        for layer, (nin, nout) in enumerate(itertools.pairwise(layer_sizes))
+        for neuron in range(nout)
+        for column in range(nin + 1)
+    ]

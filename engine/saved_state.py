@@ -23,6 +23,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from engine import bugs
+from engine.divergence import blow_up
 from engine.history import RECORDED, History, kept_steps
 from engine.nn import ACTIVATIONS
 from engine.optim import Schedule
@@ -220,18 +221,22 @@ class TrainingState:
         with _within("last_step"):
             self.last_step.check(step, data, count)
 
-        # A run diverges at the step whose loss is inf or nan, and takes no step after it.
-        loss = kept.loss[-1] if step else math.nan
-        diverged_at = step if step and not math.isfinite(loss) else None
+        # A run diverges at the step that broke engine/divergence.py's rule, and takes no
+        # step after it.
+        reason = None
+        if step:
+            largest = max((abs(w) for w in self.parameters.data), default=0.0)
+            reason = blow_up(kept.loss[-1], kept.loss[0], largest)
+        diverged_at = step if reason is not None else None
         if self.diverged_at != diverged_at:
             if diverged_at is None:
                 raise ValueError(
                     f"diverged_at: the run is marked diverged at step {self.diverged_at}, "
-                    f"but it is at step {step} with a finite loss"
+                    f"but at step {step} its loss and parameters have not blown up"
                 )
             raise ValueError(
-                f"diverged_at: the loss of step {step} is {loss}, so the run "
-                f"diverged at step {step}; found {self.diverged_at}"
+                f"diverged_at: at step {step} {reason}, so the run diverged at step {step}; "
+                f"found {self.diverged_at}"
             )
 
     def _check_bug_events(self) -> None:

@@ -25,10 +25,11 @@ import math
 import random
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from engine import bugs
+from engine.divergence import blow_up
 from engine.fast import CompiledNet
 from engine.gradcheck import GradCheckResult, gradcheck
 from engine.history import History, HistoryRecorder
@@ -44,6 +45,7 @@ from engine.saved_state import (
     SavedSession,
     TrainingState,
 )
+from engine.symptoms import StepTrace
 from engine.value import Value
 
 BACKENDS = ("fast", "reference")
@@ -80,7 +82,7 @@ class SessionConfig:
 
 
 class SessionDiverged(RuntimeError):
-    """Raised by ``step()`` once the loss has become inf or NaN."""
+    """Raised by ``step()`` once the run has diverged (``engine/divergence.py``)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ class Snapshot:
     # When the last step ran with a bug: the gradient clean code would have computed
     # at its weights (None when it ran clean: then the gradients are the true ones).
     true_gradients: tuple[float, ...] | None = None
+    # When the last step ran with a bug: its gradients stage by stage (engine/symptoms.py).
+    # A diagnosis, not part of the run's state: not saved, so left out of == and repr.
+    trace: StepTrace | None = field(default=None, compare=False, repr=False)
 
     @property
     def parameters(self) -> tuple[float, ...]:
@@ -159,8 +164,8 @@ def _weight_norm(parameters: Sequence[Value]) -> float:
     return math.sqrt(math.fsum([p.data * p.data for p in parameters]))
 
 
-def _diverged_reason(step: int, loss: float) -> str:
-    return f"diverged at step {step}: the loss became {loss}"
+def _largest(parameters: Sequence[Value]) -> float:
+    return max((abs(p.data) for p in parameters), default=0.0)
 
 
 def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
@@ -260,6 +265,7 @@ class TrainingSession:
             self._test_accuracy = math.nan
             self._twin: TrainingSession | None = None
             self._true_gradients: tuple[float, ...] | None = None
+            self._trace: StepTrace | None = None  # the last step's, while bugs are on
             # (first update index, schedule): what a twin replays to use the same rates
             self._lr_log: list[tuple[int, Schedule]] = [(0, self.optimizer.schedule)]
             self._step = 0
@@ -317,20 +323,35 @@ class TrainingSession:
 
     # -- training --------------------------------------------------------------
 
+    def _trace_step(self, leftover, backprop, before) -> StepTrace:
+        """What this step's gradients were at each stage, and how the update moved."""
+        params = self.optimizer.parameters
+        return StepTrace(
+            leftover=tuple(leftover),
+            backprop=tuple(b - g for b, g in zip(backprop, leftover)),
+            applied=tuple(p.grad for p in params),
+            true=self._true_gradients or (),
+            moved=tuple(p.data - w for p, w in zip(params, before)),
+        )
+
     def step(self, lr: float | None = None) -> StepResult:
         """One update: forward, zero_grad, backward, SGD step (at ``lr``, if given)."""
         with self._lock, bugs.injected(self._bugs):
+            self._trace = None
             if self._diverged_at is not None:
                 raise SessionDiverged(self._diverged_reason)
             loss, predictions = self._forward()
 
             if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
                 self.model.zero_grad()
+            params = self.optimizer.parameters
+            # With a bug on, record each stage's gradients for the symptom line.
+            leftover = [p.grad for p in params] if self._bugs else None
             loss.backward()
+            backprop = [p.grad for p in params] if self._bugs else None
             if bugs.is_on(bugs.ZERO_GRAD_AFTER_BACKWARD):
                 self.model.zero_grad()  # the bug: wipes what backward() just computed
 
-            params = self.optimizer.parameters
             grad_norm = _grad_norm(params)
             self._predictions = predictions
             self._loss = loss.data
@@ -344,13 +365,18 @@ class TrainingSession:
             if lr is None:
                 lr = self.optimizer.schedule.at(self._step)
 
-            diverged = not math.isfinite(loss.data)
-            if diverged:
-                # Keep the weights that produced it, for inspection; no update.
-                self._diverged_at = number
-                self._diverged_reason = _diverged_reason(number, loss.data)
-            else:
+            first_loss = loss.data if number == 1 else self._history.first_loss
+            reason = blow_up(loss.data, first_loss, 0.0)
+            if reason is None:  # else keep the weights that produced it, for inspection
+                before = [p.data for p in params] if self._bugs else None
                 self.optimizer.step(self._step, lr)
+                reason = blow_up(loss.data, first_loss, _largest(params))
+                if before is not None:
+                    self._trace = self._trace_step(leftover, backprop, before)
+            diverged = reason is not None
+            if diverged:
+                self._diverged_at = number
+                self._diverged_reason = f"diverged at step {number}: {reason}"
             self._step = number
             weight_norm = _weight_norm(params)
             self._history.append(
@@ -492,6 +518,7 @@ class TrainingSession:
                 twin_history=self._twin._history.view() if self._bugs and self._twin else None,
                 # Kept when the bugs go off, until the next step: the gradients are still buggy.
                 true_gradients=self._true_gradients,
+                trace=self._trace,
             )
 
     # -- saving and resuming -----------------------------------------------------
@@ -559,7 +586,10 @@ class TrainingSession:
         session._predictions = last.predictions
         session._test_predictions = last.test_predictions
         session._true_gradients = last.true_gradients
-        if state.diverged_at is not None:
+        if state.diverged_at is not None:  # saved_state checked that the rule agrees
             session._diverged_at = state.diverged_at
-            session._diverged_reason = _diverged_reason(state.diverged_at, session._loss)
+            reason = blow_up(
+                session._loss, state.history.kept.loss[0], _largest(session.model.parameters())
+            )
+            session._diverged_reason = f"diverged at step {state.diverged_at}: {reason}"
         return session

@@ -47,6 +47,7 @@ def test_json_prints_one_object_per_step_then_a_summary(capsys):
     assert summary["loss"] == steps[-1]["loss"]
     assert summary["accuracy"] == steps[-1]["accuracy"]
     assert summary["diverged_at"] is None
+    assert {s["lr"] for s in steps} == {PRESETS["tutorial"].lr}  # the rate each update used
     assert summary["steps_per_s"] > 0
 
     # the same numbers as the session code run directly on the default preset
@@ -170,13 +171,27 @@ def test_diverging_run_exits_1_and_says_the_step(capsys):
     n = summary["diverged_at"]
     assert isinstance(n, int) and n >= 1
     assert summary["steps"] == n == len(steps) == steps[-1]["step"]
-    assert not math.isfinite(_number(steps[-1]["loss"]))
     assert all(math.isfinite(_number(s["loss"])) for s in steps[:-1])
 
     code, out, err = run_cli(capsys, *DIVERGING)
     assert code == 1 and err == ""
-    assert f"step {n}" in out.strip().splitlines()[-1]
-    assert "diverged" in out
+    assert out.strip().splitlines()[-1].startswith(f"diverged at step {n}: ")
+
+
+def test_a_finite_blow_up_is_divergence_too(capsys):
+    """The issue's run: the loss reached 2.4e+90 with exit 0; now it stops at the rule."""
+    argv = ("train", "--dataset", "moons", "--loss", "mse", "--lr", "0.78", "--steps", "300")
+    code, out, _ = run_cli(capsys, *argv, "--json")
+    steps, summary = parse_json_lines(out)
+    assert code == 1 and summary["diverged_at"] == 3 == len(steps)
+    first, last = _number(steps[0]["loss"]), _number(steps[-1]["loss"])
+    assert math.isfinite(last) and last > 1e6 * first
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 1
+    assert out.strip().splitlines()[-1] == (
+        f"diverged at step 3: the loss {last:.3g} is over 10^6 times step 1's ({first:.3g}); "
+        "try a lower --lr"
+    )
 
 
 # -- repeatability -------------------------------------------------------------------------

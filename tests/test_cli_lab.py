@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 import datasets
+from engine.nn import parameter_names
 from engine.session import TrainingSession
 from tests.support.cli import (
     STEP_KEYS,
@@ -98,6 +99,11 @@ def test_gradcheck_after_training(capsys, bug, verdict):
     if verdict == "FAIL":
         assert "numerical" in report[1] and "backprop" in report[1]
         assert len(report) == 2 + 5  # the five worst parameters
+        # named as the dashboard names them, not by an index
+        names = set(parameter_names((3, 4, 4, 1)))
+        for row in report[2:]:
+            name = row.strip().split("  ")[0]
+            assert name in names, row
     else:
         assert len(report) == 1
 

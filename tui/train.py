@@ -6,9 +6,11 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from typing import TextIO
 
 from engine.gradcheck import PASS_THRESHOLD, GradCheckResult
+from engine.nn import parameter_names
 from engine.session import StepResult, TrainingSession
 from tui.config import RunConfig
 
@@ -50,7 +52,10 @@ def _extras(session: TrainingSession, twin: bool) -> dict[str, float]:
     return extra
 
 
-def gradcheck_report(result: GradCheckResult, step: int, worst: int = 5) -> str:
+def gradcheck_report(
+    result: GradCheckResult, step: int, names: Sequence[str], worst: int = 5
+) -> str:
+    """The verdict, then the worst parameters by the dashboard's names for them."""
     verdict = "PASS" if result.passed else "FAIL"
     scope = (
         f"{len(result.checks)} of {result.total_parameters} parameters, chosen at random"
@@ -64,11 +69,13 @@ def gradcheck_report(result: GradCheckResult, step: int, worst: int = 5) -> str:
         )
     ]
     if not result.passed:
-        lines.append("  worst:   parameter   numerical     backprop      rel. error")
-        for check in sorted(result.checks, key=lambda c: -c.rel_error)[:worst]:
+        shown = sorted(result.checks, key=lambda c: -c.rel_error)[:worst]
+        width = max(len(names[c.index]) for c in shown)
+        lines.append(f"  worst: {'parameter':<{width}}  numerical      backprop       rel. error")
+        for check in shown:
             lines.append(
-                f"  #{check.index:<6} {check.numerical:+.6e} {check.backprop:+.6e} "
-                f"{check.rel_error:.3g}"
+                f"         {names[check.index]:<{width}}  {check.numerical:+.6e}  "
+                f"{check.backprop:+.6e}  {check.rel_error:.3g}"
             )
     return "\n".join(lines)
 
@@ -137,6 +144,7 @@ def train(
                 "accuracy": last.accuracy,
                 "grad_norm": _json_number(last.grad_norm),
                 "weight_norm": _json_number(last.weight_norm),
+                "lr": last.lr,
             }
             record.update({k: _json_number(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
@@ -189,5 +197,6 @@ def train(
         if diverged_at is not None:
             print(f"{session.diverged_reason}; try a lower --lr", file=out)
         if check is not None:
-            print(gradcheck_report(check, done), file=out)
+            sizes = (session.nin, *session.config.hidden, 1)
+            print(gradcheck_report(check, done, parameter_names(sizes)), file=out)
     return 1 if diverged_at is not None else 0

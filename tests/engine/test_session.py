@@ -12,9 +12,16 @@ import pytest
 
 import datasets
 from engine import MLP, Value, bugs
+from engine.divergence import BLOW_UP, blow_up
 from engine.losses import LOSSES, l2_penalty
 from engine.presets import PRESETS
-from engine.session import BACKENDS, SessionConfig, SessionDiverged, Snapshot, TrainingSession
+from engine.session import (
+    BACKENDS,
+    SessionConfig,
+    SessionDiverged,
+    Snapshot,
+    TrainingSession,
+)
 
 TUTORIAL = datasets.make("tutorial")
 
@@ -158,7 +165,10 @@ def test_skip_zero_grad_gradient_norm_stays_high_and_weights_keep_growing(backen
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_divergence_marks_the_step_and_refuses_further_steps(backend):
-    session = tutorial_session(backend=backend, activation="relu", loss="mse", lr=1e10)
+    # moons, mse, lr 0.78: still finite, the loss passes 10^6 times step 1's at step 3
+    config = SessionConfig(hidden=(16, 16), activation="relu", loss="mse", lr=0.78, lr_end=0.1)
+    data = datasets.make("moons", seed=0)
+    session = TrainingSession(config, data.xs, data.ys, backend=backend)
     before = result = None
     for _ in range(100):
         before = session.snapshot()
@@ -167,7 +177,13 @@ def test_divergence_marks_the_step_and_refuses_further_steps(backend):
             break
     assert result is not None and result.diverged
     n = result.step
-    assert not math.isfinite(result.loss)
+    first = session.snapshot().history.loss[0]
+    assert math.isfinite(result.loss) and result.loss > BLOW_UP * first
+    assert all(loss <= BLOW_UP * first for loss in session.snapshot().history.loss[:-1])
+    assert session.diverged_reason == (
+        f"diverged at step {n}: the loss {result.loss:.3g} is over 10^6 times step 1's "
+        f"({first:.3g})"
+    )
     snap = session.snapshot()
     assert session.diverged_at == snap.diverged_at == n
     assert str(n) in snap.diverged_reason
@@ -185,6 +201,63 @@ def test_divergence_marks_the_step_and_refuses_further_steps(backend):
     session.reset()  # reset clears it and the run can start again
     assert session.diverged_at is None
     assert math.isfinite(session.step().loss)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_parameter_past_a_million_is_a_blow_up_after_its_update(backend):
+    session = tutorial_session(backend=backend, activation="relu", loss="mse", lr=1e10)
+    result = session.step()
+    assert result.diverged and session.diverged_at == 1 and math.isfinite(result.loss)
+    largest = max(abs(p) for p in session.snapshot().parameters)
+    assert largest > BLOW_UP
+    assert session.diverged_reason == (
+        f"diverged at step 1: a parameter reached {largest:.3g} (over 10^6 in size)"
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inf_or_nan_loss_is_still_divergence_with_no_update(backend):
+    session = tutorial_session(backend=backend)
+    session.step()
+    session.model.parameters()[0].data = math.nan
+    before = session.snapshot()
+    result = session.step()
+    assert result.diverged and math.isnan(result.loss)
+    assert session.diverged_reason == "diverged at step 2: the loss became nan"
+    after = session.snapshot()
+    assert list(map(repr, after.parameters)) == list(map(repr, before.parameters))
+
+
+def test_the_blow_up_rule() -> None:
+    assert blow_up(math.inf, 1.0, 0.0) == "the loss became inf"
+    assert blow_up(1e6, 1.0, 1.0) is None  # at the line is not past it
+    assert blow_up(1.1e6, 1.0, 1.0) is not None
+    assert blow_up(5.0, 1.0, 1e6) is None and blow_up(5.0, 1.0, 2e6) is not None
+    assert blow_up(5.0, 1.0, math.nan) is not None
+    # A first loss of exactly 0 leaves only the parameter rule: later losses are not blow-ups.
+    assert blow_up(0.3, 0.0, 1.0) is None
+
+
+def test_a_loss_that_reaches_zero_does_not_make_later_losses_blow_ups() -> None:
+    """skip-zero-grad drives the tutorial loss to exactly 0; climbing back is no blow-up."""
+    session = tutorial_session(("skip-zero-grad",))
+    losses = [session.step().loss for _ in range(100)]
+    assert losses[-1] == 0.0
+    session.set_bugs([])
+    output_bias = session.model.parameters()[-1]
+    output_bias.data = -1e5  # every output -1: the net is off its perfect fit
+    later = session.step().loss
+    assert later > 0.1  # infinitely many times the lowest loss so far, but no blow-up
+    assert session.diverged_at is None
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_trains_1000_clean_steps_without_blowing_up(name) -> None:
+    data = datasets.make(name, seed=0)
+    session = TrainingSession(PRESETS[name], data.xs, data.ys)
+    for _ in range(1000):
+        assert not session.step().diverged, session.diverged_reason
+    assert session.diverged_at is None
 
 
 # -- snapshots -------------------------------------------------------------------------------

@@ -401,7 +401,7 @@ HAND_EDITS = {
     ),
     "a nan loss not marked diverged": (
         lambda s: s["history"]["loss"].__setitem__(-1, "nan"),
-        "session.diverged_at: the loss of step 6 is nan",
+        "session.diverged_at: at step 6 the loss became nan, so the run diverged at step 6",
     ),
     "predictions missing": (
         lambda s: s["last_step"].update(predictions=[]),
@@ -439,7 +439,8 @@ def test_non_finite_weights_load_when_the_run_put_them_there(tmp_path):
     session.step()
     session.model.parameters()[0].data = math.inf  # as an update that overflowed would leave it
     session.step()  # tanh saturates: the loss stays finite, the weight norm does not
-    assert session.diverged_at is None and session.snapshot().history.weight_norm[-1] == math.inf
+    assert session.snapshot().history.weight_norm[-1] == math.inf
+    assert session.diverged_at == 2  # a parameter past 10^6 in size: blown up
     loaded = load_session(saved(tmp_path, session)).session
     assert exact(loaded.snapshot()) == exact(session.snapshot())
 

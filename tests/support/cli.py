@@ -6,7 +6,7 @@ import json
 
 from tui.cli import main
 
-STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm"}
+STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm", "lr"}
 SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}
 
 

@@ -119,6 +119,27 @@ async def test_diverging_learning_rate_shows_diverged_state() -> None:
         assert app.state == "paused" and app.session.step_count == 0
 
 
+async def test_a_finite_blow_up_pauses_the_dashboard_naming_step_and_reason() -> None:
+    """moons, mse, lr 0.78: the loss stays finite (2.4e+90 by step 300) but blows up at step 3."""
+    app = make_app("moons", loss="mse", lr=0.78)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(lambda: app.session.diverged_at is not None and not app.running, pilot)
+        assert app.session.diverged_at == 3 and app.state == "diverged"
+        first = app.session.snapshot().history.loss[0]
+        loss = app.session.snapshot().loss
+        reason = (
+            f"diverged at step 3: the loss {loss:.3g} is over 10^6 times step 1's ({first:.3g})"
+        )
+
+        def status() -> str:
+            return str(app.query_one("#status").render())
+
+        await wait_for(lambda: reason in status(), pilot)
+        await pilot.press("r")  # refused until reset
+        assert not app.running and app.session.step_count == 3
+
+
 async def test_l_toggles_log_scale(app: MicrogradApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         plot = app.query_one(LossPlot)

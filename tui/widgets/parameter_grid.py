@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.nn import parameter_name
 from engine.session import Snapshot
 from tui import format as fmt
 
@@ -45,9 +46,7 @@ class ParameterRef:
         return self.column == self.fan_in
 
     def describe(self) -> str:
-        source = "x" if self.layer == 0 else "h"
-        what = "bias" if self.is_bias else f"from {source}{self.column + 1}"
-        return f"layer {self.layer + 1}, neuron {self.neuron + 1}, {what}"
+        return parameter_name(self.layer, self.neuron, self.column, self.fan_in)
 
 
 # What a gradients grid can show: what the (possibly buggy) code computed, what
