@@ -19,6 +19,7 @@ Arithmetic follows IEEE like PyTorch: an overflowing ``exp`` or ``**`` gives
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from engine import bugs
 
@@ -43,6 +44,10 @@ def _pow(x: float, n: float) -> float:
             return math.copysign(math.inf, x) if odd_integer else math.inf
         return math.nan  # negative ** fractional
     return result
+
+
+# observer(node, child, local_grad, child.grad before, child.grad after)
+Observer = Callable[["Value", "Value", float, float, float], None]
 
 
 class Value:
@@ -152,8 +157,13 @@ class Value:
                     stack.append((child, False))
         return topo
 
-    def backward(self) -> None:
-        """Fill in ``.grad`` of every node: d(self)/d(node), by the chain rule."""
+    def backward(self, observer: Observer | None = None) -> None:
+        """Fill in ``.grad`` of every node: d(self)/d(node), by the chain rule.
+
+        ``observer``, if given, is called right after each ``child.grad``
+        update, in the order they happen: ``observer(node, child, local_grad,
+        before, after)`` with ``child.grad`` before and after the update.
+        """
         topo = self.topological_order()
         if bugs.is_on(bugs.FORWARD_ORDER_BACKWARD):
             order = topo  # the bug: starts at the leaves
@@ -162,12 +172,24 @@ class Value:
         overwrite = bugs.is_on(bugs.OVERWRITE_GRAD)
 
         self.grad = 1.0
+        if observer is None:
+            for node in order:
+                for child, local_grad in zip(node._prev, node._local_grads):
+                    if overwrite:
+                        child.grad = local_grad * node.grad  # the bug: = instead of +=
+                    else:
+                        child.grad += local_grad * node.grad
+            return
+        # The same loop, reporting each update. It is a copy rather than a test
+        # inside the loop above so that a backward() nobody watches pays nothing.
         for node in order:
             for child, local_grad in zip(node._prev, node._local_grads):
+                before = child.grad
                 if overwrite:
                     child.grad = local_grad * node.grad  # the bug: = instead of +=
                 else:
                     child.grad += local_grad * node.grad
+                observer(node, child, local_grad, before, child.grad)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
