@@ -22,6 +22,8 @@ from itertools import repeat
 from operator import add, mul
 from typing import Protocol
 
+from engine.nn import ACTIVATIONS, layer_activations
+
 Matrix = tuple[tuple[float, ...], ...]  # [neuron][input]
 
 
@@ -40,25 +42,13 @@ def _linear(x: float) -> float:
     return x
 
 
+# On floats, each of ``engine.nn.ACTIVATIONS`` (a test checks that none is missing).
 ACTIVATION_FUNCTIONS: dict[str, Callable[[float], float]] = {
     "tanh": math.tanh,
     "relu": _relu,
     "sigmoid": _sigmoid,
     "linear": _linear,
 }
-
-
-def layer_activations(
-    activation: str, output_activation: str | None, layers: int
-) -> tuple[str, ...]:
-    """Each layer's activation, as ``MLP`` picks them.
-
-    Hidden layers use ``activation``; the last layer uses ``output_activation``,
-    or by default tanh for tanh nets and linear for every other net.
-    """
-    if output_activation is None:
-        output_activation = "tanh" if activation == "tanh" else "linear"
-    return (activation,) * (layers - 1) + (output_activation,)
 
 
 def _weighted_sum(row: Sequence[float], b: float, x: Sequence[float]) -> float:
@@ -98,10 +88,8 @@ class PlainMLP:
         if not (len(self.weights) == len(self.biases) == len(self.activations) >= 1):
             raise ValueError("need weights, biases and an activation for every layer")
         for name in self.activations:
-            if name not in ACTIVATION_FUNCTIONS:
-                raise ValueError(
-                    f"unknown activation {name!r} (known: {', '.join(ACTIVATION_FUNCTIONS)})"
-                )
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r} (known: {', '.join(ACTIVATIONS)})")
         for i, (layer_w, layer_b) in enumerate(zip(self.weights, self.biases)):
             fan_in = len(self.weights[i - 1]) if i else len(layer_w[0])
             if len(layer_w) != len(layer_b) or any(len(row) != fan_in for row in layer_w):

@@ -48,10 +48,3 @@ LOSSES: dict[str, Loss] = {
     "hinge": hinge,
     "bce": binary_cross_entropy,
 }
-
-LOSS_TITLES = {
-    "sse": "sum of squared errors (the lecture's)",
-    "mse": "mean squared error",
-    "hinge": "max-margin hinge (micrograd's demo)",
-    "bce": "binary cross-entropy on logits",
-}

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from engine.value import Value
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+def _linear(act: Value) -> Value:
+    return act
+
+
+# What a neuron applies to its weighted sum, by name: the one list of activations.
+# (engine/inference.py and engine/fast/codegen.py each compute every one of these
+# in their own way; their tests run through this list.)
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "linear": _linear,
+}
+
+
+def layer_activations(
+    activation: str, output_activation: str | None, layers: int
+) -> tuple[str, ...]:
+    """Each layer's activation, the output layer's last.
+
+    Hidden layers use ``activation``. The output layer uses ``output_activation``;
+    by default tanh nets end in tanh (the lecture) and every other net ends
+    linear (micrograd's demo).
+    """
+    if output_activation is None:
+        output_activation = "tanh" if activation == "tanh" else "linear"
+    return (activation,) * (layers - 1) + (output_activation,)
 
 
 class Module:
@@ -31,13 +58,7 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        if self.activation == "tanh":
-            return act.tanh()
-        if self.activation == "relu":
-            return act.relu()
-        if self.activation == "sigmoid":
-            return act.sigmoid()
-        return act
+        return ACTIVATIONS[self.activation](act)  # e.g. act.tanh()
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
@@ -66,9 +87,8 @@ class Layer(Module):
 class MLP(Module):
     """``MLP(3, [4, 4, 1])``: 3 inputs, two hidden layers of 4, one output.
 
-    ``activation`` is the hidden layers' non-linearity. The output layer uses
-    ``output_activation``; by default tanh nets end in tanh (the lecture) and
-    every other net ends linear (micrograd's demo).
+    ``activation`` is the hidden layers' non-linearity; the output layer's is
+    ``output_activation``, by default as ``layer_activations`` says.
     """
 
     def __init__(
@@ -79,18 +99,11 @@ class MLP(Module):
         output_activation: str | None = None,
         seed: int | None = None,
     ):
-        if output_activation is None:
-            output_activation = "tanh" if activation == "tanh" else "linear"
         rng = random.Random(seed)  # our own generator: never the global one
         sizes = [nin] + list(nouts)
+        activations = layer_activations(activation, output_activation, len(nouts))
         self.layers = [
-            Layer(
-                sizes[i],
-                sizes[i + 1],
-                activation if i < len(nouts) - 1 else output_activation,
-                rng,
-            )
-            for i in range(len(nouts))
+            Layer(sizes[i], sizes[i + 1], activations[i], rng) for i in range(len(nouts))
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:

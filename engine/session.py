@@ -8,7 +8,9 @@ immutable copy of plain floats, safe to read while another thread trains.
 The forward and backward passes run on one of two backends: ``"fast"`` (the
 default) compiles the model, loss and data to straight-line Python
 (``engine/fast``) and gives the same numbers; ``"reference"`` builds the
-``Value`` graph of ``engine/value.py`` every step, as in the lecture.
+``Value`` graph of ``engine/value.py`` every step, as in the lecture. While a
+bug the fast path does not mirror is on, a fast session runs the reference
+engine (``last_backend`` says which engine the last step ran on).
 
 The history (``engine/history.py``) keeps every step of a short run and
 thins the older steps of a long one, so memory stays bounded.
@@ -30,7 +32,7 @@ from typing import Protocol
 
 from engine import bugs
 from engine.divergence import blow_up
-from engine.fast import CompiledNet
+from engine.fast import CompiledNet, mirrors
 from engine.gradcheck import GradCheckResult, gradcheck
 from engine.history import History, HistoryRecorder
 from engine.losses import LOSSES, l2_penalty
@@ -127,7 +129,6 @@ class Snapshot:
     diverged_reason: str | None
     test_inputs: tuple[tuple[float, ...], ...] = ()
     test_targets: tuple[float, ...] = ()
-    test_predictions: tuple[float, ...] = ()  # at the same weights as ``predictions``
     test_loss: float = math.nan
     test_accuracy: float = math.nan
     # While any bug is on: a clean run from the same seed, in lockstep.
@@ -259,6 +260,7 @@ class TrainingSession:
             )
             self.optimizer = SGD(self.model.parameters(), cfg.schedule, cfg.weight_decay)
             self._compiled: CompiledNet | None = None  # built at the first fast forward pass
+            self.last_backend = self.backend  # the engine the last step ran on
             self._compiled_test: CompiledNet | None = None
             self._test_predictions: tuple[float, ...] = ()
             self._test_loss = math.nan
@@ -340,6 +342,7 @@ class TrainingSession:
             self._trace = None
             if self._diverged_at is not None:
                 raise SessionDiverged(self._diverged_reason)
+            self.last_backend = "fast" if self._runs_fast() else "reference"
             loss, predictions = self._forward()
 
             if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
@@ -401,7 +404,7 @@ class TrainingSession:
         ``held_out``: the same objective on the test points instead.
         """
         xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
-        if self.backend == "fast":
+        if self._runs_fast():
             cache = "_compiled_test" if held_out else "_compiled"
             compiled = getattr(self, cache)
             # Built on first use (a run of 0 steps never pays for it), and again
@@ -413,6 +416,13 @@ class TrainingSession:
             return loss, tuple(loss.predictions)
         loss, scores = self._value_forward(xs, ys)
         return loss, tuple(s.data for s in scores)
+
+    def _runs_fast(self) -> bool:
+        """The fast backend, unless a bug it does not mirror is on: then the reference's.
+
+        (Both give the same numbers; ``engine.fast.MIRRORED_BUGS`` lists the bugs.)
+        """
+        return self.backend == "fast" and mirrors(bugs.active())
 
     def _clean_gradients(self) -> tuple[float, ...]:
         """What clean code computes at the current weights; leaves .grad as it was."""
@@ -512,7 +522,6 @@ class TrainingSession:
                 diverged_reason=self._diverged_reason,
                 test_inputs=self.test_xs,
                 test_targets=self.test_ys,
-                test_predictions=self._test_predictions,
                 test_loss=self._test_loss,
                 test_accuracy=self._test_accuracy,
                 twin_history=self._twin._history.view() if self._bugs and self._twin else None,

@@ -29,6 +29,7 @@ from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.messages import TrainingProgress, TrainingStopped
+from tui.pacing import SPEEDS, speed_label
 from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
@@ -39,10 +40,10 @@ from tui.widgets.boundary import DecisionBoundary
 from tui.widgets.bug_toggles import BugToggle, BugToggles
 from tui.widgets.gradients import GradientsPane
 from tui.widgets.loss_plot import LossPlot
-from tui.widgets.parameter_grid import ParameterGrid
+from tui.widgets.parameter_grid import ParameterGrid, ParameterPane
 from tui.widgets.predictions import PredictionsPane
 from tui.widgets.status import StatusBar
-from tui.widgets.weights import WeightsPane, show_detail
+from tui.widgets.weights import WeightsPane
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 # Redraws while training runs: at most 15 a second, fewer when drawing is costly,
@@ -52,7 +53,6 @@ REDRAW_MIN_INTERVAL = 1 / 15
 REDRAW_MAX_INTERVAL = 0.5  # still twice a second, however large the net
 UI_SHARE = 0.07
 FRAME_WAIT = 0.25  # the longest the worker pauses for a frame to be drawn
-SPEEDS: tuple[float | None, ...] = (None, 20.0, 5.0, 1.0)  # steps/s; None: as fast as it goes
 LR_MIN, LR_MAX = 1e-6, 1e3
 
 
@@ -65,10 +65,6 @@ class TooSmall(Static):
             f"micrograd-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT};"
             f" this one is {width}×{height}.\nMake it larger, or press q to quit."
         )
-
-
-def speed_label(speed: float | None) -> str:
-    return "max" if speed is None else f"{speed:g}/s"
 
 
 class MicrogradApp(SaveActions, App[None]):
@@ -113,7 +109,11 @@ class MicrogradApp(SaveActions, App[None]):
             for i, bug in enumerate(bug_catalogue.CATALOGUE, start=1)
         ),
         Binding(
-            "s", "cycle_speed", "Speed", id="speed", tooltip="Run speed: max, 20, 5, 1 steps/s"
+            "s",
+            "cycle_speed",
+            "Speed",
+            id="speed",
+            tooltip=f"Run speed: {', '.join(speed_label(s, unit='') for s in SPEEDS)} steps/s",
         ),
         Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
         Binding(
@@ -570,5 +570,5 @@ class MicrogradApp(SaveActions, App[None]):
             if grid is not message.grid:
                 grid.cursor = message.cursor
         if self._last_snapshot is not None:  # the grids redraw themselves; the details follow
-            show_detail(self.query_one(WeightsPane), self._last_snapshot)
-            show_detail(self.query_one(GradientsPane), self._last_snapshot)
+            for pane in self.query(ParameterPane):
+                pane.show_detail(self._last_snapshot)

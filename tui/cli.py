@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import datasets
 from engine.session import TrainingSession
-from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args
+from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args, whole_number
 from tui.saved_run import (
     SessionFileError,
     check_writable,
@@ -52,7 +52,11 @@ def _train_parser() -> argparse.ArgumentParser:
     add_run_flags(parser)
     g = parser.add_argument_group("train")
     g.add_argument(
-        "--steps", type=_steps, default=100, metavar="N", help="updates to run (default 100)"
+        "--steps",
+        type=whole_number("--steps", allow_zero=True),
+        default=100,
+        metavar="N",
+        help="updates to run (default 100)",
     )
     g.add_argument(
         "--json", action="store_true", help="print one JSON object per step, then a summary"
@@ -102,7 +106,7 @@ def _export_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("export")
     g.add_argument(
         "--steps",
-        type=_steps,
+        type=whole_number("--steps", allow_zero=True),
         default=0,
         metavar="N",
         help="train N steps first, then export (default 0: the initial weights)",
@@ -138,16 +142,6 @@ def _export(argv: list[str]) -> int:
         print(f"note: {note}")
     print(f"run it: python {args.torch} --steps 100  (prints steps {step + 1} to {step + 100})")
     return 0
-
-
-def _steps(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--steps: expected a whole number, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--steps: must be >= 0, got {value}")
-    return value
 
 
 def _fail(prog: str, message: str) -> int:

@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 import datasets
 from engine.bugs import CATALOGUE
+from tui.pacing import SPEEDS, speed_label
 
 
 class DashboardCommands(Provider):
@@ -84,8 +85,8 @@ class DashboardCommands(Provider):
                     "switch to its preset; asks first",
                 )
             )
-        for speed in (None, 20.0, 5.0, 1.0):
-            label = "max" if speed is None else f"{speed:g} steps/s"
+        for speed in SPEEDS:
+            label = speed_label(speed, unit=" steps/s")
             commands.append(
                 (f"Run speed: {label}", partial(app.set_speed, speed), "how fast r trains")
             )

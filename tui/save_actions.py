@@ -33,7 +33,7 @@ else:
 
 
 class SaveActions(_Base):
-    """Mixed into ``MicrogradApp``: save the session, export the history, open a saved run.
+    """Mixed into ``MicrogradApp``: save the session, export the history.
 
     Needs the app's ``session`` and ``run_config``; bind ``save_session`` and
     ``export_history`` to keys.
@@ -109,14 +109,3 @@ class SaveActions(_Base):
         self.history_path = path
         self.notify(f"Loss history written to {written}.", title="History exported", timeout=6)
         return True
-
-    def open_saved_run(self, config: RunConfig, session: TrainingSession) -> None:
-        """Show a run loaded from a file (``load_run``) instead of the current one."""
-        if not self.is_running:  # before the app starts (--load): it draws this run first
-            self.run_config, self.session = config, session
-            return
-        if self.running:
-            self._stop_training()
-        self.run_config, self.session = config, session
-        self.refresh_panes()
-        self.notify(f"Opened the run saved at step {session.step_count}.")

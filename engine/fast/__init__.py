@@ -66,8 +66,11 @@ equal; at most the sign of a zero gradient can differ (see skipping below).
 
 The bugs
 --------
-Each bug of ``engine/bugs.py`` is read when the reference engine reads it,
-so the compiled path honours it at the same moment:
+``MIRRORED_BUGS`` (``compiled.py``) declares every bug this path honours; a
+bug not on it (a new one, say) never runs compiled: ``TrainingSession`` runs
+the reference engine while it is on, and ``CompiledNet.forward()`` refuses
+it. Each listed bug is read when the reference engine reads it, so the
+compiled path honours it at the same moment:
 
 * ``tanh-derivative`` (read in ``forward``, as ``Value.tanh`` does): a second
   compiled forward with ``q = 1 - h``.
@@ -113,6 +116,6 @@ compile time and its passing memory peak: ~0.3 s for 4,400 parameters
 much memory for every step. Gradient checks stay on the reference engine.
 """
 
-from engine.fast.compiled import CompiledLoss, CompiledNet
+from engine.fast.compiled import MIRRORED_BUGS, CompiledLoss, CompiledNet, mirrors
 
-__all__ = ["CompiledLoss", "CompiledNet"]
+__all__ = ["MIRRORED_BUGS", "CompiledLoss", "CompiledNet", "mirrors"]

@@ -2,9 +2,12 @@
 
 Every line emitted here mirrors one node (or one chain of nodes) of the graph
 ``engine.value.Value`` would build for the same model, and does the same
-floating-point operations in the same order. The comments in the generated
-source name the node each line stands for. See ``engine/fast/__init__.py`` for
-why the order matters and how each bug is mirrored.
+floating-point operations in the same order. Variable names say where a value
+sits in the network (``h1_0``: layer 1, neuron 0; ``q``: a local derivative);
+a comment is emitted only where a line's arithmetic differs in form from the
+lecture's expression (``s * ny + 1.0  # 1 + -y * s``). ``CompiledNet.source()``
+returns the generated code to read. See ``engine/fast/__init__.py`` for why the
+order matters and how each bug is mirrored.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ _CHAIN = 64
 class LayerShape:
     nin: int
     nout: int
-    activation: str  # tanh, relu, sigmoid or linear
+    activation: str  # one of engine.nn.ACTIVATIONS: _activation_lines writes each
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class NetShape:
     """What the generated code depends on: the layers, the loss, whether L2 is on."""
 
     layers: tuple[LayerShape, ...]
-    loss: str  # sse, mse, hinge or bce
+    loss: str  # one of engine.losses.LOSSES: _loss_forward_lines writes each
     l2: bool
 
     @property

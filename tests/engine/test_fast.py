@@ -186,7 +186,7 @@ def test_the_fast_path_rejects_what_it_cannot_mirror():
 def problems(draw):
     nin = draw(st.integers(1, 3))
     hidden = draw(st.lists(st.integers(1, 4), min_size=0, max_size=3))
-    activation = draw(st.sampled_from(ACTIVATIONS))
+    activation = draw(st.sampled_from(list(ACTIVATIONS)))
     output_activation = draw(st.sampled_from((None, *ACTIVATIONS)))
     loss = draw(st.sampled_from(sorted(LOSSES)))
     l2 = draw(st.sampled_from([0.0, 1e-4, 0.5]))

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import datasets
-from engine import MLP, bugs
+from engine import MLP, bugs, nn
+from engine.fast import MIRRORED_BUGS, CompiledNet
 from engine.history import HISTORY_POINTS, RECENT_POINTS, History, HistoryRecorder
 from engine.optim import SGD
 from engine.presets import PRESETS
@@ -53,9 +54,13 @@ def assert_same_snapshots(fast: Snapshot, ref: Snapshot, step: int) -> None:
     assert fast.diverged_reason == ref.diverged_reason
 
 
-def train_both(fast: TrainingSession, ref: TrainingSession, steps: int) -> None:
+def train_both(
+    fast: TrainingSession, ref: TrainingSession, steps: int, engine: str = "fast"
+) -> None:
+    """Step both; every step equal, the fast session's on ``engine`` (so the test tests it)."""
     for step in range(1, steps + 1):
         assert fast.step() == ref.step() or math.isnan(ref.snapshot().loss)
+        assert (fast.last_backend, ref.last_backend) == (engine, "reference")
         assert_same_snapshots(fast.snapshot(), ref.snapshot(), step)
         if ref.diverged_at is not None:
             break
@@ -131,6 +136,52 @@ def test_bugs_switched_mid_run_keep_the_backends_together():
         ref.set_bugs(bug_ids)
         train_both(fast, ref, steps=2)
     assert fast.snapshot().bug_events == ref.snapshot().bug_events
+
+
+# -- a bug the fast path does not mirror runs on the reference engine ----------------------
+
+UNLISTED = "doubled-tanh-input"
+
+
+@pytest.fixture
+def unlisted_bug(monkeypatch) -> str:
+    """A new bug, not in engine.fast.MIRRORED_BUGS: tanh neurons see twice their input."""
+    bug = bugs.Bug(UNLISTED, "Doubled tanh input", "engine/nn.py · Neuron.__call__", "", "", "", "")
+    monkeypatch.setitem(bugs.BUGS, UNLISTED, bug)
+    tanh = nn.ACTIVATIONS["tanh"]
+    doubled = lambda act: tanh(act * 2) if bugs.is_on(UNLISTED) else tanh(act)
+    monkeypatch.setitem(nn.ACTIVATIONS, "tanh", doubled)
+    return UNLISTED
+
+
+def test_every_mirrored_bug_is_in_the_catalogue_and_runs_fast():
+    assert MIRRORED_BUGS.keys() <= bugs.BUGS.keys()
+    for bug_id in MIRRORED_BUGS:
+        train_both(*twins(PRESETS["tutorial"], TUTORIAL, (bug_id,)), steps=2, engine="fast")
+
+
+def test_a_bug_the_fast_path_does_not_mirror_runs_on_the_reference_engine(unlisted_bug):
+    assert unlisted_bug not in MIRRORED_BUGS
+    fast, ref = twins(PRESETS["tutorial"], TUTORIAL)
+    clean = TrainingSession(PRESETS["tutorial"], TUTORIAL.xs, TUTORIAL.ys)
+    train_both(fast, ref, steps=2, engine="fast")
+    for session in (fast, ref):
+        session.set_bugs([unlisted_bug, bugs.SKIP_ZERO_GRAD])
+    train_both(fast, ref, steps=3, engine="reference")  # fell back, and equal
+    for _ in range(5):
+        clean.step()
+    assert fast.snapshot().loss != clean.snapshot().loss  # the bug acted
+    for session in (fast, ref):
+        session.set_bugs([])
+    train_both(fast, ref, steps=2, engine="fast")  # back on the fast path once it is off
+    assert fast.snapshot().bug_events == ref.snapshot().bug_events
+
+
+def test_the_compiled_net_refuses_a_bug_it_does_not_mirror(unlisted_bug):
+    model = MLP(3, [4, 4, 1], seed=0)
+    net = CompiledNet(model, "sse", 0.0, TUTORIAL.xs, TUTORIAL.ys)
+    with bugs.injected([unlisted_bug]), pytest.raises(ValueError, match=unlisted_bug):
+        net.forward()
 
 
 def test_divergence_happens_at_the_same_step_on_both_backends():

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.inference import PlainMLP, grid, layer_activations, pixel_centres
-from engine.nn import MLP
+from engine.inference import ACTIVATION_FUNCTIONS, PlainMLP, grid, pixel_centres
+from engine.nn import ACTIVATIONS, MLP, layer_activations
 from engine.session import SessionConfig, TrainingSession
+from engine.value import Value
 
 
 def plain(model: MLP) -> PlainMLP:
@@ -60,6 +61,13 @@ def test_batch_equals_one_at_a_time(case):
     for x, y in zip(xs, batch):
         assert close(y, model(x).data)
         assert y == net(x) or (math.isnan(y) and math.isnan(net(x)))
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_activation_has_a_float_version_equal_to_the_value_one(name):
+    assert set(ACTIVATION_FUNCTIONS) == set(ACTIVATIONS)
+    for x in (-3.0, -0.5, 0.0, 0.25, 2.0):
+        assert ACTIVATION_FUNCTIONS[name](x) == ACTIVATIONS[name](Value(x)).data
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])

@@ -37,8 +37,6 @@ def test_test_metrics_come_from_the_held_out_points_only(backend):
     assert test_accuracy == 0.0  # ...and so every mislabelled held-out point is wrong
     assert test_loss > 1.0 > snap.loss
     assert (snap.test_loss, snap.test_accuracy) == (test_loss, test_accuracy)
-    assert len(snap.test_predictions) == len(TEST_XS)
-    assert all((p > 0) != (y > 0) for p, y in zip(snap.test_predictions, TEST_YS))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -82,4 +80,5 @@ def test_reset_forgets_the_test_metrics():
     session.step()
     session.reset()
     assert all(math.isnan(v) for v in session.test_metrics)
-    assert session.snapshot().test_predictions == ()
+    snap = session.snapshot()
+    assert math.isnan(snap.test_loss) and math.isnan(snap.test_accuracy)

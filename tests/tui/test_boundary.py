@@ -144,11 +144,6 @@ def test_snapshot_moons_after_100_steps(snap_compare):
     assert snap_compare(BoundaryApp(snapshot, test_points), terminal_size=(62, 22))
 
 
-def test_snapshot_data_that_is_not_2d(snap_compare):
-    snapshot, _ = trained("tutorial", steps=0, test_fraction=0.0)
-    assert snap_compare(BoundaryApp(snapshot), terminal_size=(62, 12))
-
-
 # -- the plane ----------------------------------------------------------------------------
 
 
@@ -277,12 +272,10 @@ async def test_while_a_thread_evaluates_the_next_grid_the_last_one_stays_up(monk
         assert [list(pane.render_line(y)) for y in range(3)] != before
 
 
-async def test_data_that_is_not_2d_gets_a_message():
+def test_data_that_is_not_2d_is_refused_naming_its_features():
     snapshot, _ = trained("tutorial", steps=0, test_fraction=0.0)
-    pane, lines = await rendered(BoundaryApp(snapshot))
-    text = "\n".join("".join(s.text for s in line) for line in lines)
-    assert "two features" in text and "has 3" in text
-    assert pane.plane is None
+    with pytest.raises(ValueError, match="needs data with 2 features, not 3"):
+        DecisionBoundary().show(snapshot)
 
 
 def test_pixel_colours_come_from_the_shared_sign_colours():

@@ -140,8 +140,7 @@ async def test_a_saved_run_opens_where_it_was_and_continues_exactly(tmp_path):
         await pilot.press("space", "space")
         expected = original.session.snapshot()
 
-    app = MicrogradApp()  # as `micrograd-tui --load FILE` builds it
-    app.open_saved_run(*load_run(path))
+    app = MicrogradApp(*load_run(path))  # as `micrograd-tui --load FILE` builds it
     async with app.run_test(size=SIZE) as pilot:
         assert app.session.step_count == 3 and app.run_config.dataset == "moons"
         assert "step 3" in str(app.query_one("#status").render())

@@ -21,7 +21,6 @@ newest snapshot is always drawn in the end.
 from __future__ import annotations
 
 import math
-import textwrap
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -246,14 +245,21 @@ class DecisionBoundary(Widget):
         self._lines: list[Strip] = []
         self._lines_key: tuple | None = None
         self._styles = _Styles()
-        self.grid_seconds = 0.0  # how long the last grid took to evaluate
 
     # -- what to draw ----------------------------------------------------------------
 
     def show(
         self, snapshot: Snapshot, test_points: Iterable[tuple[Sequence[float], float]] | None = None
     ) -> None:
-        """Draw this snapshot's model; ``test_points`` are (features, label) pairs."""
+        """Draw this snapshot's model; ``test_points`` are (features, label) pairs.
+
+        ValueError unless the data has two features (the app shows the
+        predictions pane for any other data).
+        """
+        if snapshot.layer_sizes[0] != 2:
+            raise ValueError(
+                f"the decision boundary needs data with 2 features, not {snapshot.layer_sizes[0]}"
+            )
         self._latest = snapshot
         self._test = tuple(
             (float(x[0]), float(x[1]), float(y)) for x, y in test_points or () if len(x) == 2
@@ -274,9 +280,6 @@ class DecisionBoundary(Widget):
         snap = self._latest
         width, height = self.content_size
         if snap is None or width < 1 or height < 1:
-            return
-        if not self._is_2d(snap):
-            self._show_message(snap, width, height)
             return
         train = _points(snap.inputs, snap.targets)
         plane = Plane.around([(x, y) for x, y, _ in train + self._test], width, 2 * height)
@@ -329,13 +332,8 @@ class DecisionBoundary(Widget):
         if done.request < self._grid.request:
             return  # a newer grid is already up (e.g. evaluated after a resize)
         self._grid = done
-        self.grid_seconds = done.seconds
         # Counted from the start, so a grid that takes long still leaves one every MAX_INTERVAL.
         self._next_grid_at = done.started + min(done.seconds / BUDGET, MAX_INTERVAL)
-
-    @staticmethod
-    def _is_2d(snapshot: Snapshot) -> bool:
-        return snapshot.layer_sizes[0] == 2
 
     # -- drawing -------------------------------------------------------------------
 
@@ -350,28 +348,6 @@ class DecisionBoundary(Widget):
             legend = f"{TRAIN_GLYPH} train" + (f"  {TEST_GLYPH} test" if self._test else "")
             self.border_subtitle = f"{legend} · step {shown.snapshot.step}"
             self.refresh()
-
-    def _show_message(self, snap: Snapshot, width: int, height: int) -> None:
-        paragraphs = [
-            (
-                "The decision boundary needs data with two features; "
-                f"this data has {snap.layer_sizes[0]}."
-            ),
-            "Try moons, xor, circles, spiral or blobs.",
-        ]
-        text = []
-        for paragraph in paragraphs:
-            text += [""] * bool(text) + textwrap.wrap(paragraph, max(width - 2, 10))
-        top = max((height - len(text)) // 2, 0)
-        base = self.rich_style
-        lines = [Strip.blank(width, base)] * top
-        for t in text:
-            left = max((width - len(t)) // 2, 0)
-            line = Strip([Segment(" " * left, base), Segment(t, base + Style(dim=True))])
-            lines.append(line.crop(0, width))
-        self._lines, self._lines_key, self._plane = lines, None, None
-        self.border_subtitle = ""
-        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width

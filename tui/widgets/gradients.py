@@ -6,19 +6,17 @@ import math
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from engine.session import Snapshot
 from tui import format as fmt
-from tui.widgets.parameter_grid import GRADIENT_VIEWS, ParameterGrid
+from tui.widgets.parameter_grid import GRADIENT_VIEWS, ParameterGrid, ParameterPane
 
 VIEW_TITLES = {
     "backprop": "backprop",
     "true": "true (what correct code computes)",
     "difference": "backprop − true",
 }
-from tui.widgets.weights import show_detail
 
 
 def norms_text(snapshot: Snapshot, width: int) -> Text:
@@ -39,7 +37,7 @@ def norms_text(snapshot: Snapshot, width: int) -> Text:
     return out
 
 
-class GradientsPane(Vertical):
+class GradientsPane(ParameterPane):
     """Per-parameter gradients, grouped by layer, with the global norms."""
 
     BORDER_TITLE = "Gradients · backprop"
@@ -77,4 +75,4 @@ class GradientsPane(Vertical):
             subtitle = f"{bad} exploding or non-finite"
         self.border_subtitle = subtitle
         self.set_class(bool(bad), "-bad")
-        show_detail(self, snapshot)
+        self.show_detail(snapshot)

@@ -17,13 +17,15 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
-from engine.nn import parameter_name
+from engine.nn import layer_activations, parameter_name
 from engine.session import Snapshot
 from tui import format as fmt
 
@@ -337,8 +339,9 @@ class ParameterGrid(ScrollView, can_focus=True):
 
     def _activations(self, snap: Snapshot) -> list[str]:
         cfg = snap.config
-        output = cfg.output_activation or ("tanh" if cfg.activation == "tanh" else "linear")
-        return [cfg.activation] * (len(snap.layer_sizes) - 2) + [output]
+        return list(
+            layer_activations(cfg.activation, cfg.output_activation, len(snap.layer_sizes) - 1)
+        )
 
     def _cell(self, value: float, scale: float, cursor_style: str | None) -> list[Segment]:
         """One parameter as segments: a coloured number (and a bar), or a heat-map swatch."""
@@ -366,3 +369,24 @@ class ParameterGrid(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         strip = self._lines[index].crop(int(scroll_x), int(scroll_x) + width)
         return strip.extend_cell_length(width, self.rich_style).apply_style(self.rich_style)
+
+
+def describe_parameter(snapshot: Snapshot, cursor: Cursor) -> str:
+    """The parameter at ``cursor``: where it sits, its value and its gradients."""
+    layer, neuron, column = cursor
+    ref = ParameterRef(layer, neuron, column, snapshot.layer_sizes[layer])
+    w = parameter_value(snapshot, cursor, "weights")
+    g = parameter_value(snapshot, cursor, "backprop")
+    text = f"{ref.describe()}: w {fmt.short(w)}, grad {fmt.short(g)}"
+    if snapshot.true_gradients is not None:
+        text += f", true grad {fmt.short(parameter_value(snapshot, cursor, 'true'))}"
+    return text
+
+
+class ParameterPane(Vertical):
+    """A pane holding a ``ParameterGrid`` and a ``.detail`` line: weights or gradients."""
+
+    def show_detail(self, snapshot: Snapshot) -> None:
+        """The detail line: the parameter under the grid's cursor, value and gradients."""
+        cursor = self.query_one(ParameterGrid).cursor
+        self.query_one(".detail", Static).update(describe_parameter(snapshot, cursor))

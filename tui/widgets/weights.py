@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.session import Snapshot
-from tui import format as fmt
-from tui.widgets.parameter_grid import Cursor, ParameterGrid, ParameterRef, parameter_value
+from tui.widgets.parameter_grid import ParameterGrid, ParameterPane
 
 
-def describe_parameter(snapshot: Snapshot, cursor: Cursor) -> str:
-    layer, neuron, column = cursor
-    ref = ParameterRef(layer, neuron, column, snapshot.layer_sizes[layer])
-    w = parameter_value(snapshot, cursor, "weights")
-    g = parameter_value(snapshot, cursor, "backprop")
-    text = f"{ref.describe()}: w {fmt.short(w)}, grad {fmt.short(g)}"
-    if snapshot.true_gradients is not None:
-        text += f", true grad {fmt.short(parameter_value(snapshot, cursor, 'true'))}"
-    return text
-
-
-def show_detail(pane: Widget, snapshot: Snapshot) -> None:
-    """The pane's detail line: the parameter under its grid's cursor, value and gradients."""
-    cursor = pane.query_one(ParameterGrid).cursor
-    pane.query_one(".detail", Static).update(describe_parameter(snapshot, cursor))
-
-
-class WeightsPane(Vertical):
+class WeightsPane(ParameterPane):
     """Weights and biases, layer by layer."""
 
     BORDER_TITLE = "Weights"
@@ -43,4 +23,4 @@ class WeightsPane(Vertical):
         grid.show(snapshot)
         count = len(snapshot.parameters)
         self.border_subtitle = f"{count} parameters"
-        show_detail(self, snapshot)
+        self.show_detail(snapshot)
