@@ -48,3 +48,11 @@ LOSSES: dict[str, Loss] = {
     "hinge": hinge,
     "bce": binary_cross_entropy,
 }
+
+# What each loss is, in words (the header of a `micrograd-tui export --torch` script).
+LOSS_TITLES = {
+    "sse": "sum of squared errors (the lecture's)",
+    "mse": "mean squared error",
+    "hinge": "max-margin hinge (micrograd's demo)",
+    "bce": "binary cross-entropy on logits",
+}

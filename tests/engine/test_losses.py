@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from engine import Value
 from engine.losses import (
+    LOSS_TITLES,
     LOSSES,
     binary_cross_entropy,
     hinge,
@@ -32,6 +33,7 @@ def test_the_four_losses_are_registered():
         "hinge": hinge,
         "bce": binary_cross_entropy,
     }
+    assert LOSS_TITLES.keys() == LOSSES.keys()  # every loss has its words, and no other
 
 
 def test_sum_and_mean_squared_error_by_hand():
