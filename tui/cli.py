@@ -1,4 +1,5 @@
-"""``micrograd-tui``: the dashboard; ``train``: headless; ``export --torch``: a PyTorch script."""
+"""``micrograd-tui``: the dashboard; ``train``: headless; ``export --torch``: a PyTorch script;
+``graph``: a Value graph after forward and backward."""
 
 from __future__ import annotations
 
@@ -255,6 +256,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv[:1] == ["export"]:
         return _export(argv[1:])
+
+    if argv[:1] == ["graph"]:
+        from tui.graph_cli import graph_main, graph_parser
+
+        parser = graph_parser(_Parser, _steps)
+        return graph_main(
+            argv[1:],
+            parser,
+            loaded=lambda args: _loaded(parser.prog, args),
+            configure=lambda args: _config(parser.prog, args),
+        )
 
     parser = _app_parser()
     args = parser.parse_args(argv)
