@@ -322,7 +322,8 @@ def expression_text(graph: Graph, source: str, title: str | None) -> str:
         graph, [(n.id, _name(graph, n.id), computed_as(graph, n.id)) for n in graph.nodes]
     )
     out = graph.nodes[graph.output]
-    lines += ["", f"output {_name(graph, graph.output)} = {_num(out.data)}", _leaf_summary(graph)]
+    named = f"output {out.label}" if out.label else f"output (#{out.id})"
+    lines += ["", f"{named} = {_num(out.data)}", _leaf_summary(graph)]
     return "\n".join(lines)
 
 
