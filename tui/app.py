@@ -28,6 +28,7 @@ from engine import bugs as bug_catalogue
 from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
+from tui.demos import DEMOS
 from tui.messages import TrainingProgress, TrainingStopped
 from tui.pacing import SPEEDS, speed_label
 from tui.save_actions import SaveActions
@@ -43,6 +44,7 @@ from tui.widgets.loss_plot import LossPlot
 from tui.widgets.parameter_grid import ParameterGrid, ParameterPane
 from tui.widgets.predictions import PredictionsPane
 from tui.widgets.status import StatusBar
+from tui.widgets.symptom import SymptomLine
 from tui.widgets.weights import WeightsPane
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -211,6 +213,7 @@ class MicrogradApp(SaveActions, App[None]):
                     yield BugToggles(id="bugs")
                     yield PredictionsPane(id="predictions")
                     yield DecisionBoundary(id="boundary")
+            yield SymptomLine(id="symptom")
             yield StatusBar(id="status")
         yield TooSmall(id="too-small")
         yield Footer()
@@ -267,6 +270,7 @@ class MicrogradApp(SaveActions, App[None]):
                 )
             else:
                 self.query_one(PredictionsPane).show(snap)
+        self.query_one(SymptomLine).show(snap)
         self.query_one(StatusBar).show(snap, self.state, self.steps_per_s, speed_label(self.speed))
         self.sub_title = f"{self.run_config.data_label} · {self._architecture()}"
 
@@ -450,6 +454,18 @@ class MicrogradApp(SaveActions, App[None]):
             return
         self.push_screen(BugDetailScreen(bug_catalogue.BUGS[bug_id]))
 
+    def action_demo(self, bug_id: str) -> None:
+        """Load the run where ``bug_id`` shows plainest, bug on, clean twin beside it."""
+        demo = DEMOS.get(bug_id)
+        if demo is None:
+            self.notify(f"There is no demo of {bug_id!r}.", severity="warning")
+            return
+
+        def loaded() -> None:
+            self.notify(demo.why, title=f"Demo: {bug_id} on {demo.dataset}", timeout=12)
+
+        self._replace_run(demo.run_config(), f"Load the {bug_id} demo", then=loaded)
+
     def action_cycle_speed(self) -> None:
         index = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
         self.set_speed(SPEEDS[(index + 1) % len(SPEEDS)])
@@ -535,7 +551,12 @@ class MicrogradApp(SaveActions, App[None]):
         )
         self._replace_run(config, f"Switch to the {name} preset")
 
-    def _replace_run(self, config: RunConfig, what: str) -> None:
+    def _replace_run(self, config: RunConfig, what: str, then=None) -> None:
+        """Start ``config``'s run in place of this one (asking first if it has steps).
+
+        ``then``: called once it has started, to say more than ``what`` does.
+        """
+
         def apply(confirmed: bool | None) -> None:
             if not confirmed:
                 self.notify("Kept the current run.", timeout=2)
@@ -548,7 +569,10 @@ class MicrogradApp(SaveActions, App[None]):
             self._stop_training()
             self.run_config = config
             self.session = session
-            self.notify(f"{what}: {self._architecture()}.")
+            if then is None:
+                self.notify(f"{what}: {self._architecture()}.")
+            else:
+                then()
             self.refresh_panes()
 
         if self.session.step_count == 0:

@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 import datasets
 from engine.bugs import CATALOGUE
+from tui.demos import DEMOS
 from tui.pacing import SPEEDS, speed_label
 
 
@@ -72,9 +73,18 @@ class DashboardCommands(Provider):
         for bug in CATALOGUE:
             commands.append(
                 (
-                    f"Explain bug: {bug.id}",
+                    f"Why? Explain bug: {bug.id}",
                     partial(app.run_action, f"bug_detail('{bug.id}')"),
-                    "the buggy line beside the correct one, and why",
+                    "the buggy line beside the correct one, and why it breaks training",
+                )
+            )
+        for bug in CATALOGUE:
+            demo = DEMOS[bug.id]
+            commands.append(
+                (
+                    f"Demo bug: {bug.id} on {demo.dataset}",
+                    partial(app.run_action, f"demo('{bug.id}')"),
+                    "where its harm is plainest within 30 steps, with the clean twin",
                 )
             )
         for name in datasets.DATASETS:

@@ -84,19 +84,21 @@ def thin(values, buckets: int) -> list[tuple[int, float]]:
 
 
 def sparkline(values, width: int) -> str:
-    """The whole history as block characters on a log scale (norms span decades)."""
+    """The whole history as block characters on a log scale (norms span decades).
+
+    0 is the flat baseline (▁), positive values rise above it; only a
+    non-finite value (inf, nan) gets the distinct mark ``!``.
+    """
     if width <= 0 or not values:
         return ""
     points = [v for _, v in thin(values, max(width // 2, 1))][-width:]
     logs = [math.log10(v) if math.isfinite(v) and v > 0 else None for v in points]
     finite = [v for v in logs if v is not None]
-    if not finite:
-        return "!" * len(points)
-    low, high = min(finite), max(finite)
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
     span = (high - low) or 1.0
     return "".join(
-        BARS[1 + round((v - low) / span * (len(BARS) - 2))]
+        BARS[2 + round((v - low) / span * (len(BARS) - 3))]
         if v is not None
-        else ("▁" if points[i] == 0 else "!")
+        else (BARS[1] if math.isfinite(points[i]) else "!")
         for i, v in enumerate(logs)
     )

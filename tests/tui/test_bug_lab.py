@@ -51,13 +51,13 @@ def test_every_bug_points_at_real_engine_code(bug) -> None:
     assert "bugs." in marked_text
 
 
-async def test_why_link_opens_the_detail_and_t_toggles_the_bug() -> None:
+async def test_why_link_opens_the_detail_and_its_number_toggles_the_bug() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         app.action_bug_detail("overwrite-grad")
         await pilot.pause()
         assert isinstance(app.screen, BugDetailScreen)
-        await pilot.press("t")
+        await pilot.press("1")
         assert app.session.bugs == {"overwrite-grad"}
         await pilot.press("escape")
         assert not isinstance(app.screen, BugDetailScreen)

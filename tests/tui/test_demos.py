@@ -65,8 +65,12 @@ def test_skip_zero_grad_helps_on_the_tutorial_data() -> None:
     from tui.config import PRESETS, RunConfig
 
     session = RunConfig(session=PRESETS["tutorial"], bugs=(bugs.SKIP_ZERO_GRAD,)).build_session()
-    results = [session.step() for _ in range(100)]
-    assert results[29].loss < session.twin_loss  # below the clean twin's
+    results, twins = [], []
+    for _ in range(100):
+        results.append(session.step())
+        twins.append(session.twin_loss)
+    assert all(r.loss < twin for r, twin in zip(results[2:], twins[2:]))  # from step 3
+    assert results[73].loss == 0.0  # exactly 0 by step 74
     grads = [r.grad_norm for r in results]
     assert 16 < grads[9] and max(grads[9:]) < 16.6  # levels off near 16.5: no growth
     assert results[-1].weight_norm > 20 * results[0].weight_norm  # the weights do keep growing
@@ -122,3 +126,50 @@ def test_a_bug_that_does_nothing_to_this_net_shows_no_symptom() -> None:
     for _ in range(3):
         session.step()
     assert line(session.snapshot()).startswith("no symptom in this step")
+
+
+def test_the_catalogue_numbers_are_the_runs() -> None:
+    """Every number the bug list, help and "why?" screens quote, measured on its run."""
+    from engine.presets import PRESETS
+    from tui.config import RunConfig
+
+    def session(bug_id, dataset="tutorial"):
+        config = RunConfig(dataset=dataset, session=PRESETS[dataset], bugs=(bug_id,))
+        return config.build_session()
+
+    # overwrite-grad: 53% of the true size at step 1, 1% by step 30, stalls near 4.2
+    run_ = session(bugs.OVERWRITE_GRAD)
+    shares = []
+    for _ in range(30):
+        run_.step()
+        trace = run_.snapshot().trace
+        shares.append(norm(trace.backprop) / norm(trace.true))
+    assert f"{shares[0]:.0%}" == "53%" and f"{shares[-1]:.0%}" == "1%"
+    assert (
+        "53% of the true size at step 1 and 1% by step 30"
+        in bugs.BUGS[bugs.OVERWRITE_GRAD].look_for
+    )
+
+    # skip-zero-grad: |grad| levels off at 16.5, the true gradient falls to about 0
+    run_ = session(bugs.SKIP_ZERO_GRAD)
+    results = [run_.step() for _ in range(30)]
+    assert f"{results[-1].grad_norm:.3g}" == "16.5" and norm(run_.snapshot().trace.true) < 1e-6
+    moons = session(bugs.SKIP_ZERO_GRAD, "moons")
+    for _ in range(30):
+        last = moons.step()
+    assert (f"{last.loss:.3g}", f"{moons.twin_loss:.3g}") == ("4.07", "0.197")
+    assert (
+        "loss 4.07 against the twin's 0.197 at step 30" in bugs.BUGS[bugs.SKIP_ZERO_GRAD].look_for
+    )
+
+    # gradient-ascent: toward the ceiling of 16
+    run_ = session(bugs.GRADIENT_ASCENT)
+    for _ in range(100):
+        last = run_.step()
+    assert 15.9 < last.loss < 16 and last.accuracy == 0
+
+    # tanh-derivative: 55x at step 1
+    run_ = session(bugs.TANH_DERIVATIVE)
+    run_.step()
+    trace = run_.snapshot().trace
+    assert f"{norm(trace.backprop) / norm(trace.true):.0f}" == "55"

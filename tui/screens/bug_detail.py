@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from engine import bugs
 from engine.bugs import Bug
+from tui.demos import DEMOS
 
 THEME = "monokai"
 
@@ -67,6 +68,8 @@ def bug_detail(bug: Bug, on: bool) -> Group:
         Text.assemble(("What to look for: ", "bold"), bug.look_for),
         Text(""),
         Text.assemble(("Why: ", "bold"), bug.explanation),
+        Text(""),
+        Text.assemble((f"Demo (d) on {DEMOS[bug.id].dataset}: ", "bold"), DEMOS[bug.id].why),
     ]
     found = source_of(bug)
     if found is not None:
@@ -91,16 +94,24 @@ class BugDetailScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="bug-detail.close"),
-        Binding("t", "toggle", "Toggle this bug", id="bug-detail.toggle"),
+        Binding("d", "demo", "Load its demo", id="bug-detail.demo"),
+        # The bug's own number toggles it, as on the dashboard (t is the true gradient there).
+        *(
+            Binding(str(key), f"toggle('{bug.id}')", show=False, id=f"bug-detail.toggle-{key}")
+            for key, bug in enumerate(bugs.CATALOGUE, start=1)
+        ),
     ]
 
     def __init__(self, bug: Bug) -> None:
         super().__init__()
         self.bug = bug
+        self.key = [b.id for b in bugs.CATALOGUE].index(bug.id) + 1
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="bug-detail") as body:
-            body.border_title = f"{self.bug.id} · t toggles it · escape closes"
+            body.border_title = (
+                f"{self.bug.id} · {self.key} toggles it · d loads its demo · escape closes"
+            )
             yield Static(id="bug-detail-body")
 
     def on_mount(self) -> None:
@@ -110,9 +121,13 @@ class BugDetailScreen(ModalScreen[None]):
         on = self.bug.id in self.app.session.bugs  # type: ignore[attr-defined]
         self.query_one("#bug-detail-body", Static).update(bug_detail(self.bug, on))
 
-    def action_toggle(self) -> None:
-        self.app.toggle_bug_by_id(self.bug.id)  # type: ignore[attr-defined]
+    def action_toggle(self, bug_id: str) -> None:
+        self.app.toggle_bug_by_id(bug_id)  # type: ignore[attr-defined]
         self._redraw()
+
+    def action_demo(self) -> None:
+        self.dismiss(None)
+        self.app.action_demo(self.bug.id)  # type: ignore[attr-defined]
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

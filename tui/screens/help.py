@@ -49,8 +49,12 @@ PANES = (
         "Bugs",
         (
             "The classic mistakes, injected at the line where a person would write them. "
-            "Press the number (or click) to switch one on; it takes effect at the next step. "
-            "why? opens the buggy line beside the correct one, and the engine code it lives in."
+            "Press the number (or click, or enter on a focused one) to switch one on; it takes "
+            "effect at the next step. why? (w when focused) opens the buggy line beside the "
+            "correct one, and the engine code it lives in; there d loads the bug's demo, the "
+            "run where its harm is plainest within 30 steps, with the clean twin. While a bug "
+            "is on, the symptom line above the status bar names, in the last step's numbers, "
+            "the stage of the step that went wrong."
         ),
     ),
     (
@@ -81,7 +85,8 @@ PANES = (
         "Status",
         (
             "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
-            "second, active bugs."
+            "second, active bugs. A run diverges when its loss is inf or nan, above 10^6 times "
+            "its first step's, or a parameter passes 10^6 in size: it pauses and says why."
         ),
     ),
 )

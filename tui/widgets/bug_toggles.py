@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -14,8 +17,16 @@ from textual.widgets import Static
 from engine.bugs import CATALOGUE, Bug
 
 
-class BugToggle(Static):
-    """A clickable line: key, on/off, title, and one sentence of symptoms."""
+class BugToggle(Static, can_focus=True):
+    """A clickable line: key, on/off, title, and one sentence of symptoms.
+
+    Focused (tab), enter switches it and w opens its "why?".
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "toggle", "Switch", id="bug-toggle.switch"),
+        Binding("w", "why", "Why?", id="bug-toggle.why"),
+    ]
 
     class Toggled(Message):
         def __init__(self, bug_id: str) -> None:
@@ -79,6 +90,12 @@ class BugToggle(Static):
         grid.add_column(ratio=1)
         grid.add_row(switch, about)
         return grid
+
+    def action_toggle(self) -> None:
+        self.post_message(self.Toggled(self.bug.id))
+
+    def action_why(self) -> None:
+        self.app.action_bug_detail(self.bug.id)  # type: ignore[attr-defined]
 
     def on_click(self, event: events.Click) -> None:
         if event.style.meta.get("@click"):  # the "why?" link opens the detail instead
