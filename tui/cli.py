@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["graph"]:
         from tui.graph_cli import graph_main, graph_parser
 
-        parser = graph_parser(_Parser, _steps)
+        parser = graph_parser(_Parser)
         return graph_main(
             argv[1:],
             parser,

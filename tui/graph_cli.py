@@ -21,7 +21,7 @@ from engine.expr import EXAMPLES, MAX_CHARS, ExprError, parse
 from engine.graph import ENGINE_BUGS, Graph, GraphError, check_bugs, expression_graph, model_graph
 from engine.losses import l2_penalty
 from engine.value import Value
-from tui.config import add_run_flags
+from tui.config import add_run_flags, whole_number
 
 PROG = "micrograd-tui graph"
 
@@ -34,7 +34,7 @@ class GraphInputError(ValueError):
     """A flag or an expression the graph command refuses: one line, exit 2."""
 
 
-def graph_parser(base: type[argparse.ArgumentParser], steps_type) -> argparse.ArgumentParser:
+def graph_parser(base: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = base(
         prog=PROG,
         description="Run forward and backward on an expression (or one training sample of a "
@@ -86,7 +86,7 @@ def graph_parser(base: type[argparse.ArgumentParser], steps_type) -> argparse.Ar
     )
     m.add_argument(
         "--steps",
-        type=steps_type,
+        type=whole_number("--steps", allow_zero=True),
         default=None,
         metavar="N",
         help="train N steps first (default 0: the initial weights)",
