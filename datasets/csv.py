@@ -3,14 +3,27 @@
 Labels are ±1 or 0/1 (0 becomes -1). A first row with no number in it is a
 header. Blank lines and lines starting with ``#`` are skipped. Every problem
 raises :class:`DatasetError` naming the file, the line and what is wrong.
+
+A data file may hold at most ``MAX_CSV_BYTES`` bytes, ``MAX_CSV_ROWS`` data
+rows and ``MAX_CSV_COLUMNS`` columns (features and the label). The file is
+read in pieces and refused at the first piece over a limit or holding binary
+junk, so ``/dev/zero`` or a huge log costs a fraction of a second, not the
+machine's memory.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv as _csv
 import math
 import os
+import stat
 from pathlib import Path
+
+MAX_CSV_BYTES = 64 << 20  # 64 MB: a million rows of a few features, with room
+MAX_CSV_ROWS = 1_000_000
+MAX_CSV_COLUMNS = 1_000
+_PIECE = 1 << 20
 
 from datasets.generate import Dataset, DatasetError
 
@@ -22,30 +35,65 @@ def _number(cell: str) -> float | None:
         return None
 
 
-def load_csv(path: str | os.PathLike) -> Dataset:
-    path = Path(path)
+def _read_text(path: Path) -> str:
+    """The file's text, read in pieces: refused at the first piece that is binary or too much."""
+    too_big = f"{path}: larger than {MAX_CSV_BYTES >> 20} MB, the most a data file may be"
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pieces: list[str] = []
+    total = 0
     try:
         if not path.exists():
             raise DatasetError(f"{path}: no such file")
         if path.is_dir():
             raise DatasetError(f"{path}: is a directory, not a CSV file")
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DatasetError(f"{path}: not a UTF-8 text file (byte {err.start})") from None
+        with path.open("rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_CSV_BYTES:
+                raise DatasetError(too_big)
+            while True:
+                piece = f.read(min(_PIECE, MAX_CSV_BYTES + 1 - total))
+                total += len(piece)
+                text = decoder.decode(piece, final=not piece)
+                if "\x00" in text:
+                    raise DatasetError(f"{path}: not a text file (contains NUL bytes)")
+                pieces.append(text)
+                if not piece:
+                    break
+                if total > MAX_CSV_BYTES:
+                    raise DatasetError(too_big)
+    except UnicodeDecodeError as err:  # err.object: the bytes it held back, then this piece
+        start = total - len(err.object) + err.start
+        raise DatasetError(f"{path}: not a UTF-8 text file (byte {start})") from None
     except OSError as err:
         raise DatasetError(f"{path}: cannot read ({err.strerror})") from None
-    if "\x00" in text:
-        raise DatasetError(f"{path}: not a text file (contains NUL bytes)")
+    return "".join(pieces)
 
+
+def load_csv(path: str | os.PathLike) -> Dataset:
+    path = Path(path)
+    text = _read_text(path)
+
+    lines = text.splitlines()
+    too_many = f"{path}: more than {MAX_CSV_ROWS:,} rows, the most a data file may hold"
+    # A header and that many rows at most; count the rows only when there are that many lines.
+    if len(lines) > MAX_CSV_ROWS + 1 and _row_count(lines) > MAX_CSV_ROWS + 1:
+        raise DatasetError(too_many)
     rows: list[tuple[int, list[str]]] = []
     try:
-        for line_no, line in enumerate(text.splitlines(), start=1):
+        for line_no, line in enumerate(lines, start=1):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
+            if line.count(",") >= MAX_CSV_COLUMNS:
+                raise DatasetError(
+                    f"{path}:{line_no}: more than {MAX_CSV_COLUMNS:,} columns, "
+                    "the most a data file may have"
+                )
             cells = next(_csv.reader([line]))
             rows.append((line_no, [c.strip() for c in cells]))
     except _csv.Error as err:
         raise DatasetError(f"{path}: not valid CSV ({err})") from None
+    if len(rows) > MAX_CSV_ROWS and all(_number(c) is not None for c in rows[0][1]):
+        raise DatasetError(too_many)  # no header: every row is data
     if not rows:
         raise DatasetError(f"{path}: empty file, expected rows of features and a label")
 
@@ -93,6 +141,10 @@ def load_csv(path: str | os.PathLike) -> Dataset:
         raise DatasetError(f"{path}: every label is {only:g}; a classifier needs two classes")
     ys = [1.0 if y == 1.0 else -1.0 for _, y in labels]
     return Dataset(path.stem, xs, ys)
+
+
+def _row_count(lines: list[str]) -> int:
+    return sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
 def _first_bad_label(labels: list[tuple[int, float]]) -> tuple[int, float]:

@@ -14,32 +14,32 @@ A session file is versioned JSON::
 
 ``session`` is ``TrainingSession.export_state()``, a ``SavedSession``
 (``engine/saved_state.py``): with it a run continues bit for bit as if it had
-never stopped. This module only converts between JSON and those records: it
+never stopped. This module converts between JSON and those records: it
 checks each field's type; the records check how the values fit together.
-``run`` is whatever the caller
-passes (the command line keeps where the data came from); this module only
-checks that it is an object. Floats are written as JSON numbers, which
+``run`` is whatever the caller passes (the command line keeps where the data
+came from); this module only checks that it is an object. Floats are written as JSON numbers, which
 Python reads back exactly (``repr`` round-trips); inf and nan, which JSON
 lacks, as the strings ``"inf"``, ``"-inf"`` and ``"nan"``.
 
-Files are written atomically (a temporary file in the same directory,
-flushed to disk, then renamed over the old one), so a crash mid-write leaves
-the old file as it was. Any problem reading is a ``SessionFileError`` naming
-the file and the field.
+Files are written through ``engine/files.py``: atomically over a regular
+file (a crash mid-write leaves the old file as it was), through a device or a
+pipe, to standard output for ``-``. Reading is bounded: at most
+``MAX_SESSION_BYTES`` bytes, nested at most ``MAX_JSON_DEPTH`` levels. Any
+problem reading is a ``SessionFileError`` naming the file and the field.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
 import os
-import secrets
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from engine.files import FileProblem, read_text, write_text
 from engine.history import RECORDED, History
 from engine.optim import Schedule
 from engine.saved_state import (
@@ -56,6 +56,9 @@ from engine.session import BACKENDS, BugEvent, SessionConfig, TrainingSession
 FORMAT = "micrograd-tui session"
 VERSION = 1
 HISTORY_COLUMNS = ("step", *RECORDED)
+# A session file holds its data: 256 MB fits a million samples of a few features.
+MAX_SESSION_BYTES = 256 << 20
+MAX_JSON_DEPTH = 16  # the format itself nests 6 levels deep
 
 PathLike = str | os.PathLike
 
@@ -84,12 +87,15 @@ class LoadedSession:
 
 
 def save_session(
-    path: PathLike, session: TrainingSession, run: dict[str, Any] | None = None
-) -> int:
-    """Write ``session`` (and the caller's ``run`` info) to ``path``, atomically.
+    path: PathLike,
+    session: TrainingSession,
+    run: dict[str, Any] | None = None,
+    allow_stdout: bool = True,
+) -> tuple[str, int]:
+    """Write ``session`` (and the caller's ``run`` info) to ``path``; returns where, and the step.
 
-    Returns the step saved. Safe while another thread trains: the state is
-    copied under the session's lock, so the file holds one consistent step.
+    Safe while another thread trains: the state is copied under the session's
+    lock, so the file holds one consistent step.
     """
     saved = session.export_state()
     document = {
@@ -99,11 +105,14 @@ def save_session(
         "session": _session_json(saved),
     }
     text = _format(_encode(document)) + "\n"
+    return _write(path, text, allow_stdout), saved.state.step
+
+
+def _write(path: PathLike, text: str, allow_stdout: bool) -> str:
     try:
-        write_atomically(path, text)
-    except OSError as err:
-        raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
-    return saved.state.step
+        return write_text(path, text, allow_stdout)
+    except FileProblem as problem:
+        raise SessionFileError(path, problem.reason) from problem
 
 
 def _session_json(saved: SavedSession) -> dict:
@@ -154,54 +163,11 @@ def history_csv(history: History, with_test: bool) -> str:
     return out.getvalue()
 
 
-def write_history_csv(path: PathLike, session: TrainingSession) -> None:
-    """Write the session's loss history to ``path`` as CSV, atomically."""
+def write_history_csv(path: PathLike, session: TrainingSession, allow_stdout: bool = True) -> str:
+    """Write the session's loss history to ``path`` as CSV; returns where it went."""
     snapshot = session.snapshot()
     text = history_csv(snapshot.history, with_test=bool(snapshot.test_inputs))
-    try:
-        write_atomically(path, text)
-    except OSError as err:
-        raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
-
-
-def write_atomically(path: PathLike, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: if anything fails, the old file stays as it was.
-
-    Writes a temporary file beside it, flushes it to disk, then renames it
-    over ``path`` (``os.replace`` is atomic on one file system). Raises OSError.
-    """
-    path = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(path))
-    try:
-        mode = os.stat(path).st_mode & 0o7777  # keep an existing file's permissions
-    except OSError:
-        mode = None
-    while True:
-        temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            # 0o666 before the umask: a new file gets the permissions any new file would.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    return _write(path, text, allow_stdout)
 
 
 def _encode(value: Any) -> Any:
@@ -232,22 +198,17 @@ def _format(value: Any, depth: int = 0) -> str:
 
 def load_session(path: PathLike) -> LoadedSession:
     """Read a session file; SessionFileError naming the file and the problem if it is not one."""
-    if os.path.isdir(path):
-        raise SessionFileError(path, "is a directory, not a session file")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise SessionFileError(path, "no such file") from None
-    except OSError as err:
-        raise SessionFileError(path, f"cannot read it: {err.strerror or err}") from None
-    if not raw.strip():
+        text = read_text(path, MAX_SESSION_BYTES, "a session file")
+    except FileProblem as problem:
+        raise SessionFileError(path, problem.reason) from None
+    if not text.strip():
         raise SessionFileError(path, "the file is empty")
+    if _nesting(text) > MAX_JSON_DEPTH:
+        problem = f"not a session file: nested more than {MAX_JSON_DEPTH} levels deep"
+        raise SessionFileError(path, problem)
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        problem = f"not a session file: not UTF-8 text (byte {err.start})"
-        raise SessionFileError(path, problem) from None
+        document = json.loads(text)
     except json.JSONDecodeError as err:
         raise SessionFileError(
             path,
@@ -273,6 +234,27 @@ def load_session(path: PathLike) -> LoadedSession:
     except (TypeError, ValueError) as err:  # a field of the wrong type, out of range, or
         raise SessionFileError(path, str(err)) from None  # values that do not fit together
     return LoadedSession(TrainingSession.from_state(saved), run)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def _nesting(text: str) -> int:
+    """How deep the JSON in ``text`` nests (more than ``MAX_JSON_DEPTH``: any number above it).
+
+    Works on the brackets outside strings, removing the innermost pairs a level
+    at a time; every step is a C-speed pass over the text, so a large file costs little.
+    """
+    brackets = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text))
+    brackets = brackets.replace("[", "{").replace("]", "}")
+    depth = 0
+    while brackets and depth <= MAX_JSON_DEPTH:
+        shorter = brackets.replace("{}", "")
+        if len(shorter) == len(brackets):
+            return 0  # unbalanced: json.loads names where
+        brackets, depth = shorter, depth + 1
+    return depth if not brackets else MAX_JSON_DEPTH + 1
 
 
 def _read_session(f: _Fields) -> SavedSession:

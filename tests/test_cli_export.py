@@ -175,10 +175,10 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, capsys, monkeypatch):
     target = tmp_path / "model.py"
     target.write_text("old\n")
 
-    def full_disk(path, text):
+    def full_disk(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("tui.saved_run.write_atomically", full_disk)
+    monkeypatch.setattr("engine.files.os.replace", full_disk)  # every write goes through it
     code, out, err = run_cli(capsys, "export", "--torch", str(target))
     assert_one_line_error(code, out, err, "cannot export", "No space left on device")
     assert target.read_text() == "old\n"

@@ -10,8 +10,10 @@ import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TextIO
 
 import datasets
+from engine.files import is_standard_output
 from engine.session import TrainingSession
 from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args, whole_number
 from tui.saved_run import (
@@ -76,7 +78,8 @@ def _train_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--save",
         metavar="FILE.json",
-        help="after training, save the run (weights, optimizer, history) to resume",
+        help="after training, save the run (weights, optimizer, history) to resume; "
+        "- for standard output",
     )
     f.add_argument(
         "--load",
@@ -86,7 +89,8 @@ def _train_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--history-csv",
         metavar="FILE.csv",
-        help="after training, write the loss history (one row per step) as CSV",
+        help="after training, write the loss history (one row per step) as CSV; "
+        "- for standard output",
     )
     return parser
 
@@ -129,7 +133,7 @@ def _export(argv: list[str]) -> int:
     else:
         session = _config(parser.prog, args).build_session()
         source = f"`{PROG} export {shlex.join(argv)}`"
-    _writable(parser.prog, args.torch)
+    _writable(parser.prog, args.torch, allow_stdout=False)
     for _ in range(args.steps if session.diverged_at is None else 0):
         if session.step().diverged:
             break
@@ -196,25 +200,27 @@ def _loaded(prog: str, args: argparse.Namespace) -> tuple[RunConfig, TrainingSes
     return config, session
 
 
-def _writable(prog: str, *paths: str | None) -> None:
+def _writable(prog: str, *paths: str | None, allow_stdout: bool = True) -> None:
     """Refuse, before training, to write where it cannot succeed."""
     for path in paths:
-        problem = None if path is None else check_writable(path)
+        problem = None if path is None else check_writable(path, allow_stdout)
         if problem:
             raise SystemExit(_fail(prog, f"cannot write {problem}"))
 
 
-def _save(args: argparse.Namespace, config: RunConfig, session: TrainingSession) -> str | None:
+def _save(
+    args: argparse.Namespace, config: RunConfig, session: TrainingSession, out: TextIO
+) -> str | None:
     """Write --save and --history-csv; the error if one failed."""
     try:
         if args.save is not None:
             written, step = save_run(args.save, session, config)
             if not args.json:
-                print(f"saved the run at step {step} to {written}")
+                print(f"saved the run at step {step} to {written}", file=out)
         if args.history_csv is not None:
             written = export_history(args.history_csv, session)
             if not args.json:
-                print(f"wrote the loss history to {written}")
+                print(f"wrote the loss history to {written}", file=out)
     except SessionFileError as err:
         return str(err)
     return None
@@ -232,18 +238,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             config = _config(parser.prog, args)
             session = config.build_session()
+        to_stdout = [p for p in (args.save, args.history_csv) if p and is_standard_output(p)]
+        if len(to_stdout) == 2:
+            return _fail(
+                parser.prog, "--save and --history-csv cannot both write to standard output"
+            )
         _writable(parser.prog, args.save, args.history_csv)
+        # With a file written to standard output, everything else goes to stderr.
+        out = sys.stderr if to_stdout else sys.stdout
         try:
             code = train(
                 config,
                 steps=args.steps,
                 as_json=args.json,
+                out=out,
                 twin=args.twin,
                 gradcheck=args.gradcheck,
                 session=session,
                 resumed_from=args.load,
             )
-            problem = _save(args, config, session)
+            problem = _save(args, config, session, out)
             sys.stdout.flush()
         except BrokenPipeError:
             # The reader went away (`train | head`): stop quietly, as shell tools do,

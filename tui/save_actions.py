@@ -32,6 +32,11 @@ else:
     _Base = object
 
 
+def _check_file(path: str) -> str | None:
+    """Why the dashboard cannot write ``path``: standard output is the dashboard's own screen."""
+    return check_writable(path, allow_stdout=False)
+
+
 class SaveActions(_Base):
     """Mixed into ``MicrogradApp``: save the session, export the history.
 
@@ -47,7 +52,7 @@ class SaveActions(_Base):
     def action_save_session(self) -> None:
         """Ask where to save the run, then save it."""
         self.push_screen(
-            PathDialog("Save the run to", self.save_path, "Save", check_writable),
+            PathDialog("Save the run to", self.save_path, "Save", _check_file),
             self._save_chosen,
         )
 
@@ -55,7 +60,7 @@ class SaveActions(_Base):
         """Ask where to write the loss history as CSV, then write it."""
         self.push_screen(
             PathDialog(
-                "Export the loss history (CSV) to", self.history_path, "Export", check_writable
+                "Export the loss history (CSV) to", self.history_path, "Export", _check_file
             ),
             self._export_chosen,
         )
@@ -71,7 +76,7 @@ class SaveActions(_Base):
     def save_session_to(self, path: str) -> bool:
         """Save the run to ``path`` and say where; on failure say why. True if saved."""
         try:
-            written, step = save_run(path, self.session, self.run_config)
+            written, step = save_run(path, self.session, self.run_config, allow_stdout=False)
         except SessionFileError as err:
             self.notify(str(err), title="Could not save the run", severity="error", timeout=8)
             return False
@@ -94,7 +99,7 @@ class SaveActions(_Base):
     def export_history_to(self, path: str) -> bool:
         """Write the loss history to ``path`` as CSV and say where; on failure say why."""
         try:
-            written = export_history(path, self.session)
+            written = export_history(path, self.session, allow_stdout=False)
         except SessionFileError as err:
             self.notify(str(err), title="Could not export the history", severity="error", timeout=8)
             return False

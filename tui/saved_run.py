@@ -11,17 +11,16 @@ into a ``RunConfig``.
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import datasets
+from engine import files
 from engine.session import TrainingSession
 from engine.session_file import (
     PathLike,
     SessionFileError,
     load_session,
     save_session,
-    write_atomically,
     write_history_csv,
 )
 from tui.config import RunConfig
@@ -56,16 +55,17 @@ def run_info(config: RunConfig) -> dict[str, Any]:
     }
 
 
-def save_run(path: PathLike, session: TrainingSession, config: RunConfig) -> tuple[str, int]:
-    """Write the session to ``path`` atomically; returns the absolute path and the step saved."""
-    step = save_session(path, session, run_info(config))
-    return os.path.abspath(path), step
+def save_run(
+    path: PathLike, session: TrainingSession, config: RunConfig, allow_stdout: bool = True
+) -> tuple[str, int]:
+    """Write the session to ``path`` (``engine/files.py`` says how for each kind of path);
+    returns where it went (an absolute path, or "standard output") and the step saved."""
+    return save_session(path, session, run_info(config), allow_stdout)
 
 
-def export_history(path: PathLike, session: TrainingSession) -> str:
-    """Write the loss history as CSV to ``path`` atomically; returns the absolute path."""
-    write_history_csv(path, session)
-    return os.path.abspath(path)
+def export_history(path: PathLike, session: TrainingSession, allow_stdout: bool = True) -> str:
+    """Write the loss history as CSV to ``path``; returns where it went."""
+    return write_history_csv(path, session, allow_stdout)
 
 
 def export_torch(path: PathLike, session: TrainingSession, source: str) -> tuple[str, int]:
@@ -78,11 +78,10 @@ def export_torch(path: PathLike, session: TrainingSession, source: str) -> tuple
     snap = session.snapshot()
     text = torch_script(snap, source, script_name(path))
     try:
-        # Through the same atomic writer as the session files (issue 16 may replace it).
-        write_atomically(path, text)
-    except OSError as err:
-        raise SessionFileError(path, f"cannot write it: {err.strerror or err}") from err
-    return os.path.abspath(path), snap.step
+        written = files.write_text(path, text, allow_stdout=False)  # a script is run from a file
+    except files.FileProblem as problem:
+        raise SessionFileError(path, problem.reason) from problem
+    return written, snap.step
 
 
 def load_run(path: PathLike) -> tuple[RunConfig, TrainingSession]:
@@ -107,17 +106,9 @@ def load_run(path: PathLike) -> tuple[RunConfig, TrainingSession]:
     return config, session
 
 
-def check_writable(path: PathLike) -> str | None:
-    """Why ``path`` could not be written (its folder is missing, it is a folder), or None."""
-    path = os.fspath(path)
-    if not path:
-        return "'': no file name given"
-    if os.path.isdir(path):
-        return f"{path}: is a directory"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        return f"{path}: no such directory {folder}"
-    return None
+def check_writable(path: PathLike, allow_stdout: bool = True) -> str | None:
+    """Why ``path`` could not be written (``PATH: reason``), or None; nothing is opened."""
+    return files.check_writable(path, allow_stdout)
 
 
 def _read_run(run: dict[str, Any]) -> dict[str, Any]:

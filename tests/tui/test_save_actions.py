@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import stat
 
 import engine.session_file
 from engine.session_file import load_session
@@ -61,6 +62,9 @@ async def test_the_dialog_checks_the_path_takes_spaces_remembers_it_and_cancels(
         assert "no such directory" in str(error.render())
         await answer(pilot, str(tmp_path))
         assert "is a directory" in str(error.render())
+        await answer(pilot, "-")  # standard output is the dashboard's own screen
+        assert isinstance(app.screen, PathDialog)
+        assert "standard output is not available here" in str(error.render())
 
         box = app.screen.query_one("#path")
         box.value = f"{tmp_path}/"
@@ -74,6 +78,24 @@ async def test_the_dialog_checks_the_path_takes_spaces_remembers_it_and_cancels(
         await answer(pilot, None)
         assert not isinstance(app.screen, PathDialog)
         assert load_session(tmp_path / "my run.json").session.step_count == 0  # not saved again
+
+
+async def test_saving_onto_a_link_or_a_device_leaves_it_in_place(tmp_path):
+    (tmp_path / "target.json").write_text("old\n")
+    (tmp_path / "link.json").symlink_to("target.json")
+    os.mkfifo(tmp_path / "fifo")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert app.save_session_to(str(tmp_path / "link.json"))
+        assert os.path.islink(tmp_path / "link.json")
+        assert load_session(tmp_path / "target.json").session.step_count == 1
+        assert app.save_session_to("/dev/null") and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+        # A pipe nobody reads: refused at once (the dashboard must not hang), the pipe kept.
+        assert not app.save_session_to(str(tmp_path / "fifo"))
+        await pilot.pause()
+        assert any("a named pipe no program is reading from" in m for m in messages(app))
+        assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode)
 
 
 async def test_a_failed_save_is_a_notification_and_the_run_goes_on(tmp_path, monkeypatch):
