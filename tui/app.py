@@ -30,7 +30,7 @@ from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.demos import DEMOS
 from tui.messages import TrainingProgress, TrainingStopped
-from tui.pacing import SPEEDS, speed_label
+from tui.pacing import DEFAULT_SPEED, SPEEDS, speed_label
 from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
@@ -117,7 +117,22 @@ class MicrogradApp(SaveActions, App[None]):
             id="speed",
             tooltip=f"Run speed: {', '.join(speed_label(s, unit='') for s in SPEEDS)} steps/s",
         ),
+        Binding(
+            "f",
+            "full_speed",
+            "Full speed",
+            id="full-speed",
+            tooltip=f"Train as fast as it goes, or back to {DEFAULT_SPEED:g} steps/s to watch",
+        ),
         Binding("l", "toggle_log", "Log", id="log-scale", tooltip="Loss plot: linear or log scale"),
+        Binding(
+            "x",
+            "toggle_step_axis",
+            "Step axis",
+            id="step-axis",
+            show=False,
+            tooltip="Loss plot: linear or log step axis (log keeps a long run's first steps apart)",
+        ),
         Binding(
             "t",
             "gradient_view",
@@ -192,7 +207,7 @@ class MicrogradApp(SaveActions, App[None]):
         super().__init__()
         self.run_config = config or RunConfig()
         self.session: TrainingSession = session or self.run_config.build_session()
-        self.speed: float | None = None
+        self.speed: float | None = DEFAULT_SPEED
         self.steps_per_s: float | None = None
         self._last_snapshot: Snapshot | None = None
         self._stop = threading.Event()
@@ -478,6 +493,13 @@ class MicrogradApp(SaveActions, App[None]):
             self._train()
         self.notify(f"Run speed: {speed_label(speed)}.", timeout=2)
         self.refresh_panes()
+
+    def action_full_speed(self) -> None:
+        self.set_speed(DEFAULT_SPEED if self.speed is None else None)
+
+    def action_toggle_step_axis(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.set_log_steps(not plot.log_steps)
 
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)

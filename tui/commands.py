@@ -60,6 +60,16 @@ class DashboardCommands(Provider):
                 "backprop vs finite differences (g)",
             ),
             ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
+            (
+                "Toggle log step axis",
+                partial(app.run_action, "toggle_step_axis"),
+                "loss plot: a long run's first steps spread out (x)",
+            ),
+            (
+                "Full speed / watchable pace",
+                partial(app.run_action, "full_speed"),
+                "as fast as it goes, or back to the default pace (f)",
+            ),
             ("Help", partial(app.run_action, "help"), "every key, pane and bug (?)"),
         ]
         for i, bug in enumerate(CATALOGUE, start=1):

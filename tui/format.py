@@ -83,6 +83,31 @@ def thin(values, buckets: int) -> list[tuple[int, float]]:
     return out
 
 
+def thin_log(steps, values, buckets: int) -> list[tuple[int, float]]:
+    """Like ``thin``, but the buckets are even in log(step): early steps stay whole.
+
+    ``steps[i]`` is the step of ``values[i]`` (increasing, from 1). On a log step
+    axis steps 1 to 20 take as much room as 1,000 to 20,000, so each early step
+    gets a bucket of its own and a long run's later steps share theirs.
+    """
+    n = len(values)
+    if n <= 2 * buckets or buckets <= 0:
+        return list(enumerate(values))
+    top = math.log(max(steps[-1], 2))
+    groups: dict[int, list[tuple[int, float]]] = {}
+    for i in range(n):
+        if math.isfinite(values[i]):
+            column = min(int(math.log(steps[i]) / top * buckets), buckets - 1)
+            groups.setdefault(column, []).append((i, values[i]))
+    out: list[tuple[int, float]] = []
+    for column in sorted(groups):
+        chunk = groups[column]
+        small = min(chunk, key=lambda p: p[1])
+        large = max(chunk, key=lambda p: p[1])
+        out.extend(sorted({small, large}))
+    return out
+
+
 def sparkline(values, width: int) -> str:
     """The whole history as block characters on a log scale (norms span decades).
 

@@ -165,7 +165,35 @@ async def test_s_cycles_the_run_speed(app: MicrogradApp) -> None:
         for _ in range(4):
             await pilot.press("s")
             seen.append(app.speed)
-        assert seen == [20.0, 5.0, 1.0, None]
+        assert seen == [5.0, 1.0, None, 20.0]  # from the watchable default, 20/s
+
+
+async def test_the_default_pace_is_watchable_and_full_speed_is_one_key_away(app) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.speed == 20.0  # r starts at 20 steps/s, not as fast as it goes
+        status = str(app.query_one("#status").render())
+        assert "speed 20/s" in status
+        await pilot.press("f")
+        assert app.speed is None
+        await pilot.press("f")
+        assert app.speed == 20.0
+
+
+async def test_a_log_step_axis_keeps_a_long_runs_first_steps_apart(app) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2000):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        plot = app.query_one(LossPlot)
+        first = set(range(1, 21))
+        assert not first <= set(plot.drawn_steps)  # linear: the first 20 share a column or two
+        await pilot.press("x")
+        assert plot.log_steps
+        drawn = set(plot.drawn_steps)
+        assert set(range(1, 11)) <= drawn and len(first & drawn) >= 15  # spread out, not lumped
+        assert len(plot.drawn_steps) <= 2 * plot.size.width  # still about two per column
+        assert plot.border_subtitle.startswith("log steps")
 
 
 async def test_throttled_speed_waits_between_steps() -> None:

@@ -33,6 +33,8 @@ class LossPlot(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.log_scale = False
+        self.log_steps = False  # a log step axis: the first steps of a long run stay apart
+        self.drawn_steps: tuple[int, ...] = ()  # the steps of the run's own curve, as drawn
         self._snapshot: Snapshot | None = None
 
     def show(self, snapshot: Snapshot) -> None:
@@ -42,6 +44,17 @@ class LossPlot(PlotextPlot):
     def set_log_scale(self, on: bool) -> None:
         self.log_scale = on
         self._draw()
+
+    def set_log_steps(self, on: bool) -> None:
+        self.log_steps = on
+        self._draw()
+
+    def _x(self, step: float) -> float:
+        """Where a step goes on the x axis: itself, or log10 of it on a log step axis.
+
+        (plotext's own log scale leaves the limits and ticks unscaled: we scale them.)
+        """
+        return math.log10(step) if self.log_steps else step
 
     def on_resize(self) -> None:
         self._draw()
@@ -59,7 +72,8 @@ class LossPlot(PlotextPlot):
         plt.clear_figure()
         plt.xlabel("step")
         scale = "log" if self.log_scale else "linear"
-        self.border_subtitle = f"{scale} scale · l to switch"
+        steps_scale = "log steps · " if self.log_steps else ""
+        self.border_subtitle = f"{steps_scale}{scale} scale · l to switch"
         if snap is None or not len(snap.history):
             plt.title("press space to take a step, r to run")
             self.refresh()
@@ -80,18 +94,24 @@ class LossPlot(PlotextPlot):
                 for v in values
             ]
             clipped |= any(math.isfinite(v) and v > CLIP for v in values)
-            points = fmt.thin(usable, columns)
+            if self.log_steps:
+                points = fmt.thin_log(steps, usable, columns)
+            else:
+                points = fmt.thin(usable, columns)
             if not points:
                 continue
             xs = [steps[i] for i, _ in points]  # long runs keep older steps thinned
             ys = [v for _, v in points]
+            if label == "train":
+                self.drawn_steps = tuple(xs)
+            xs = [self._x(x) for x in xs]
             drawn.extend(v for v in ys if math.isfinite(v))
             # A legend only when there is more than one curve to tell apart.
             plt.plot(
                 xs, ys, marker="braille", color=colour, label=label if len(curves) > 1 else None
             )
         if clipped:
-            self.border_subtitle = f"{scale} scale · clipped at {CLIP:g} · l to switch"
+            self.border_subtitle = f"{steps_scale}{scale} scale · clipped at {CLIP:g} · l to switch"
         if self.log_scale:
             plt.yscale("log")
             if drawn:
@@ -99,12 +119,16 @@ class LossPlot(PlotextPlot):
                 plt.yticks(ticks, [f"1e{round(math.log10(t))}" for t in ticks])
         for event in snap.bug_events:
             if event.step > 0:
-                plt.vline(event.step + 0.5, BUG_ON if event.on else BUG_OFF)
+                plt.vline(self._x(event.step + 0.5), BUG_ON if event.on else BUG_OFF)
         if snap.diverged_at is not None:
-            plt.vline(snap.diverged_at, "red")
+            plt.vline(self._x(snap.diverged_at), "red")
             plt.title(f"diverged at step {snap.diverged_at}")
         last = max(snap.step, 2)
-        plt.xlim(1, last)
-        ticks = sorted({1 + round(i * (last - 1) / 4) for i in range(5)})
-        plt.xticks(ticks, [str(t) for t in ticks])
+        plt.xlim(self._x(1), self._x(last))
+        if self.log_steps:
+            ticks = [t for t in decade_ticks(1, last) if t <= last]
+            plt.xticks([self._x(t) for t in ticks], [f"{t:,.0f}" for t in ticks])
+        else:
+            ticks = sorted({1 + round(i * (last - 1) / 4) for i in range(5)})
+            plt.xticks(ticks, [str(t) for t in ticks])
         self.refresh()
