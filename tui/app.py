@@ -30,31 +30,24 @@ from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.demos import DEMOS
 from tui.messages import TrainingProgress, TrainingStopped
-from tui.pacing import DEFAULT_SPEED, SPEEDS, speed_label
+from tui.pacing import DEFAULT_SPEED, FRAME_WAIT, SPEEDS, frame_pacer, speed_label
 from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.gradcheck import GradCheckScreen
 from tui.screens.help import HelpScreen
 from tui.screens.settings import RunSettingsScreen
-from tui.widgets.boundary import DecisionBoundary
-from tui.widgets.bug_toggles import BugToggle, BugToggles
+from tui.widgets.bug_toggles import BugToggle
 from tui.widgets.gradients import GradientsPane
 from tui.widgets.loss_plot import LossPlot
+from tui.widgets.pane import Pane, help_sections, panes_in
 from tui.widgets.parameter_grid import ParameterGrid, ParameterPane
-from tui.widgets.predictions import PredictionsPane
+from tui.widgets.side import SideColumn
 from tui.widgets.status import StatusBar
 from tui.widgets.symptom import SymptomLine
 from tui.widgets.weights import WeightsPane
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-# Redraws while training runs: at most 15 a second, fewer when drawing is costly,
-# so that the interface spends at most ~UI_SHARE of the time drawing and the
-# worker keeps the rest (the two threads share one interpreter lock).
-REDRAW_MIN_INTERVAL = 1 / 15
-REDRAW_MAX_INTERVAL = 0.5  # still twice a second, however large the net
-UI_SHARE = 0.07
-FRAME_WAIT = 0.25  # the longest the worker pauses for a frame to be drawn
 LR_MIN, LR_MAX = 1e-6, 1e3
 
 
@@ -212,9 +205,8 @@ class MicrogradApp(SaveActions, App[None]):
         self._last_snapshot: Snapshot | None = None
         self._stop = threading.Event()
         self._frame_done = threading.Event()  # set by the UI once a frame is on screen
-        self._redraw_interval = REDRAW_MIN_INTERVAL
         self._frame = 0
-        self._predictions_instead = False
+        self._panes: list[Pane] = []  # found once mounted, in screen order
 
     # -- layout ----------------------------------------------------------------
 
@@ -224,24 +216,18 @@ class MicrogradApp(SaveActions, App[None]):
                 yield WeightsPane(id="weights")
                 yield LossPlot(id="loss")
                 yield GradientsPane(id="gradients")
-                with Vertical(id="side"):
-                    yield BugToggles(id="bugs")
-                    yield PredictionsPane(id="predictions")
-                    yield DecisionBoundary(id="boundary")
+                yield SideColumn(id="side")
             yield SymptomLine(id="symptom")
             yield StatusBar(id="status")
         yield TooSmall(id="too-small")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._panes = panes_in(self.query_one("#panes"))
         self.refresh_panes()
         # Everything built so far lives as long as the app: keep the cyclic collector
         # from walking it again and again (its full passes stall key presses).
         gc.freeze()
-
-    def on_resize(self) -> None:
-        # Redraw with the newest snapshot once the new layout is known.
-        self.call_after_refresh(lambda: self.refresh_panes(self._last_snapshot))
 
     # -- drawing ---------------------------------------------------------------
 
@@ -253,38 +239,24 @@ class MicrogradApp(SaveActions, App[None]):
 
     @property
     def shows_boundary(self) -> bool:
-        """Two features: the decision boundary takes the predictions' place (b swaps them)."""
-        return self.session.nin == 2 and not self._predictions_instead
+        """Whether the side column shows the decision boundary (2-D data, not swapped)."""
+        return self.query_one(SideColumn).shows_boundary
 
     def refresh_panes(self, snap: Snapshot | None = None, only: str | None = None) -> None:
-        """Redraw from a snapshot; ``only`` ("parameters" or "curves") redraws half the panes.
+        """Hand a snapshot to every pane; ``only`` ("parameters" or "curves"): half of them.
 
         While training runs, frames alternate halves so that no single redraw
-        keeps the app from a key press for long.
+        keeps the app from a key press for long. Each pane draws, and lays itself
+        out, on its own (``tui/widgets/pane.py``).
         """
         if snap is None:
             snap = self.session.snapshot()
         self._last_snapshot = snap
-        if only != "curves":
-            self.query_one(WeightsPane).show(snap)
-            self.query_one(GradientsPane).show(snap)
-        if only != "parameters":
-            self.query_one(LossPlot).show(snap)
-            bug_list = self.query_one(BugToggles)
-            # Full sentences only when the side column has room for them and the other pane.
-            side_height = self.query_one("#side").size.height
-            bug_list.set_compact(side_height < 40, terse=side_height < 16)
-            bug_list.show(snap.bugs)
-            boundary = self.shows_boundary
-            self.query_one("#panes").set_class(boundary, "-plane")
-            self.query_one(PredictionsPane).display = not boundary
-            self.query_one(DecisionBoundary).display = boundary
-            if boundary:
-                self.query_one(DecisionBoundary).show(
-                    snap, zip(snap.test_inputs, snap.test_targets)
-                )
-            else:
-                self.query_one(PredictionsPane).show(snap)
+        for pane in self._panes:
+            if only is None or pane.REDRAW == only:
+                pane.show(snap)
+        # Two-feature data: the lower row grows to give the decision boundary room.
+        self.query_one("#panes").set_class(self.shows_boundary, "-plane")
         self.query_one(SymptomLine).show(snap)
         self.query_one(StatusBar).show(snap, self.state, self.steps_per_s, speed_label(self.speed))
         self.sub_title = f"{self.run_config.data_label} · {self._architecture()}"
@@ -305,7 +277,7 @@ class MicrogradApp(SaveActions, App[None]):
         worker = get_current_worker()
         session = self.session
         recent: deque[float] = deque(maxlen=50)
-        last_post = 0.0
+        frames = frame_pacer()
         while not worker.is_cancelled and not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -317,23 +289,19 @@ class MicrogradApp(SaveActions, App[None]):
             if result.diverged:
                 self.post_message(TrainingStopped(session.diverged_reason))
                 return
-            now = time.monotonic()
-            if now - last_post >= self._redraw_interval:
+            if not frames.wait():
                 rate = (
                     (len(recent) - 1) / (recent[-1] - recent[0])
                     if len(recent) > 1 and recent[-1] > recent[0]
                     else None
                 )
+                posted = time.monotonic()
                 self._frame_done.clear()
                 self.post_message(TrainingProgress(session, session.snapshot(), rate))
                 # Let the UI thread draw this frame without sharing the interpreter lock:
                 # it finishes sooner, so a key pressed meanwhile waits less.
                 self._frame_done.wait(FRAME_WAIT)
-                last_post = time.monotonic()
-                # Space the frames so that waiting for them costs at most ~UI_SHARE of the time.
-                waited = last_post - now
-                wanted = waited * (1 - UI_SHARE) / UI_SHARE
-                self._redraw_interval = min(max(wanted, REDRAW_MIN_INTERVAL), REDRAW_MAX_INTERVAL)
+                frames.done(posted)  # the next frame when waiting has cost ~FRAME_SHARE
             time.sleep(0)  # hand the interpreter lock to the UI thread if it is waiting for it
             speed = self.speed
             if speed is not None:
@@ -513,7 +481,7 @@ class MicrogradApp(SaveActions, App[None]):
                 severity="warning",
             )
             return
-        self._predictions_instead = not self._predictions_instead
+        self.query_one(SideColumn).swap()
         self.refresh_panes()
 
     def action_settings(self) -> None:
@@ -552,7 +520,9 @@ class MicrogradApp(SaveActions, App[None]):
         ]
         rows.insert(-1, ("ctrl+p", "Command palette: every action, dataset presets, run speeds"))
         rows.insert(-1, ("arrows", "Move the cursor in a focused weights or gradients pane"))
-        self.push_screen(HelpScreen(rows))
+        sections = help_sections(self.screen_stack[0])  # the dashboard's panes, in screen order
+        sections.append((GradCheckScreen.HELP_TITLE, GradCheckScreen.HELP))
+        self.push_screen(HelpScreen(rows, sections))
 
     @staticmethod
     def _key_label(binding: Binding) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 
@@ -14,6 +13,7 @@ from textual.app import App, ComposeResult
 from engine.inference import PlainMLP, grid
 from engine.session import Snapshot
 from tui import format as fmt
+from tui import pacing
 from tui.config import PRESETS, RunConfig
 from tui.widgets import boundary
 from tui.widgets.boundary import (
@@ -43,16 +43,15 @@ def trained(dataset: str = "moons", steps: int = 100, test_fraction: float = 0.2
 class BoundaryApp(App[None]):
     """Just the pane, showing one snapshot."""
 
-    def __init__(self, snapshot: Snapshot, test_points: Sequence | None = None) -> None:
+    def __init__(self, snapshot: Snapshot) -> None:
         super().__init__()
         self.snapshot = snapshot
-        self.test_points = test_points
 
     def compose(self) -> ComposeResult:
         yield DecisionBoundary()
 
     def on_mount(self) -> None:
-        self.query_one(DecisionBoundary).show(self.snapshot, self.test_points)
+        self.query_one(DecisionBoundary).show(self.snapshot)  # its test points included
 
 
 def is_positive_colour(colour: Color) -> bool:
@@ -76,8 +75,8 @@ async def rendered(app: BoundaryApp) -> tuple[DecisionBoundary, list]:
 
 @pytest.mark.parametrize("dataset", ["moons", "xor", "circles"])
 async def test_every_pixel_has_the_sign_colour_of_the_output_at_its_centre(dataset):
-    snapshot, test_points = trained(dataset, steps=30)
-    pane, lines = await rendered(BoundaryApp(snapshot, test_points))
+    snapshot, _ = trained(dataset, steps=30)
+    pane, lines = await rendered(BoundaryApp(snapshot))
     net = PlainMLP.from_snapshot(snapshot)
     plane = pane.plane
     assert plane is not None and (plane.columns, plane.rows) == (40, 24)
@@ -110,7 +109,7 @@ def test_brighter_where_the_output_is_larger():
 
 async def test_points_are_drawn_in_their_class_colours_where_they_lie():
     snapshot, test_points = trained("moons", steps=30)
-    pane, lines = await rendered(BoundaryApp(snapshot, test_points))
+    pane, lines = await rendered(BoundaryApp(snapshot))
     plane = pane.plane
     seen = {TRAIN_GLYPH: 0, TEST_GLYPH: 0}
     train = list(zip(snapshot.inputs, snapshot.targets))
@@ -140,8 +139,8 @@ def test_the_same_net_and_size_draw_the_same_segments():
 
 
 def test_snapshot_moons_after_100_steps(snap_compare):
-    snapshot, test_points = trained("moons", steps=100)
-    assert snap_compare(BoundaryApp(snapshot, test_points), terminal_size=(62, 22))
+    snapshot, _ = trained("moons", steps=100)
+    assert snap_compare(BoundaryApp(snapshot), terminal_size=(62, 22))
 
 
 # -- the plane ----------------------------------------------------------------------------
@@ -184,7 +183,7 @@ def grid_calls(monkeypatch) -> list[int]:
 
 
 async def test_grid_is_evaluated_once_per_step_and_size(grid_calls, monkeypatch):
-    monkeypatch.setattr(boundary, "MAX_INTERVAL", 0.0)  # no throttling: every step draws
+    monkeypatch.setattr(pacing, "GRID_MAX_INTERVAL", 0.0)  # no throttling: every step draws
     config = RunConfig(dataset="blobs", session=PRESETS["blobs"])
     session = config.build_session()
     app = BoundaryApp(session.snapshot())
@@ -212,8 +211,8 @@ async def test_grid_is_evaluated_once_per_step_and_size(grid_calls, monkeypatch)
 async def test_while_snapshots_pour_in_the_newest_is_drawn_later_not_every_one(
     grid_calls, monkeypatch
 ):
-    monkeypatch.setattr(boundary, "BUDGET", 1e-9)  # as if a grid took very long
-    monkeypatch.setattr(boundary, "MAX_INTERVAL", 3600.0)
+    monkeypatch.setattr(pacing, "GRID_SHARE", 1e-9)  # as if a grid took very long
+    monkeypatch.setattr(pacing, "GRID_MAX_INTERVAL", 3600.0)
     config = RunConfig(dataset="blobs", session=PRESETS["blobs"])
     session = config.build_session()
     app = BoundaryApp(session.snapshot())
@@ -241,7 +240,7 @@ async def test_while_snapshots_pour_in_the_newest_is_drawn_later_not_every_one(
 
 
 async def test_while_a_thread_evaluates_the_next_grid_the_last_one_stays_up(monkeypatch):
-    monkeypatch.setattr(boundary, "MAX_INTERVAL", 0.0)
+    monkeypatch.setattr(pacing, "GRID_MAX_INTERVAL", 0.0)
     release = threading.Event()
     real = boundary._evaluate
 

@@ -87,6 +87,13 @@ def summary(result: GradCheckResult) -> Text:
 class GradCheckScreen(ModalScreen[None]):
     """Runs the check in a worker, then shows per-parameter numbers."""
 
+    HELP_TITLE = "Gradient check"
+    HELP = (
+        "g compares every gradient backprop computed (with the bugs that are on) "
+        "with central finite differences at the current weights. Large nets check a random "
+        "subset, labelled as such."
+    )
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,g", "dismiss", "Close", id="gradcheck.close")
     ]

@@ -1,4 +1,8 @@
-"""The help screen: every key, every pane, every bug with its buggy and correct line."""
+"""The help screen: every key, every pane, every bug with its buggy and correct line.
+
+The panes' paragraphs are their own (``HELP_TITLE`` and ``HELP`` on each pane,
+see ``tui/widgets/pane.py``); the app gathers them in screen order.
+"""
 
 from __future__ import annotations
 
@@ -15,81 +19,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from engine.bugs import CATALOGUE
-
-PANES = (
-    (
-        "Weights",
-        (
-            "Every layer's weights and biases: rows are neurons, columns their inputs, "
-            "the last column the bias. Blue is positive, orange negative, brighter is larger. "
-            "Too big for numbers, it becomes a heat map: move the cursor (click the pane, then "
-            "arrow keys) or hover to read a value."
-        ),
-    ),
-    (
-        "Gradients",
-        (
-            "d loss / d parameter for the same parameters, from the last backward pass, "
-            "with a bar for its size. A parameter moves against its gradient. The two lines on top "
-            "are the gradient norm and weight norm, now and their history. While a bug is on, t "
-            "shows the true gradient (what correct code computes at the same weights), then the "
-            "difference, then back."
-        ),
-    ),
-    (
-        "Loss",
-        (
-            "The loss after every step. A red line marks where a bug went on, green where it "
-            "went off. While a bug is on, a clean twin (same seed, data and rates, no bug) trains "
-            "in lockstep and its curve is drawn in green. With a test split, the test loss is "
-            "drawn too. l switches between linear and log scale."
-        ),
-    ),
-    (
-        "Bugs",
-        (
-            "The classic mistakes, injected at the line where a person would write them. "
-            "Press the number (or click, or enter on a focused one) to switch one on; it takes "
-            "effect at the next step. why? (w when focused) opens the buggy line beside the "
-            "correct one, and the engine code it lives in; there d loads the bug's demo, the "
-            "run where its harm is plainest within 30 steps, with the clean twin. While a bug "
-            "is on, the symptom line above the status bar names, in the last step's numbers, "
-            "the stage of the step that went wrong."
-        ),
-    ),
-    (
-        "Decision boundary",
-        (
-            "For data with two features: the model's output over the plane, "
-            "blue positive, orange negative, "
-            "with the training points (●) and test points (○) on top. "
-            "b swaps it with the predictions."
-        ),
-    ),
-    (
-        "Gradient check",
-        (
-            "g compares every gradient backprop computed (with the bugs that are on) "
-            "with central finite differences at the current weights. Large nets check a random "
-            "subset, labelled as such."
-        ),
-    ),
-    (
-        "Predictions",
-        (
-            "Each training sample's target and the model's output (ypred) at the last "
-            "forward pass: │ is the target, ● the prediction."
-        ),
-    ),
-    (
-        "Status",
-        (
-            "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
-            "second, active bugs. A run diverges when its loss is inf or nan, above 10^6 times "
-            "its first step's, or a parameter passes 10^6 in size: it pauses and says why."
-        ),
-    ),
-)
 
 
 def keys_table(bindings) -> Table:
@@ -129,9 +58,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
     ]
 
-    def __init__(self, key_rows: list[tuple[str, str]]) -> None:
+    def __init__(self, key_rows: list[tuple[str, str]], sections: list[tuple[str, str]]) -> None:
+        """``key_rows``: (key, what it does); ``sections``: (pane, what it shows)."""
         super().__init__()
         self.key_rows = key_rows
+        self.sections = sections
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
@@ -139,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Keys", style="bold underline"))
             yield Static(keys_table(self.key_rows))
             yield Static(Text("\nPanes", style="bold underline"))
-            for name, text in PANES:
+            for name, text in self.sections:
                 yield Static(Text.assemble((f"{name}: ", "bold"), text))
             yield Static(Text("\nBugs", style="bold underline"))
             for key, bug in enumerate(CATALOGUE, start=1):

@@ -11,11 +11,10 @@ The output is evaluated with ``engine.inference`` (plain floats, no graph), at
 most once per snapshot step and pane size. The first picture, and the one
 after a resize, a reset or a new run, is evaluated at once. While training
 runs, the picture on screen stays up while a thread worker evaluates the next
-one, so the app keeps answering keys; and a new grid starts no sooner than
-``cost / BUDGET`` seconds after the last one started, and no later than
-``MAX_INTERVAL``. So the pane takes about ``BUDGET`` of the interpreter (which
-the training thread shares) and still redraws more than twice a second. The
-newest snapshot is always drawn in the end.
+one, so the app keeps answering keys; and a new grid starts when
+``tui.pacing.grid_pacer`` allows: the pane takes about ``GRID_SHARE`` of the
+interpreter (which the training thread shares) and still redraws at least
+twice a second. The newest snapshot is always drawn in the end.
 """
 
 from __future__ import annotations
@@ -38,6 +37,8 @@ from textual.worker import Worker, WorkerState
 from engine.inference import PlainMLP, grid, pixel_centres
 from engine.session import Snapshot
 from tui import format as fmt
+from tui import pacing
+from tui.widgets.pane import Pane
 
 UPPER_HALF = "▀"
 TRAIN_GLYPH = "●"
@@ -47,8 +48,6 @@ LEVELS = 8  # colour steps for |output| from 0 to 1, on each side of the boundar
 HEAT = 0.45  # the brightest the heat map gets (blend strength), so points stand out
 POINT_TINT = 0.7  # points: their class colour over white at this strength (1: the pure colour)
 NAN_COLOUR = "#b00020"
-BUDGET = 0.1  # the share of time the pane may spend evaluating grids while training
-MAX_INTERVAL = 0.5  # seconds: the longest a newer grid waits (so 2+ redraws a second)
 
 Point = tuple[float, float, float]  # x, y, label
 
@@ -214,10 +213,17 @@ def _evaluate(wanted: _Grid) -> _Grid:
     return replace(wanted, values=values, started=started, seconds=time.monotonic() - started)
 
 
-class DecisionBoundary(Widget):
+class DecisionBoundary(Pane, Widget):
     """The model's output over the plane of a 2-D dataset, with the data on top."""
 
     BORDER_TITLE = "Decision boundary"
+    HELP_TITLE = "Decision boundary"
+    HELP = (
+        "For data with two features: the model's output over the plane, "
+        "blue positive, orange negative, "
+        "with the training points (●) and test points (○) on top. "
+        "b swaps it with the predictions."
+    )
 
     DEFAULT_CSS = """
     DecisionBoundary {
@@ -239,7 +245,7 @@ class DecisionBoundary(Widget):
         self._grid = _Grid()  # the grid on screen
         self._computing: _Grid | None = None  # the one a thread is evaluating
         self._requests = count(1)  # numbers grids in the order they were asked for
-        self._next_grid_at = 0.0  # monotonic time a background grid may start
+        self._pacer = pacing.grid_pacer()  # when a background grid may start
         self._due: Timer | None = None  # wakes _update when that time comes
         self._plane: Plane | None = None
         self._lines: list[Strip] = []
@@ -248,10 +254,8 @@ class DecisionBoundary(Widget):
 
     # -- what to draw ----------------------------------------------------------------
 
-    def show(
-        self, snapshot: Snapshot, test_points: Iterable[tuple[Sequence[float], float]] | None = None
-    ) -> None:
-        """Draw this snapshot's model; ``test_points`` are (features, label) pairs.
+    def show(self, snapshot: Snapshot) -> None:
+        """Draw this snapshot's model, its training points and its held-out test points.
 
         ValueError unless the data has two features (the app shows the
         predictions pane for any other data).
@@ -261,9 +265,7 @@ class DecisionBoundary(Widget):
                 f"the decision boundary needs data with 2 features, not {snapshot.layer_sizes[0]}"
             )
         self._latest = snapshot
-        self._test = tuple(
-            (float(x[0]), float(x[1]), float(y)) for x, y in test_points or () if len(x) == 2
-        )
+        self._test = _points(snapshot.test_inputs, snapshot.test_targets)
         self._update()
 
     def on_resize(self) -> None:
@@ -275,7 +277,7 @@ class DecisionBoundary(Widget):
         With nothing to show for this plane yet (the first draw, a resize, new
         data, a reset) the grid is evaluated here and now. Otherwise the current
         picture stays up while a thread evaluates the new one, so the app keeps
-        answering keys, and a new one starts no sooner than ``_next_grid_at``.
+        answering keys, and a new one starts when the pacer allows.
         """
         snap = self._latest
         width, height = self.content_size
@@ -292,7 +294,7 @@ class DecisionBoundary(Widget):
             wanted.request = next(self._requests)
             self._take(_evaluate(wanted))
         elif self._computing is None and self._due is None:
-            wait = self._next_grid_at - time.monotonic()
+            wait = self._pacer.wait()
             if wait > 0:
                 self._due = self.set_timer(wait, self._on_due)
             else:
@@ -332,8 +334,7 @@ class DecisionBoundary(Widget):
         if done.request < self._grid.request:
             return  # a newer grid is already up (e.g. evaluated after a resize)
         self._grid = done
-        # Counted from the start, so a grid that takes long still leaves one every MAX_INTERVAL.
-        self._next_grid_at = done.started + min(done.seconds / BUDGET, MAX_INTERVAL)
+        self._pacer.done(done.started, done.seconds)
 
     # -- drawing -------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from engine.bugs import CATALOGUE, Bug
+from engine.session import Snapshot
+from tui.widgets.pane import Pane
 
 
 class BugToggle(Static, can_focus=True):
@@ -103,10 +105,23 @@ class BugToggle(Static, can_focus=True):
         self.post_message(self.Toggled(self.bug.id))
 
 
-class BugToggles(VerticalScroll):
+class BugToggles(Pane, VerticalScroll):
     """The bug catalogue as switches: keys 1, 2, … in catalogue order."""
 
     BORDER_TITLE = "Bugs"
+    HELP_TITLE = "Bugs"
+    HELP = (
+        "The classic mistakes, injected at the line where a person would write them. "
+        "Press the number (or click, or enter on a focused one) to switch one on; it takes "
+        "effect at the next step. why? (w when focused) opens the buggy line beside the "
+        "correct one, and the engine code it lives in; there d loads the bug's demo, the "
+        "run where its harm is plainest within 30 steps, with the clean twin. While a bug "
+        "is on, the symptom line above the status bar names, in the last step's numbers, "
+        "the stage of the step that went wrong."
+    )
+    # Heights of the column it shares with one other pane, below which it shortens:
+    FULL_HEIGHT = 40  # under this, a bug that is off takes one line (one that is on keeps two)
+    TERSE_HEIGHT = 16  # under this, every bug takes one line
 
     def compose(self) -> ComposeResult:
         for key, bug in enumerate(CATALOGUE, start=1):
@@ -117,7 +132,13 @@ class BugToggles(VerticalScroll):
         for toggle in self.query(BugToggle):
             toggle.set_compact(compact, terse)
 
-    def show(self, active: frozenset[str]) -> None:
+    def fit(self, column_height: int) -> None:
+        """Full sentences only when the column (``column_height`` rows) has room for them."""
+        self.set_compact(column_height < self.FULL_HEIGHT, terse=column_height < self.TERSE_HEIGHT)
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Each switch as the snapshot's bugs are."""
+        active = snapshot.bugs
         for toggle in self.query(BugToggle):
             if toggle.on_state != (toggle.bug.id in active):
                 toggle.set_on(toggle.bug.id in active)

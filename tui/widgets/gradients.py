@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from engine.session import Snapshot
 from tui import format as fmt
+from tui.widgets.pane import Pane
 from tui.widgets.parameter_grid import GRADIENT_VIEWS, ParameterGrid, ParameterPane
 
 VIEW_TITLES = {
@@ -37,10 +38,21 @@ def norms_text(snapshot: Snapshot, width: int) -> Text:
     return out
 
 
-class GradientsPane(ParameterPane):
+class GradientsPane(Pane, ParameterPane):
     """Per-parameter gradients, grouped by layer, with the global norms."""
 
     BORDER_TITLE = "Gradients · backprop"
+    HELP_TITLE = "Gradients"
+    HELP = (
+        "d loss / d parameter for the same parameters, from the last backward pass, "
+        "with a bar for its size. A parameter moves against its gradient. The two lines on top "
+        "are the gradient norm and weight norm, now and their history. While a bug is on, t "
+        "shows the true gradient (what correct code computes at the same weights), then the "
+        "difference, then back."
+    )
+    REDRAW = "parameters"
+
+    _snapshot: Snapshot | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="norms")
@@ -53,7 +65,12 @@ class GradientsPane(ParameterPane):
         grid.view = GRADIENT_VIEWS[(GRADIENT_VIEWS.index(grid.view) + 1) % len(GRADIENT_VIEWS)]
         return grid.view
 
+    def on_resize(self) -> None:
+        if self._snapshot is not None:  # the norms' sparklines fit the new width
+            self.show(self._snapshot)
+
     def show(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
         grid = self.query_one(ParameterGrid)
         grid.show(snapshot)
         width = self.content_region.width or 40

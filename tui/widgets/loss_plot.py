@@ -8,6 +8,7 @@ from textual_plotext import PlotextPlot
 
 from engine.session import Snapshot
 from tui import format as fmt
+from tui.widgets.pane import Pane
 
 BUG_ON = "red"
 BUG_OFF = "green"
@@ -25,10 +26,17 @@ def decade_ticks(low: float, high: float, most: int = 6) -> list[float]:
     return [10.0**k for k in range(first, last + 1, stride)]
 
 
-class LossPlot(PlotextPlot):
+class LossPlot(Pane, PlotextPlot):
     """The full loss history, drawn thinned; a marker where a bug went on or off."""
 
     BORDER_TITLE = "Loss"
+    HELP_TITLE = "Loss"
+    HELP = (
+        "The loss after every step. A red line marks where a bug went on, green where it "
+        "went off. While a bug is on, a clean twin (same seed, data and rates, no bug) trains "
+        "in lockstep and its curve is drawn in green. With a test split, the test loss is "
+        "drawn too. l switches between linear and log scale."
+    )
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from engine.session import Snapshot
 from tui import format as fmt
+from tui.widgets.pane import Pane
 
 
 def _gauge(target: float, prediction: float, width: int = 13) -> Text:
@@ -30,10 +31,15 @@ def _gauge(target: float, prediction: float, width: int = 13) -> Text:
     return text
 
 
-class PredictionsPane(Static):
+class PredictionsPane(Pane, Static):
     """For each sample (or the first ones, for big sets): target, prediction, hit."""
 
     BORDER_TITLE = "Predictions"
+    HELP_TITLE = "Predictions"
+    HELP = (
+        "Each training sample's target and the model's output (ypred) at the last "
+        "forward pass: │ is the target, ● the prediction."
+    )
 
     _snapshot: Snapshot | None = None
 

@@ -47,5 +47,14 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
 
 
 class StatusBar(Static):
+    """Not a pane: it also shows the app's own state (running, speed, steps per second)."""
+
+    HELP_TITLE = "Status"
+    HELP = (
+        "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
+        "second, active bugs. A run diverges when its loss is inf or nan, above 10^6 times "
+        "its first step's, or a parameter passes 10^6 in size: it pauses and says why."
+    )
+
     def show(self, snapshot: Snapshot, state: str, steps_per_s: float | None, speed: str) -> None:
         self.update(status_text(snapshot, state, steps_per_s, speed))

@@ -6,13 +6,22 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from engine.session import Snapshot
+from tui.widgets.pane import Pane
 from tui.widgets.parameter_grid import ParameterGrid, ParameterPane
 
 
-class WeightsPane(ParameterPane):
+class WeightsPane(Pane, ParameterPane):
     """Weights and biases, layer by layer."""
 
     BORDER_TITLE = "Weights"
+    HELP_TITLE = "Weights"
+    HELP = (
+        "Every layer's weights and biases: rows are neurons, columns their inputs, "
+        "the last column the bias. Blue is positive, orange negative, brighter is larger. "
+        "Too big for numbers, it becomes a heat map: move the cursor (click the pane, then "
+        "arrow keys) or hover to read a value."
+    )
+    REDRAW = "parameters"
 
     def compose(self) -> ComposeResult:
         yield ParameterGrid(gradients=False, id="weights-grid")
