@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -163,6 +164,11 @@ EXAMPLES: dict[str, Example] = {
 }
 
 
+def short_name(name: str, limit: int = 30) -> str:
+    """A name as a message shows it: long ones cut, so the message stays readable."""
+    return name if len(name) <= limit else name[: limit - 3] + "..."
+
+
 def _column(source_lines: list[str], line: int, byte_offset: int) -> int:
     """ast columns count UTF-8 bytes; people count characters (1-based)."""
     if 1 <= line <= len(source_lines):
@@ -218,7 +224,7 @@ class Program:
         for leaf in self.leaves:
             if leaf not in values:
                 line, col = self._leaf_places[leaf]
-                raise ExprError(f"leaf '{leaf}' has no value", line, col)
+                raise ExprError(f"leaf '{short_name(leaf)}' has no value", line, col)
         env: dict[str, Value] = {}
         labels: dict[int, str] = {}
 
@@ -344,12 +350,17 @@ def parse(source: str) -> Program:
         raise ExprError(
             f"the expression is {len(source)} characters long; the limit is {MAX_CHARS}"
         )
+    bad = next((i for i, ch in enumerate(source) if "\ud800" <= ch <= "\udfff"), None)
+    if bad is not None:  # undecodable bytes in a command line arrive as lone surrogates
+        raise ExprError("a byte that is not valid UTF-8 is not allowed", *_place_of(source, bad))
     if "\x00" in source:
         raise ExprError("a NUL character is not allowed", *_place_of(source, source.index("\x00")))
     if not source.strip():
         raise ExprError("empty expression: write 'name = expression', or an expression")
     try:
-        tree = ast.parse(source, SOURCE_NAME, mode="exec")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for 1if: refused below
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, SOURCE_NAME, mode="exec")
     except SyntaxError as err:
         message = (err.msg or "invalid syntax").splitlines()[0]
         raise ExprError(f"syntax error: {message}", err.lineno or 1, err.offset or 1) from None
@@ -424,7 +435,7 @@ class _Checker:
 
     def name_ok(self, node: ast.Name) -> None:
         if node.id.startswith("__"):
-            raise self.fail(node, f"dunder name '{node.id}' is not allowed")
+            raise self.fail(node, f"dunder name '{short_name(node.id)}' is not allowed")
         if node.id in FUNCTIONS:
             raise self.fail(
                 node, f"'{node.id}' is a function: call it, {node.id}(x), or use x.{node.id}()"
@@ -436,14 +447,14 @@ class _Checker:
         if name in self.assigned:
             raise self.fail(
                 target,
-                f"'{name}' is already assigned on line {self.assigned[name]}; "
+                f"'{short_name(name)}' is already assigned on line {self.assigned[name]}; "
                 "each name has one value, pick a new name",
             )
         if name in self.leaves:
             raise self.fail(
                 target,
-                f"'{name}' is used before this assignment (line {self.leaves[name][0]}), "
-                "so it is a leaf; pick a new name",
+                f"'{short_name(name)}' is used before this assignment "
+                f"(line {self.leaves[name][0]}), so it is a leaf; pick a new name",
             )
         self.assigned[name] = target.lineno
 
@@ -489,7 +500,8 @@ class _Checker:
             name = next((n for n in ast.walk(power.right) if isinstance(n, ast.Name)), None)
             if name is not None:
                 raise self.fail(
-                    name, f"the exponent of ** must be a number, not the value '{name.id}'"
+                    name,
+                    f"the exponent of ** must be a number, not the value '{short_name(name.id)}'",
                 )
 
     def call(self, node: ast.Call) -> ast.expr:
@@ -510,7 +522,9 @@ class _Checker:
         if isinstance(func, ast.Name):
             if func.id not in FUNCTIONS:
                 what = "dunder name" if func.id.startswith("__") else "call to"
-                raise self.fail(func, f"{what} '{func.id}' is not allowed; only {_FUNCTION_LIST}")
+                raise self.fail(
+                    func, f"{what} '{short_name(func.id)}' is not allowed; only {_FUNCTION_LIST}"
+                )
             if len(node.args) != 1:
                 raise self.fail(node, f"{func.id}() takes one argument, got {len(node.args)}")
             return node.args[0]

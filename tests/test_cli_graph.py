@@ -389,6 +389,27 @@ def test_hostile_sizes_are_refused_in_one_line(capsys, monkeypatch):
         assert_one_line_error(code, out, err, "line 1, column ")
 
 
+def test_undecodable_bytes_and_long_names_stay_one_short_line(capsys):
+    code, out, err = run_cli(capsys, "graph", "a*\udcff", "--let", "a=1")  # argv of b"a*\xff"
+    assert_one_line_error(code, out, err, "line 1, column 3: a byte that is not valid UTF-8")
+    code, out, err = run_cli(capsys, "graph", "a" * 1999, "--let", "a=1")
+    assert_one_line_error(code, out, err, "(its leaves: aaaaaaaaaaaaaaaaaaaaaaaaaaa...)")
+    assert len(err) < 200
+    many = "+".join(f"v{i}" for i in range(300))
+    code, out, err = run_cli(capsys, "graph", many)
+    assert_one_line_error(code, out, err, "no value for leaf v0, v1, v2, v3, v4 and 295 more")
+
+
+@pytest.mark.parametrize("source", ["1if a else b", "1or a", "a is 1", "'\\d' * a"])
+def test_python_syntax_warnings_never_add_a_second_line(capsys, source):
+    assert_one_line_error(*run_cli(capsys, "graph", source, "--let", "a=1"), "is not allowed")
+
+
+def test_let_names_are_read_as_python_reads_identifiers(capsys):
+    nodes = by_label(graph_json(capsys, "ａ*2", "--let", "ａ=1.5"))  # fullwidth a: NFKC "a"
+    assert nodes["a"]["grad"] == 2.0
+
+
 def test_huge_exponents_and_unicode_names_just_work(capsys):
     nodes = by_label(graph_json(capsys, "y = 2 ** 10 ** 10 * α", "--let", "α=1"))
     assert nodes["y"]["data"] == "inf" and nodes["α"]["grad"] == "inf"

@@ -15,9 +15,10 @@ import math
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 
-from engine.expr import EXAMPLES, MAX_CHARS, ExprError, parse
+from engine.expr import EXAMPLES, MAX_CHARS, ExprError, parse, short_name
 from engine.graph import ENGINE_BUGS, Graph, GraphError, check_bugs, expression_graph, model_graph
 from engine.losses import l2_penalty
 from engine.value import Value
@@ -166,9 +167,11 @@ def parse_lets(lets: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in lets:
         name, eq, number = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())  # as Python reads identifiers
         if not eq or not _NAME.match(name):
-            raise GraphInputError(f"--let {item!r}: expected NAME=NUMBER, like --let a=2")
+            raise GraphInputError(
+                f"--let {short_name(item)!r}: expected NAME=NUMBER, like --let a=2"
+            )
         if name in values:
             raise GraphInputError(f"--let {name} is given twice")
         try:
@@ -196,16 +199,19 @@ def expression_values(source: str, lets: dict[str, float], defaults: dict[str, f
     leaves = parse(source).leaves
     unknown = sorted(set(lets) - set(leaves))
     if unknown:
-        listed = ", ".join(leaves) if leaves else "none"
+        listed = ", ".join(short_name(leaf) for leaf in leaves[:8]) if leaves else "none"
+        listed += f", ... ({len(leaves)} leaves)" if len(leaves) > 8 else ""
         raise GraphInputError(
-            f"--let {unknown[0]}: '{unknown[0]}' is not a leaf of the expression "
-            f"(its leaves: {listed})"
+            f"--let {short_name(unknown[0])}: '{short_name(unknown[0])}' is not a leaf "
+            f"of the expression (its leaves: {listed})"
         )
     values = {**defaults, **lets}
     missing = [leaf for leaf in leaves if leaf not in values]
     if missing:
-        given = " ".join(f"--let {leaf}=NUMBER" for leaf in missing)
-        raise GraphInputError(f"no value for leaf {', '.join(missing)}: give {given}")
+        shown = [short_name(leaf) for leaf in missing[:5]]
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        given = " ".join(f"--let {leaf}=NUMBER" for leaf in shown)
+        raise GraphInputError(f"no value for leaf {', '.join(shown)}{more}: give {given}")
     return values
 
 
