@@ -105,13 +105,15 @@ def trace(
     *,
     kinds: Mapping[int, str] | None = None,
     groups: Mapping[int, tuple[int, int]] | None = None,
+    numerical: bool = True,
 ) -> Graph:
     """Zero the grads, run ``output.backward()`` with ``bugs`` on, and record it all.
 
     A bug that acts in an op (``tanh-derivative``) must already have been on
     when the graph was built: :func:`expression_graph` and :func:`model_graph`
     see to that. ``labels``, ``kinds`` and ``groups`` are keyed by ``id(Value)``;
-    a Value without a label keeps its own ``.label``.
+    a Value without a label keeps its own ``.label``. ``numerical=False`` skips
+    the numerical gradients (they cost one forward pass per leaf, twice).
     """
     bugs = check_bugs(bugs)
     labels, kinds, groups = labels or {}, kinds or {}, groups or {}
@@ -142,7 +144,8 @@ def trace(
         )
         for i, value in enumerate(topo)
     )
-    return Graph(nodes, len(nodes) - 1, tuple(events), bugs, numerical_gradients(nodes))
+    numbers = numerical_gradients(nodes) if numerical else {}
+    return Graph(nodes, len(nodes) - 1, tuple(events), bugs, numbers)
 
 
 # -- numerical gradients: the graph's forward pass again, in floats --------------------
@@ -198,7 +201,9 @@ def numerical_gradients(nodes: Sequence[GraphNode]) -> dict[int, float]:
 # -- expressions -------------------------------------------------------------------------
 
 
-def expression_graph(source: str, values: Mapping[str, float], bugs=frozenset()) -> Graph:
+def expression_graph(
+    source: str, values: Mapping[str, float], bugs=frozenset(), *, numerical: bool = True
+) -> Graph:
     """Parse ``source``, build it with ``values`` for its leaves, run backward, record.
 
     Raises ExprError (a ValueError) for text outside the language or a missing
@@ -208,7 +213,7 @@ def expression_graph(source: str, values: Mapping[str, float], bugs=frozenset())
     program = parse(source)
     with engine_bugs.injected(bugs):  # tanh-derivative acts when the op runs
         output, labels = program.build(values)
-    return trace(output, labels, bugs)
+    return trace(output, labels, bugs, numerical=numerical)
 
 
 # -- one training sample of a model ----------------------------------------------------
@@ -248,6 +253,8 @@ def model_graph(
     ys: Sequence[float],
     sample: int,
     bugs=frozenset(),
+    *,
+    numerical: bool = True,
 ) -> Graph:
     """Training sample ``sample`` (0-based) through the model, to its term of the loss.
 
@@ -315,4 +322,4 @@ def model_graph(
         labels[id(output)] = f"loss term (sample loss / {len(xs)})"
     else:
         labels[id(output)] = "loss term"
-    return trace(output, labels, bugs, kinds=kinds, groups=groups)
+    return trace(output, labels, bugs, kinds=kinds, groups=groups, numerical=numerical)

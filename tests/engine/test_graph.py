@@ -303,3 +303,14 @@ def test_model_graph_on_a_generated_dataset_with_two_hidden_layers_of_relu():
     assert out.label == f"loss term (sample loss / {n})"
     assert graph.nodes[out.children[1]].data == 1.0 / n
     assert [n.label for n in graph.nodes if n.kind == "input"] == ["x1", "x2"]
+
+
+def test_numerical_gradients_can_be_skipped_and_nothing_else_changes():
+    config = PRESETS["tutorial"]
+    session = session_for(config)
+    args = (config, session.snapshot().parameters, session.xs, session.ys, 0)
+    full, bare = model_graph(*args), model_graph(*args, numerical=False)
+    assert bare.numerical == {} and len(full.numerical) == len(full.leaves)
+    assert (bare.nodes, bare.events) == (full.nodes, full.events)
+    example = EXAMPLES["first"]
+    assert expression_graph(example.source, example.values, numerical=False).numerical == {}
