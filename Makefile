@@ -8,20 +8,25 @@ STAMP_TORCH := $(VENV)/.installed-torch
 
 .PHONY: run test test-torch lint format bench bench-quick train clean
 
+# pip is quiet: say what the wait is for (about 15 s on a fresh clone, once).
 $(BIN)/python:
+	@echo "make: creating the virtual environment in $(VENV) (first run only)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
+	@echo "make: installing micrograd-tui and its dependencies into $(VENV) (first run only)..."
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
+	@echo "make: installing micrograd-tui with its test tools into $(VENV) (first run only)..."
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
 # PyTorch is large: only `make test-torch` installs it (the `torch` extra), never `make test`.
 $(STAMP_TORCH): pyproject.toml $(STAMP_TEST)
+	@echo "make: installing PyTorch into $(VENV) (large: a minute or more)..."
 	$(BIN)/python -m pip install --quiet -e '.[test,torch]'
 	touch $@
 

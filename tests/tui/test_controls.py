@@ -266,6 +266,35 @@ async def test_t_cycles_the_gradient_views_and_the_title_says_which():
         assert len(set(rows)) == 3
 
 
+async def test_the_norm_line_follows_the_gradient_view():
+    """The true and difference views head their numbers with their own norm, not backprop's."""
+    import math
+
+    app = make_app(bugs=("overwrite-grad",))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        snap = app.session.snapshot()
+
+        def norm(values) -> str:
+            return fmt.short(math.sqrt(math.fsum(v * v for v in values)))
+
+        def first_line() -> str:
+            return str(app.query_one("#norms").render()).splitlines()[0].split()
+
+        assert first_line()[:2] == ["|grad|", fmt.short(snap.history.grad_norm[-1])]
+        await pilot.press("t")
+        assert first_line()[:2] == ["|true|", norm(snap.true_gradients)]
+        await pilot.press("t")
+        diff = [g - t for g, t in zip(snap.gradients, snap.true_gradients)]
+        assert first_line()[:2] == ["|b−t|", norm(diff)]
+        assert "backprop |grad|" in " ".join(first_line())
+        await pilot.press("t")
+        assert first_line()[0] == "|grad|"
+
+
 async def test_t_without_a_bug_says_backprop_is_the_true_gradient():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -276,3 +276,20 @@ def test_snapshot_settings_with_an_error(snap_compare):
         await apply(pilot)
 
     assert snap_compare(SettingsApp(MOONS), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_after_a_second_error_typing_replaces_the_bad_text():
+    """The issue's '16,x' became '16,x16,16': the field kept focus, so nothing was selected."""
+    app = SettingsApp(MOONS)
+    async with app.run_test(size=SIZE) as pilot:
+        box = field(app, "hidden")
+        box.focus()
+        box.value = "16,x"
+        await pilot.press("enter")  # first error: focus moves to the field, all selected
+        assert shown_error(app).startswith("Hidden layers: ")
+        await pilot.press(*"16,y")
+        assert box.value == "16,y"
+        await pilot.press("enter")  # second error, the field already focused
+        assert shown_error(app).startswith("Hidden layers: ")
+        await pilot.press(*"16,16")
+        assert box.value == "16,16"  # replaced, not '16,y16,16'

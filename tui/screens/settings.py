@@ -385,7 +385,12 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         message.update(str(err))
         message.remove_class("-empty")
         self.query_one(f"#{err.field_id}-label", Label).add_class("-invalid")
-        self.query_one(f"#{err.field_id}").focus()
+        field = self.query_one(f"#{err.field_id}")
+        field.focus()
+        if isinstance(field, Input):
+            # Already focused after an earlier error, focus() selects nothing: typing
+            # would append to the bad text. Select it, so typing replaces it.
+            field.select_all()
 
     def _clear_error(self) -> None:
         self.query_one("#settings-error", Static).add_class("-empty")

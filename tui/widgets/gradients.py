@@ -20,11 +20,27 @@ VIEW_TITLES = {
 }
 
 
-def norms_text(snapshot: Snapshot, width: int) -> Text:
-    """Two lines: gradient norm and weight norm, the latest value and a sparkline."""
+def norms_text(snapshot: Snapshot, width: int, view: str = "backprop") -> Text:
+    """Two lines: gradient norm and weight norm, the latest value and a sparkline.
+
+    In the true and difference views the first line is that view's norm (only
+    the backprop norm has a history: the sparkline gives way to its value).
+    """
     out = Text()
     history = snapshot.history
-    rows = (("|grad|", history.grad_norm), ("|w|   ", history.weight_norm))
+    true = snapshot.true_gradients
+    if view != "backprop" and true is not None and len(history):
+        if view == "true":
+            label, shown = "|true|", true
+        else:
+            label, shown = "|b−t| ", [g - t for g, t in zip(snapshot.gradients, true)]
+        value = math.sqrt(math.fsum(v * v for v in shown))
+        out.append(f"{label} ", style="dim")
+        out.append(f"{fmt.short(value):>10}", style="bold")
+        out.append(f" backprop |grad| {fmt.short(history.grad_norm[-1])}\n", style="dim")
+        rows = (("|w|   ", history.weight_norm),)
+    else:
+        rows = (("|grad|", history.grad_norm), ("|w|   ", history.weight_norm))
     for i, (label, values) in enumerate(rows):
         latest = values[-1] if len(values) else math.nan
         value = fmt.short(latest) if len(values) else "–"
@@ -33,7 +49,7 @@ def norms_text(snapshot: Snapshot, width: int) -> Text:
         out.append(f"{value:>10}", style=style)
         out.append(" ")
         out.append(fmt.sparkline(values, max(width - 19, 0)), style="#c0a0ff")
-        if i == 0:
+        if i < len(rows) - 1:
             out.append("\n")
     return out
 
@@ -74,7 +90,7 @@ class GradientsPane(Pane, ParameterPane):
         grid = self.query_one(ParameterGrid)
         grid.show(snapshot)
         width = self.content_region.width or 40
-        self.query_one("#norms", Static).update(norms_text(snapshot, width))
+        self.query_one("#norms", Static).update(norms_text(snapshot, width, grid.view))
         self.border_title = f"Gradients · {VIEW_TITLES[grid.view]}"
         bad = sum(fmt.is_bad(g) for g in snapshot.gradients)
         subtitle = "d loss / d parameter · t: true gradient"
