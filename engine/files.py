@@ -11,7 +11,8 @@ nothing yet, or a regular file             atomic: a temporary file in the same 
 a symbolic link                            the file it points to, as above; the link stays
 ``-``                                      standard output (when the caller allows it)
 ``/dev/stdout``, ``/dev/stderr``,          written into that open file of this program (so
-``/dev/fd/N``, ``/proc/self/fd/N``         ``> out.txt 2>&1`` keeps everything in order)
+``/dev/fd/N``, ``/proc/self/fd/N``         ``> out.txt 2>&1`` keeps everything in order);
+                                           0, 1 and 2 only when the caller allows ``-``
 a character device (``/dev/null``), a      written through, never replaced; a pipe that no
 named pipe                                 program reads from is refused
 a socket, a block device (a disk)          refused
@@ -141,6 +142,9 @@ def _destination(path: PathLike, allow_stdout: bool) -> tuple[str, str]:
     if not name:
         raise FileProblem(name, "no file name given")
     descriptor = _own_file(name)
+    if descriptor in (0, 1, 2) and not allow_stdout:  # e.g. a dashboard drawing on them
+        stream = ("standard input", "standard output", "standard error")[descriptor]
+        raise FileProblem(name, f"{stream} is not available here; give a file name")
     if descriptor is not None:
         try:
             os.fstat(descriptor)

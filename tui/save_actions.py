@@ -10,6 +10,7 @@ goes wrong is a notification; the run on screen is never touched.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from engine.session import TrainingSession
@@ -89,11 +90,9 @@ class SaveActions(_Base):
             )
             return False
         self.save_path = path
-        self.notify(
-            f"Step {step} saved to {written}. Open it with: micrograd-tui --load {path}",
-            title="Run saved",
-            timeout=6,
-        )
+        # A device or a pipe holds no file to open again.
+        reopen = f" Open it with: micrograd-tui --load {path}" if os.path.isfile(written) else ""
+        self.notify(f"Step {step} saved to {written}.{reopen}", title="Run saved", timeout=6)
         return True
 
     def export_history_to(self, path: str) -> bool:

@@ -109,6 +109,8 @@ def test_dash_is_standard_output(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "-").exists()
     refused("-", "standard output is not available here", allow_stdout=False)
     assert "standard output" in check_writable("-", allow_stdout=False)
+    refused("/dev/stdout", "standard output is not available here", allow_stdout=False)
+    refused("/dev/stderr", "standard error is not available here", allow_stdout=False)
 
 
 def test_dev_stdout_writes_into_the_open_file_in_order(tmp_path):

@@ -91,6 +91,9 @@ async def test_saving_onto_a_link_or_a_device_leaves_it_in_place(tmp_path):
         assert os.path.islink(tmp_path / "link.json")
         assert load_session(tmp_path / "target.json").session.step_count == 1
         assert app.save_session_to("/dev/null") and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+        await pilot.pause()
+        assert "Step 1 saved to /dev/null." in messages(app)  # nothing there to open again
+        assert not app.save_session_to("/dev/stdout")  # the terminal the dashboard draws on
         # A pipe nobody reads: refused at once (the dashboard must not hang), the pipe kept.
         assert not app.save_session_to(str(tmp_path / "fifo"))
         await pilot.pause()
