@@ -1,13 +1,17 @@
 """A scalar that remembers how it was computed, so it can back-propagate.
 
-This is micrograd's ``Value`` as built in the lecture, with three changes a
+This is micrograd's ``Value`` as built in the lecture, with four changes a
 learner can see:
 
 * Each op records its *local* derivatives (``d out / d child``) when it runs.
   ``backward()`` then applies the chain rule in one place,
-  ``child.grad += local_grad * node.grad``: the single line where the classic
+  ``child.grad += local_grad * node.grad``: the line where the classic
   "overwrite instead of accumulate" mistake lives. (In the lecture each op's
   ``_backward`` closure repeats that line; the maths is identical.)
+* ``backward(observer)`` tells an optional observer about each of those
+  updates, in order (``engine/graph.py`` records them for the stepper). The
+  loop that does so is a copy of the plain one, line for line, so that a
+  ``backward()`` nobody watches pays nothing for it.
 * Children are an ordered tuple, so the backward order, and every bug demo,
   is the same on every run.
 * The topological sort is iterative, so a graph 100,000 ops deep works.
