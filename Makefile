@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_TORCH := $(VENV)/.installed-torch
+STAMP_SERVE := $(VENV)/.installed-serve
+STAMP_BROWSER := $(VENV)/.installed-browser
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test test-torch lint format bench bench-quick train clean
+.PHONY: run serve test test-torch test-browser lint format bench bench-quick train clean
 
 # pip is quiet: say what the wait is for (about 15 s on a fresh clone, once).
 $(BIN)/python:
@@ -30,8 +34,22 @@ $(STAMP_TORCH): pyproject.toml $(STAMP_TEST)
 	$(BIN)/python -m pip install --quiet -e '.[test,torch]'
 	touch $@
 
+$(STAMP_SERVE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[serve]'
+	touch $@ $(STAMP_RUN)
+
+# playwright drives the system's chromium (apt-get as root); it never downloads a browser.
+$(STAMP_BROWSER): pyproject.toml $(STAMP_TEST)
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	touch $@
+
 run: $(STAMP_RUN)
 	$(BIN)/micrograd-tui $(ARGS)
+
+# The dashboard in a browser: make serve [PORT=8000] [HOST=127.0.0.1] [ARGS="--dataset moons"]
+serve: $(STAMP_SERVE)
+	$(BIN)/micrograd-tui serve --host $(HOST) --port $(PORT) $(ARGS)
 
 train: $(STAMP_RUN)
 	$(BIN)/micrograd-tui train $(ARGS)
@@ -41,7 +59,11 @@ test: $(STAMP_TEST)
 
 # Exported PyTorch scripts agree with `train --json` (tests marked `torch`).
 test-torch: $(STAMP_TORCH)
-	$(BIN)/python -m pytest -m torch $(PYTEST_ARGS)
+	MICROGRAD_TUI_REQUIRE_EXTRAS=torch $(BIN)/python -m pytest -m torch $(PYTEST_ARGS)
+
+# The served dashboard in Chromium: keys, downloads, and no app left when the server stops.
+test-browser: $(STAMP_BROWSER)
+	MICROGRAD_TUI_REQUIRE_EXTRAS=browser $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check .

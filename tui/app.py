@@ -172,6 +172,14 @@ class MicrogradApp(SaveActions, App[None]):
             tooltip="Export the loss history as CSV",
         ),
         Binding(
+            "p",
+            "export_torch",
+            "PyTorch",
+            id="export-torch",
+            show=False,
+            tooltip="Export the run as a PyTorch script that continues it, step for step",
+        ),
+        Binding(
             "question_mark,f1",
             "help",
             "Help",

@@ -1,5 +1,5 @@
 """``micrograd-tui``: the dashboard; ``train``: headless; ``export --torch``: a PyTorch script;
-``graph``: a Value graph after forward and backward."""
+``graph``: a Value graph after forward and backward; ``serve``: the dashboard in a browser."""
 
 from __future__ import annotations
 
@@ -93,6 +93,65 @@ def _train_parser() -> argparse.ArgumentParser:
         "- for standard output",
     )
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port: expected a whole number, got {text!r}")
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port: must be from 1 to 65535, got {value}")
+    return value
+
+
+def _serve_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The whole ``serve`` command line, and its own flags alone (the rest go to each app)."""
+    own = _Parser(prog=f"{PROG} serve", add_help=False, allow_abbrev=False)
+    own.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    own.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    parser = _Parser(
+        prog=f"{PROG} serve",
+        parents=[own],
+        allow_abbrev=False,
+        description="Serve the dashboard to a browser (textual-serve): each tab runs its own "
+        "dashboard, with the same flags as the app.",
+    )
+    add_run_flags(parser)
+    parser.add_argument(
+        "--load", metavar="FILE.json", help="open a run saved with ctrl+s or 'train --save'"
+    )
+    return parser, own
+
+
+def _serve(argv: list[str]) -> int:
+    parser, own = _serve_parsers()
+    args = parser.parse_args(argv)  # every flag checked, and --help
+    # Refuse what the app would refuse, here rather than in every browser tab.
+    if args.load is not None:
+        _loaded(parser.prog, args)
+    else:
+        _config(parser.prog, args)
+    _, app_argv = own.parse_known_args(argv)
+    try:
+        import textual_serve  # noqa: F401 - only to say what is missing, before serving
+    except ImportError:
+        return _fail(
+            parser.prog,
+            "serving needs textual-serve: pip install 'micrograd-tui[serve]', or make serve",
+        )
+    from tui.serve import serve
+
+    try:
+        return serve(app_argv, args.host, args.port)
+    except OSError as err:  # the port is taken, the host is not ours
+        # asyncio's words end in the reason: "error while attempting to bind ...: <reason>"
+        reason = str(err.strerror or err).rsplit(": ", 1)[-1]
+        return _fail(parser.prog, f"cannot listen on {args.host}:{args.port}: {reason}")
 
 
 def _export_parser() -> argparse.ArgumentParser:
@@ -270,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv[:1] == ["export"]:
         return _export(argv[1:])
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
 
     if argv[:1] == ["graph"]:
         from tui.graph_cli import graph_main, graph_parser

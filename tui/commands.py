@@ -55,6 +55,11 @@ class DashboardCommands(Provider):
                 "as CSV (ctrl+e)",
             ),
             (
+                "Export to PyTorch",
+                partial(app.run_action, "export_torch"),
+                "a script that continues this run in torch (p)",
+            ),
+            (
                 "Gradient check",
                 partial(app.run_action, "gradcheck"),
                 "backprop vs finite differences (g)",

@@ -3,9 +3,13 @@
 ``ctrl+s`` asks where to save (prefilled with the last path used, at first
 ``micrograd-run.json`` in the current directory) and writes the whole session,
 atomically; ``micrograd-tui --load FILE`` opens it again. ``ctrl+e`` writes the
-loss history as CSV the same way. Both work while training runs: the session
-copies its state under its lock, so a file holds one consistent step. Whatever
-goes wrong is a notification; the run on screen is never touched.
+loss history as CSV the same way, and ``p`` the run as a PyTorch script that
+continues it (``tui/torch_export.py``). All work while training runs: the
+session copies its state under its lock, so a file holds one consistent step.
+Whatever goes wrong is a notification; the run on screen is never touched.
+
+In a browser (``micrograd-tui serve``) each file is also offered as a
+download, since the learner cannot reach the server's disk.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from tui.config import RunConfig
 from tui.saved_run import (
     DEFAULT_HISTORY_PATH,
     DEFAULT_SESSION_PATH,
+    DEFAULT_TORCH_PATH,
     SessionFileError,
     check_writable,
     export_history,
+    export_torch,
     save_run,
 )
 from tui.screens.path_dialog import PathDialog
@@ -49,6 +55,7 @@ class SaveActions(_Base):
     run_config: RunConfig
     save_path: str = DEFAULT_SESSION_PATH  # prefilled in the dialog: the last path used
     history_path: str = DEFAULT_HISTORY_PATH
+    torch_path: str = DEFAULT_TORCH_PATH
 
     def action_save_session(self) -> None:
         """Ask where to save the run, then save it."""
@@ -65,6 +72,24 @@ class SaveActions(_Base):
             ),
             self._export_chosen,
         )
+
+    def action_export_torch(self) -> None:
+        """Ask where to write the run as a PyTorch script, then write it."""
+        self.push_screen(
+            PathDialog(
+                "Export the run as a PyTorch script to", self.torch_path, "Export", check_writable
+            ),
+            self._torch_chosen,
+        )
+
+    def _torch_chosen(self, path: str | None) -> None:
+        if path:
+            self.export_torch_to(path)
+
+    def _offer_download(self, written: str) -> None:
+        """In a browser, send the file just written as a download too."""
+        if self.is_web:
+            self.deliver_binary(written)
 
     def _save_chosen(self, path: str | None) -> None:
         if path:
@@ -90,6 +115,7 @@ class SaveActions(_Base):
             )
             return False
         self.save_path = path
+        self._offer_download(written)
         # A device or a pipe holds no file to open again.
         reopen = f" Open it with: micrograd-tui --load {path}" if os.path.isfile(written) else ""
         self.notify(f"Step {step} saved to {written}.{reopen}", title="Run saved", timeout=6)
@@ -111,5 +137,30 @@ class SaveActions(_Base):
             )
             return False
         self.history_path = path
+        self._offer_download(written)
         self.notify(f"Loss history written to {written}.", title="History exported", timeout=6)
+        return True
+
+    def export_torch_to(self, path: str) -> bool:
+        """Write the run as a PyTorch script to ``path`` and say so; on failure say why."""
+        from tui.torch_export import ExportRefused, bug_note
+
+        title = "Could not export to PyTorch"
+        try:
+            written, step = export_torch(path, self.session, "the dashboard")
+        except (ExportRefused, SessionFileError) as err:
+            self.notify(str(err), title=title, severity="error", timeout=8)
+            return False
+        except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
+            self.notify(f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8)
+            return False
+        self.torch_path = path
+        self._offer_download(written)
+        note = bug_note(self.session.snapshot())
+        self.notify(
+            f"Step {step} written to {written}. Run it: python {path} --steps 100"
+            + (f"\nNote: {note}." if note else ""),
+            title="Exported to PyTorch",
+            timeout=10 if note else 6,
+        )
         return True

@@ -14,10 +14,11 @@ import sys
 import pytest
 
 from tests.support.cli import parse_json_lines, run_cli
+from tests.support.extras import need_module
 from tui.cli import main
 
 pytestmark = pytest.mark.torch
-torch = pytest.importorskip("torch")
+torch = need_module("torch", "torch")
 
 RELATIVE = 1e-9  # the bar, for 100 steps
 STEPS = 100
@@ -33,7 +34,7 @@ RUNS = {
     "blobs (tanh, mse)": ["--dataset", "blobs"],
     "tutorial bce": ["--dataset", "tutorial", "--loss", "bce"],
     "moons bce + L2, 1 -> 0.1": ["--dataset", "moons", "--loss", "bce"],
-    "moons relu sse": ["--dataset", "moons", "--loss", "sse", "--lr", "0.01"],
+    "moons relu sse": ["--dataset", "moons", "--loss", "sse", "--lr", "0.001"],
     "circles relu mse": ["--dataset", "circles", "--activation", "relu"],
     "xor sigmoid bce": ["--dataset", "xor", "--activation", "sigmoid", "--loss", "bce"],
 }

@@ -10,6 +10,7 @@ import stat
 import engine.session_file
 from engine.session_file import load_session
 from tests.support.pilot import SIZE, make_app, wait_for
+from tests.support.scripts import literals
 from tui.app import MicrogradApp
 from tui.saved_run import load_run
 from tui.screens.dialogs import ErrorDialog
@@ -171,3 +172,33 @@ async def test_a_saved_run_opens_where_it_was_and_continues_exactly(tmp_path):
         assert "step 3" in str(app.query_one("#status").render())
         await pilot.press("space", "space")
         assert exact(app.session.snapshot()) == exact(expected)
+
+
+async def test_p_exports_the_run_to_pytorch_and_names_a_bug_it_leaves_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(bugs=("tanh-derivative",))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        await pilot.press("p")
+        assert isinstance(app.screen, PathDialog)
+        assert app.screen.query_one("#path").value == "micrograd_model.py"
+        await pilot.press("enter")
+        script = tmp_path / "micrograd_model.py"
+        notes = [m for m in messages(app) if f"Step 2 written to {script}" in m]
+        assert notes and "tanh-derivative" in notes[0] and "trains these weights clean" in notes[0]
+        found = literals(script.read_text())
+        snap = app.session.snapshot()
+        assert found["STEPS_DONE"] == 2
+        assert found["WEIGHTS"][-1][1] == list(snap.biases[-1])
+
+
+async def test_a_diverged_run_is_not_exported_and_says_why(tmp_path):
+    app = make_app(dataset="moons", loss="mse", lr=100.0)
+    async with app.run_test(size=SIZE) as pilot:
+        while app.session.diverged_at is None:
+            app.session.step()
+        await pilot.pause()
+        assert app.export_torch_to(str(tmp_path / "model.py")) is False
+        await pilot.pause()
+        assert any("diverged at step" in m for m in messages(app)), messages(app)
+        assert not (tmp_path / "model.py").exists()
