@@ -76,6 +76,26 @@ def test_the_scripts_learning_rate_is_the_schedules_at_every_step(tmp_path):
     assert [learning_rate(k) for k in range(250)] == [schedule.at(k) for k in range(250)]
 
 
+def test_the_scripts_blow_up_rule_is_the_engines(tmp_path):
+    from engine.divergence import blow_up
+
+    tree = ast.parse(torch_script(trained("tutorial", 2).snapshot(), "a test"))
+    keep = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.FunctionDef) and node.name == "blow_up")
+        or (isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "BLOW_UP")
+    ]
+    rule_only = tmp_path / "rule.py"
+    rule_only.write_text("import math\n" + ast.unparse(ast.Module(keep, [])))
+    scripts_rule = runpy.run_path(str(rule_only))["blow_up"]
+    numbers = [0.0, 0.5, 1.0, 2e6, 1e12, math.inf, -math.inf, math.nan]
+    for loss in numbers:
+        for first in numbers[:5]:
+            for largest in (0.0, 3.0, 1e6, 1.5e6, math.nan):
+                assert scripts_rule(loss, first, largest) == blow_up(loss, first, largest)
+
+
 def test_only_the_runs_loss_is_in_the_script_and_l2_only_when_on():
     tutorial = torch_script(trained("tutorial", 0).snapshot(), "a test")
     assert "((scores - targets) ** 2).sum()" in tutorial and "l2_penalty" not in tutorial

@@ -87,8 +87,8 @@ class SaveActions(_Base):
             self.export_torch_to(path)
 
     def _offer_download(self, written: str) -> None:
-        """In a browser, send the file just written as a download too."""
-        if self.is_web:
+        """In a browser, send the file just written as a download too (not a device or pipe)."""
+        if self.is_web and os.path.isfile(written):
             self.deliver_binary(written)
 
     def _save_chosen(self, path: str | None) -> None:

@@ -159,6 +159,9 @@ def torch_script(snap: Snapshot, source: str, file_name: str = "model.py") -> st
         for i, (weight, bias) in enumerate(zip(snap.weights, snap.biases), start=1)
     )
     steps_after = f"{step + 1}, {step + 2}, ..."
+    history = snap.history
+    first_loss = repr(history.loss[0]) if step else "None"
+    assert not step or history.steps[0] == 1, "the history always keeps step 1"
     constants = ""
     l2_function = l2_term = decay_arg = ""
     if cfg.l2:
@@ -219,6 +222,22 @@ Y = torch.tensor({_floats(snap.targets)})
 WEIGHTS = [
 {layers}]
 
+# micrograd-tui stops a run that blows up (engine/divergence.py): the same rule here.
+BLOW_UP = 1e6
+FIRST_LOSS = {first_loss}  # the loss of the run's step 1 (None: this script takes step 1)
+
+
+def blow_up(loss, first_loss, largest_parameter):
+    """Why a run with these numbers has diverged, or None if it has not."""
+    if not math.isfinite(loss):
+        return f"the loss became {{loss}}"
+    if first_loss > 0 and loss > BLOW_UP * first_loss:
+        return f"the loss {{loss:.3g}} is over 10^6 times step 1's ({{first_loss:.3g}})"
+    if not largest_parameter <= BLOW_UP:  # nan too
+        return f"a parameter reached {{largest_parameter:.3g}} (over 10^6 in size)"
+    return None
+
+
 ACTIVATIONS = {{
     "tanh": torch.tanh,
     "relu": torch.relu,
@@ -263,19 +282,25 @@ def main():
             layer.bias.copy_(torch.tensor(bias))
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(STEPS_DONE){decay_arg})
 
+    first_loss = FIRST_LOSS
     for step in range(STEPS_DONE, STEPS_DONE + args.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step)
         optimizer.zero_grad()
         loss = data_loss(model(X), Y){l2_term}
-        if not math.isfinite(loss.item()):
-            print(json.dumps({{"step": step + 1, "loss": str(loss.item())}}))
-            reason = f"diverged at step {{step + 1}}: the loss became {{loss.item()}}"
-            print(reason, file=sys.stderr)
-            return 1
         loss.backward()
-        optimizer.step()
-        print(json.dumps({{"step": step + 1, "loss": loss.item()}}), flush=True)
+        if first_loss is None:
+            first_loss = loss.item()
+        reason = blow_up(loss.item(), first_loss, 0.0)
+        if reason is None:  # else keep the weights that produced it, as micrograd-tui does
+            optimizer.step()
+            largest = max(p.abs().max().item() for p in model.parameters())
+            reason = blow_up(loss.item(), first_loss, largest)
+        value = loss.item() if math.isfinite(loss.item()) else str(loss.item())
+        print(json.dumps({{"step": step + 1, "loss": value}}), flush=True)
+        if reason is not None:
+            print(f"diverged at step {{step + 1}}: {{reason}}", file=sys.stderr)
+            return 1
     return 0
 
 
