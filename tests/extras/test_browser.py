@@ -24,9 +24,6 @@ import pytest
 from tests.support.extras import need_module, need_program
 
 pytestmark = pytest.mark.browser
-need_module("textual_serve", "browser")
-sync_api = need_module("playwright.sync_api", "browser")
-CHROMIUM = need_program("chromium", "apt-get install chromium", "browser")
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -107,10 +104,18 @@ class Served:
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _serve_extra():
+    """Checked only when these tests run (a deselected module imports nothing)."""
+    need_module("textual_serve", "browser")
+
+
 @pytest.fixture(scope="module")
 def browser():
+    sync_api = need_module("playwright.sync_api", "browser")
+    chromium_path = need_program("chromium", "apt-get install chromium", "browser")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
 

@@ -18,7 +18,13 @@ from tests.support.extras import need_module
 from tui.cli import main
 
 pytestmark = pytest.mark.torch
-torch = need_module("torch", "torch")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch():
+    """Imported only when these tests run: a deselected module must not load torch (~300 MB)."""
+    need_module("torch", "torch")
+
 
 RELATIVE = 1e-9  # the issue's bar, for 100 steps
 STEPS = 100

@@ -31,5 +31,5 @@ def need_program(name: str, install: str, extra: str) -> str:
         message = f"no {name} on the PATH ({install})"
         if extra in REQUIRED:
             pytest.fail(message, pytrace=False)
-        pytest.skip(message, allow_module_level=True)
+        pytest.skip(message)
     return path
