@@ -104,7 +104,7 @@ def save_session(
         "run": dict(run or {}),
         "session": _session_json(saved),
     }
-    text = _format(_encode(document)) + "\n"
+    text = _format(json_ready(document)) + "\n"
     return _write(path, text, allow_stdout), saved.state.step
 
 
@@ -170,14 +170,18 @@ def write_history_csv(path: PathLike, session: TrainingSession, allow_stdout: bo
     return _write(path, text, allow_stdout)
 
 
-def _encode(value: Any) -> Any:
-    """JSON has no inf or nan: write them as strings."""
+def json_ready(value: Any) -> Any:
+    """``value`` with every inf and nan written as a string: JSON has neither.
+
+    The one rule for every JSON the project writes: session files, ``train --json``,
+    ``graph --json``. Finite floats stay as they are (JSON keeps them exactly).
+    """
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "inf", "-inf", "nan"
     if isinstance(value, dict):
-        return {key: _encode(v) for key, v in value.items()}
+        return {key: json_ready(v) for key, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 

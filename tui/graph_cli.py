@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from engine.expr import EXAMPLES, MAX_CHARS, ExprError, parse, short_name
 from engine.graph import ENGINE_BUGS, Graph, GraphError, check_bugs, expression_graph, model_graph
 from engine.losses import l2_penalty
+from engine.session_file import json_ready
 from engine.value import Value
 from tui.config import add_run_flags, whole_number
 
@@ -382,11 +383,6 @@ def model_text(graph: Graph, header: list[str], footer: list[str], expand: bool)
 # -- output: JSON and DOT ----------------------------------------------------------------------
 
 
-def _json_number(x: float) -> float | str:
-    """JSON has no inf/nan: write them as strings, keep finite floats exact."""
-    return x if math.isfinite(x) else str(x)
-
-
 def graph_record(graph: Graph, extra: dict | None = None) -> dict:
     nodes = []
     for node in graph.nodes:
@@ -394,13 +390,13 @@ def graph_record(graph: Graph, extra: dict | None = None) -> dict:
             "id": node.id,
             "label": node.label,
             "op": node.op,
-            "data": _json_number(node.data),
-            "grad": _json_number(node.grad),
+            "data": json_ready(node.data),
+            "grad": json_ready(node.grad),
             "children": list(node.children),
-            "local_grads": [_json_number(g) for g in node.local_grads],
+            "local_grads": [json_ready(g) for g in node.local_grads],
         }
         if node.id in graph.numerical:
-            record["numerical"] = _json_number(graph.numerical[node.id])
+            record["numerical"] = json_ready(graph.numerical[node.id])
         if node.kind:
             record["kind"] = node.kind
         if node.group is not None:
@@ -410,10 +406,10 @@ def graph_record(graph: Graph, extra: dict | None = None) -> dict:
         {
             "node": e.node,
             "child": e.child,
-            "local_grad": _json_number(e.local_grad),
-            "node_grad": _json_number(e.node_grad),
-            "before": _json_number(e.before),
-            "after": _json_number(e.after),
+            "local_grad": json_ready(e.local_grad),
+            "node_grad": json_ready(e.node_grad),
+            "before": json_ready(e.before),
+            "after": json_ready(e.after),
         }
         for e in graph.events
     ]
@@ -517,7 +513,7 @@ def model_output(args: argparse.Namespace, config, session) -> str:
             "sample": sample,
             "samples": n,
             "step": snapshot.step,
-            "loss": _json_number(loss),
+            "loss": json_ready(loss),
             "l2_penalty": penalty,
         }
         return json.dumps(graph_record(graph, extra))

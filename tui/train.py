@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -12,14 +11,8 @@ from typing import TextIO
 from engine.gradcheck import PASS_THRESHOLD, GradCheckResult
 from engine.nn import parameter_names
 from engine.session import StepResult, TrainingSession
+from engine.session_file import json_ready
 from tui.config import RunConfig
-
-
-def _json_number(x: float) -> float | str | None:
-    """JSON has no inf/nan: write them as strings, keep finite floats exact."""
-    if math.isfinite(x):
-        return x
-    return str(x)
 
 
 def progress_line(result: StepResult, steps: int, extra: dict[str, float]) -> str:
@@ -83,8 +76,8 @@ def gradcheck_report(
 def gradcheck_record(result: GradCheckResult) -> dict:
     return {
         "passed": result.passed,
-        "max_rel_error": _json_number(result.max_rel_error),
-        "max_abs_error": _json_number(result.max_abs_error),
+        "max_rel_error": json_ready(result.max_rel_error),
+        "max_abs_error": json_ready(result.max_abs_error),
         "checked": len(result.checks),
         "parameters": result.total_parameters,
     }
@@ -140,13 +133,13 @@ def train(
         if as_json:
             record = {
                 "step": last.step,
-                "loss": _json_number(last.loss),
+                "loss": json_ready(last.loss),
                 "accuracy": last.accuracy,
-                "grad_norm": _json_number(last.grad_norm),
-                "weight_norm": _json_number(last.weight_norm),
+                "grad_norm": json_ready(last.grad_norm),
+                "weight_norm": json_ready(last.weight_norm),
                 "lr": last.lr,
             }
-            record.update({k: _json_number(v) for k, v in extra.items()})
+            record.update({k: json_ready(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
         elif last.step % every == 0 or last.step == 1 or last.diverged:
             print(progress_line(last, first + steps, extra), file=out)
@@ -177,12 +170,12 @@ def train(
         summary = {
             "summary": True,
             "steps": done,
-            "loss": _json_number(loss),
+            "loss": json_ready(loss),
             "accuracy": acc,
             "steps_per_s": rate,
             "diverged_at": diverged_at,
         }
-        summary.update({k: _json_number(v) for k, v in extra.items()})
+        summary.update({k: json_ready(v) for k, v in extra.items()})
         if check is not None:
             summary["gradcheck"] = gradcheck_record(check)
         print(json.dumps(summary), file=out)
