@@ -20,7 +20,7 @@ the session's reference forward pass, labelled as the dashboard names them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine import bugs as engine_bugs
@@ -151,50 +151,69 @@ def trace(
 # -- numerical gradients: the graph's forward pass again, in floats --------------------
 
 
-def _forward_op(op: str, xs: list[float]) -> float:
-    """One node's data from its children's, as the op in engine/value.py computes it."""
+def _forward_function(node: GraphNode) -> Callable[[list[float]], float]:
+    """The node's data from everyone's data, as its op in engine/value.py computes it."""
+    op, c = node.op, node.children
     if op == "+":
-        return xs[0] + xs[1]
+        return lambda d: d[c[0]] + d[c[1]]
     if op == "*":
-        return xs[0] * xs[1]
+        return lambda d: d[c[0]] * d[c[1]]
+    x = c[0]
     if op.startswith("**"):
-        return _pow(xs[0], float(op[2:]))
-    x = xs[0]
+        n = float(op[2:])
+        return lambda d: _pow(d[x], n)
     if op == "exp":
-        return _exp(x)
+        return lambda d: _exp(d[x])
     if op == "log":
-        return math.log(x) if x > 0 else math.nan
+        return lambda d: math.log(d[x]) if d[x] > 0 else math.nan
     if op == "tanh":
-        return math.tanh(x)
+        return lambda d: math.tanh(d[x])
     if op == "ReLU":
-        return x if x > 0 else 0.0
+        return lambda d: d[x] if d[x] > 0 else 0.0
     if op == "sigmoid":
-        return 1.0 / (1.0 + _exp(-x))
+        return lambda d: 1.0 / (1.0 + _exp(-d[x]))
     raise ValueError(f"no forward rule for op {op!r}")
 
 
-def _output_with(nodes: Sequence[GraphNode], leaf: int, value: float) -> float:
-    data = [node.data for node in nodes]
-    data[leaf] = value
-    for node in nodes[leaf + 1 :]:  # topological: everything after can depend on it
-        if node.op:
-            data[node.id] = _forward_op(node.op, [data[c] for c in node.children])
-    return data[-1]
-
-
 def numerical_gradients(nodes: Sequence[GraphNode]) -> dict[int, float]:
-    """d(output)/d(leaf) for every leaf, by central differences (NaN where undefined)."""
-    numerical = {}
+    """d(output)/d(leaf) for every leaf, by central differences (NaN where undefined).
+
+    Each nudge recomputes only the nodes downstream of that leaf.
+    """
+    if not nodes:
+        return {}
+    forward = [_forward_function(node) if node.op else None for node in nodes]
+    parents: list[set[int]] = [set() for _ in nodes]
     for node in nodes:
-        if node.op:
+        for child in node.children:
+            parents[child].add(node.id)
+    base = [node.data for node in nodes]
+    output = len(nodes) - 1
+    numerical = {}
+    for leaf in (node for node in nodes if not node.op):
+        downstream: set[int] = set()
+        stack = [leaf.id]
+        while stack:
+            for parent in parents[stack.pop()]:
+                if parent not in downstream:
+                    downstream.add(parent)
+                    stack.append(parent)
+        if output not in downstream and leaf.id != output:
+            numerical[leaf.id] = 0.0
             continue
-        h = NUDGE * max(1.0, abs(node.data))
+        cone = sorted(downstream)  # ids are topological: children before parents
+        h = NUDGE * max(1.0, abs(leaf.data))
+        outputs = []
         try:
-            up = _output_with(nodes, node.id, node.data + h)
-            down = _output_with(nodes, node.id, node.data - h)
-            numerical[node.id] = (up - down) / (2 * h)
+            for x in (leaf.data + h, leaf.data - h):
+                data = base.copy()
+                data[leaf.id] = x
+                for i in cone:
+                    data[i] = forward[i](data)
+                outputs.append(data[output])
+            numerical[leaf.id] = (outputs[0] - outputs[1]) / (2 * h)
         except (ValueError, OverflowError, ZeroDivisionError):
-            numerical[node.id] = math.nan
+            numerical[leaf.id] = math.nan
     return numerical
 
 
