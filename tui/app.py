@@ -70,6 +70,15 @@ class MicrogradApp(SaveActions, App[None]):
     COMMANDS = App.COMMANDS | {DashboardCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # First, so that the footer shows them at every width (it cuts from the right).
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="help",
+            tooltip="Every key, pane and bug explained",
+        ),
+        Binding("q", "quit", "Quit", id="quit"),
         # Not a priority binding: a text field in a dialog (or the palette) needs its spaces.
         Binding(
             "space",
@@ -179,14 +188,6 @@ class MicrogradApp(SaveActions, App[None]):
             show=False,
             tooltip="Export the run as a PyTorch script that continues it, step for step",
         ),
-        Binding(
-            "question_mark,f1",
-            "help",
-            "Help",
-            id="help",
-            tooltip="Every key, pane and bug explained",
-        ),
-        Binding("q", "quit", "Quit", id="quit"),
     ]
 
     # The screen gets a class per size band; app.tcss hides the panes below the minimum.
@@ -521,11 +522,10 @@ class MicrogradApp(SaveActions, App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        rows = [
-            (self._key_label(b), b.tooltip or b.description)
-            for b in self.BINDINGS
-            if isinstance(b, Binding)
-        ]
+        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        # Help and quit lead the footer; in the help screen they close the list.
+        bindings.sort(key=lambda b: b.id in ("help", "quit"))
+        rows = [(self._key_label(b), b.tooltip or b.description) for b in bindings]
         rows.insert(-1, ("ctrl+p", "Command palette: every action, dataset presets, run speeds"))
         rows.insert(-1, ("arrows", "Move the cursor in a focused weights or gradients pane"))
         sections = help_sections(self.screen_stack[0])  # the dashboard's panes, in screen order

@@ -18,7 +18,11 @@ def number(value: float, width: int = 7) -> str:
         text = "+inf" if value > 0 else "-inf"
     else:
         text = f"{value:+.{max(width - 3, 1)}f}"
-        if len(text) > width:
+        if value != 0 and float(text) == 0:
+            # Too small for fixed point ("+0.00"): keep its digits in a short exponent.
+            short = _short_exponent(value, width)
+            text = short if len(short) <= width else text
+        elif len(text) > width:
             for digits in range(width - 3, -1, -1):
                 text = f"{value:+.{digits}f}"
                 if len(text) <= width:
@@ -26,6 +30,16 @@ def number(value: float, width: int = 7) -> str:
             if len(text) > width:
                 text = f"{value:+.{max(width - 7, 0)}e}"
     return text.rjust(width)
+
+
+def _short_exponent(value: float, width: int) -> str:
+    """``+1.2e-5`` style, the exponent without its zero padding, in at most ``width``."""
+    for digits in range(max(width - 6, 0), -1, -1):
+        mantissa, exponent = f"{value:+.{digits}e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+        if len(text) <= width:
+            return text
+    return text
 
 
 def sign_colour(value: float) -> str:

@@ -66,3 +66,12 @@ def test_two_feature_data_shows_the_decision_boundary(snap_compare) -> None:
 
     config = RunConfig(dataset="moons", test_fraction=0.2, session=replace(PRESETS["moons"]))
     assert snap_compare(MicrogradApp(config), terminal_size=(120, 40), run_before=steps(100))
+
+
+def test_main_screen_200x50(snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(200, 50), run_before=steps(20))
+
+
+def test_a_bug_on_at_80x24_shows_all_six_and_its_symptom(snap_compare) -> None:
+    app = make_app(bugs=("forward-order-backward",))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=steps(3))

@@ -23,6 +23,7 @@ from tui.widgets.parameter_grid import ParameterRef
 # Above this many parameters, check a labelled random subset so the answer comes
 # within about BUDGET seconds (four forward passes a parameter).
 FULL_CHECK_LIMIT = 64
+WIDE_TABLE = 80  # columns the table needs for six digits: name 27, 2 x 13, error 7, gaps
 BUDGET = 0.6
 
 
@@ -36,7 +37,8 @@ def parameter_refs(layer_sizes: tuple[int, ...]) -> list[ParameterRef]:
     return refs
 
 
-def result_table(result: GradCheckResult, layer_sizes: tuple[int, ...]) -> Table:
+def result_table(result: GradCheckResult, layer_sizes: tuple[int, ...], digits: int = 6) -> Table:
+    """One row a parameter; ``digits`` after the point, fewer on a narrow screen."""
     refs = parameter_refs(layer_sizes)
     table = Table(expand=True, box=None, padding=(0, 1), header_style="bold")
     table.add_column("parameter", no_wrap=True)
@@ -47,8 +49,8 @@ def result_table(result: GradCheckResult, layer_sizes: tuple[int, ...]) -> Table
         bad = not check.rel_error < PASS_THRESHOLD
         table.add_row(
             refs[check.index].describe(),
-            f"{check.numerical:+.6e}",
-            f"{check.backprop:+.6e}",
+            f"{check.numerical:+.{digits}e}",
+            f"{check.backprop:+.{digits}e}",
             Text(f"{check.rel_error:.1e}", style="bold red" if bad else "green"),
         )
     return table
@@ -129,7 +131,10 @@ class GradCheckScreen(ModalScreen[None]):
     def _show(self, result: GradCheckResult, layer_sizes: tuple[int, ...]) -> None:
         self.result = result
         self.query_one("#gradcheck-summary", Static).update(summary(result))
-        self.query_one("#gradcheck-table", Static).update(result_table(result, layer_sizes))
+        # Whole numbers, never cut: six digits when the screen has room, three at 80 columns.
+        width = self.query_one("#gradcheck").content_region.width
+        digits = 6 if width >= WIDE_TABLE else 3
+        self.query_one("#gradcheck-table", Static).update(result_table(result, layer_sizes, digits))
 
     def on_worker_state_changed(self, event) -> None:
         if event.worker.error is not None:

@@ -134,7 +134,15 @@ class BugToggles(Pane, VerticalScroll):
 
     def fit(self, column_height: int) -> None:
         """Full sentences only when the column (``column_height`` rows) has room for them."""
-        self.set_compact(column_height < self.FULL_HEIGHT, terse=column_height < self.TERSE_HEIGHT)
+        terse = column_height < self.TERSE_HEIGHT
+        self.set_compact(column_height < self.FULL_HEIGHT, terse=terse)
+        # Terse, every bug is one line and all of them show: the pane below gives way.
+        self.set_class(terse, "-terse")
+
+    @property
+    def terse_height(self) -> int:
+        """Rows the list takes with one line a bug, borders included."""
+        return len(CATALOGUE) + 2
 
     def show(self, snapshot: Snapshot) -> None:
         """Each switch as the snapshot's bugs are."""

@@ -26,6 +26,14 @@ def decade_ticks(low: float, high: float, most: int = 6) -> list[float]:
     return [10.0**k for k in range(first, last + 1, stride)]
 
 
+def tick_label(value: float, span: float) -> str:
+    """A y label of at most ~7 characters: 7.7, 0.013, 2.5e+06, 1e+30."""
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.2g}"
+    digits = max(0, 1 - math.floor(math.log10(span / 4))) if span > 0 else 2
+    return f"{value:.{min(digits, 4)}f}"
+
+
 class LossPlot(Pane, PlotextPlot):
     """The full loss history, drawn thinned; a marker where a bug went on or off."""
 
@@ -120,6 +128,12 @@ class LossPlot(Pane, PlotextPlot):
             )
         if clipped:
             self.border_subtitle = f"{steps_scale}{scale} scale · clipped at {CLIP:g} · l to switch"
+        if not self.log_scale and drawn:
+            # plotext writes 1e30 as 1000000000000000019884624838656.0: label the ticks ourselves.
+            low, high = min(drawn), max(drawn)
+            if high > low:
+                ticks = [low + i * (high - low) / 4 for i in range(5)]
+                plt.yticks(ticks, [tick_label(t, high - low) for t in ticks])
         if self.log_scale:
             plt.yscale("log")
             if drawn:

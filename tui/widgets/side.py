@@ -38,8 +38,18 @@ class SideColumn(Pane, Vertical):
         if self._snapshot is not None:
             self.show(self._snapshot)
 
+    LOWER_MIN = 4  # rows the predictions or boundary need to say anything
+
     def on_resize(self) -> None:
         self.query_one(BugToggles).fit(self.size.height)
+        if self._snapshot is not None:
+            self.show(self._snapshot)
+
+    def _lower_fits(self, bugs: BugToggles) -> bool:
+        """Whether the pane below the bugs gets room, after all six bugs on a short column."""
+        if not bugs.has_class("-terse"):
+            return True
+        return self.size.height - bugs.terse_height >= self.LOWER_MIN
 
     def show(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -47,8 +57,11 @@ class SideColumn(Pane, Vertical):
         bugs.fit(self.size.height)
         bugs.show(snapshot)
         boundary = self.shows_boundary
-        self.query_one(PredictionsPane).display = not boundary
-        self.query_one(DecisionBoundary).display = boundary
+        room = self._lower_fits(bugs)
+        self.query_one(PredictionsPane).display = room and not boundary
+        self.query_one(DecisionBoundary).display = room and boundary
+        if not room:
+            return
         if boundary:
             self.query_one(DecisionBoundary).show(snapshot)
         else:

@@ -1,0 +1,76 @@
+"""A screen that fits: what must show at 80x24, 120x40 and 200x50."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from textual.widgets._footer import FooterKey
+
+from engine import bugs
+from tests.support.pilot import make_app, wait_for
+from tui.screens.gradcheck import GradCheckScreen
+from tui.widgets.bug_toggles import BugToggle, BugToggles
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.symptom import SymptomLine
+
+SIZES = [(80, 24), (120, 40), (200, 50)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_footer_always_shows_help_and_quit(size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        keys = {key.action: key for key in app.query(FooterKey)}
+        for action in ("help", "quit"):
+            region = keys[action].region
+            assert region.width > 0 and region.right <= size[0], (action, region)
+
+
+async def test_at_80x24_all_six_bugs_and_the_symptom_line_show() -> None:
+    app = make_app(bugs=(bugs.FORWARD_ORDER_BACKWARD,))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        box = app.query_one(BugToggles).content_region
+        for toggle in app.query(BugToggle):
+            region = toggle.region
+            assert region.height >= 1 and box.contains_region(region), toggle.bug.id
+        symptom = app.query_one(SymptomLine)
+        assert symptom.display and symptom.region.height >= 1
+        assert str(symptom.render()).startswith("symptom backprop says 0")
+
+
+async def test_the_gradient_check_is_readable_at_80x24() -> None:
+    app = make_app(bugs=(bugs.TANH_DERIVATIVE,))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.session.step()
+        app.action_gradcheck()
+        await wait_for(lambda: hasattr(app.screen, "result"), pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, GradCheckScreen)
+        table = app.screen.query_one("#gradcheck-table")
+        console = Console(width=table.content_region.width, record=True, file=io.StringIO())
+        console.print(table.content)
+        text = console.export_text()
+        assert "…" not in text  # no number cut short
+        for check in app.screen.result.checks:
+            assert f"{check.numerical:+.3e}" in text and f"{check.backprop:+.3e}" in text
+
+
+async def test_huge_losses_get_short_y_labels() -> None:
+    app = make_app("moons", loss="mse", lr=0.78)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.session.diverged_at is None:
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        text = app.export_screenshot()
+        loss = app.session.snapshot().loss  # about 1e7: plotext would write 10354102.6
+        assert f"{loss:.2g}" in text
+        assert f"{loss:.1f}" not in text
+        assert app.query_one(LossPlot).log_scale is False
