@@ -132,7 +132,9 @@ class LossPlot(Pane, PlotextPlot):
             # plotext writes 1e30 as 1000000000000000019884624838656.0: label the ticks ourselves.
             low, high = min(drawn), max(drawn)
             if high > low:
-                ticks = [low + i * (high - low) / 4 for i in range(5)]
+                # As many as the rows hold apart: plotext drops colliding labels unevenly.
+                count = 5 if self.size.height >= 14 else 3
+                ticks = [low + i * (high - low) / (count - 1) for i in range(count)]
                 plt.yticks(ticks, [tick_label(t, high - low) for t in ticks])
         if self.log_scale:
             plt.yscale("log")
