@@ -317,7 +317,7 @@ def _leaf_summary(graph: Graph) -> str:
         )
     return (
         f"{verdict}\n(numerical: central differences, h = 1e-6; "
-        f"backward() made {len(graph.events)} updates: --json lists them)"
+        f"backward(): {len(graph.events)} updates, see --json)"
     )
 
 
