@@ -3,11 +3,16 @@ and, where there is one, the line; no other exception ever escapes."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasets import Dataset, DatasetError, load_csv
+from datasets import csv as csv_module
 
 
 def write(tmp_path, text: str | bytes, name: str = "data.csv"):
@@ -172,3 +177,46 @@ def csv_ish(draw):
 @given(text=csv_ish())
 def test_random_csv_like_text_loads_or_raises_dataset_error(tmp_path, text):
     _load_or_error(write(tmp_path, text))
+
+
+# -- the caps: rows, columns, bytes (datasets/csv.py's MAX_CSV_*) ---------------------------
+
+
+def test_rows_up_to_the_cap_load_and_one_more_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_module, "MAX_CSV_ROWS", 5)
+    # A header, blank lines and comments do not count as rows.
+    text = "x,label\n\n# a comment\n" + "0.5,1\n-0.5,0\n" * 2 + "1,1\n"
+    assert len(load_csv(write(tmp_path, text)).xs) == 5
+    for extra in ("2,0\n", "# more\n\n2,0\n"):
+        path = write(tmp_path, text + extra)
+        with pytest.raises(DatasetError, match=r"more than 5 rows, the most a data file may hold"):
+            load_csv(path)
+    no_header = "0.5,1\n-0.5,0\n" * 3  # 6 rows, all data
+    with pytest.raises(DatasetError, match="more than 5 rows"):
+        load_csv(write(tmp_path, no_header))
+
+
+def test_columns_up_to_the_cap_load_and_one_more_is_refused(tmp_path):
+    width = csv_module.MAX_CSV_COLUMNS
+    row = ",".join(["0.5"] * (width - 1))
+    data = load_csv(write(tmp_path, f"{row},1\n{row},0\n"))
+    assert len(data.xs[0]) == width - 1
+    path = write(tmp_path, f"{row},0.5,1\n")
+    with pytest.raises(DatasetError, match=f":1: more than {width:,} columns"):
+        load_csv(path)
+
+
+def test_bytes_over_the_cap_are_refused_in_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_module, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(csv_module, "_PIECE", 64)
+    assert len(load_csv(write(tmp_path, "0.5,1\n-0.5,0\n" * 76)).xs) == 152  # 988 bytes
+    with pytest.raises(DatasetError, match="larger than"):
+        load_csv(write(tmp_path, "0.5,1\n-0.5,0\n" * 77))  # 1001 bytes
+    fifo = tmp_path / "fifo"  # no size to look at: refused while reading
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"0.5,1\n" * 400))
+    writer.start()
+    with pytest.raises(DatasetError, match="larger than"):
+        load_csv(fifo)
+    with contextlib.suppress(OSError):
+        writer.join()
