@@ -28,16 +28,18 @@ ROOT = os.geteuid() == 0
 MEMORY_CAP_KB = 300_000  # "memory staying under a few hundred MB"
 
 # Runs main() and, at exit, writes its peak memory (KB) to the file named by the first argument.
+# VmHWM is this process's own peak: ru_maxrss would carry over pytest's, inherited across exec.
 _RUNNER = """
-import resource, sys
+import re, sys
 from tui.cli import main
 try:
     code = main(sys.argv[2:])
 except SystemExit as done:
     code = done.code
 finally:
+    status = open("/proc/self/status").read()
     with open(sys.argv[1], "w") as f:
-        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        f.write(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
 sys.exit(code)
 """
 
