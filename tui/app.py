@@ -454,7 +454,7 @@ class MicrogradApp(SaveActions, App[None]):
             return
 
         def loaded() -> None:
-            self.notify(demo.why, title=f"Demo: {bug_id} on {demo.dataset}", timeout=12)
+            self.notify(demo.why, title=f"Demo: {bug_id} on {demo.dataset}", timeout=8)
 
         self._replace_run(demo.run_config(), f"Load the {bug_id} demo", then=loaded)
 
