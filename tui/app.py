@@ -35,6 +35,7 @@ from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.gradcheck import GradCheckScreen
+from tui.screens.graph import GraphScreen, GraphState
 from tui.screens.help import HelpScreen
 from tui.screens.settings import RunSettingsScreen
 from tui.widgets.bug_toggles import BugToggle
@@ -165,6 +166,13 @@ class MicrogradApp(SaveActions, App[None]):
             tooltip="Check backprop against finite differences at the current weights",
         ),
         Binding(
+            "v",
+            "graph",
+            "Graph",
+            id="graph",
+            tooltip="The value graph and a chain-rule stepper: forward, then backward node by node",
+        ),
+        Binding(
             "ctrl+s",
             "save_session",
             "Save",
@@ -216,6 +224,7 @@ class MicrogradApp(SaveActions, App[None]):
         self._frame_done = threading.Event()  # set by the UI once a frame is on screen
         self._frame = 0
         self._panes: list[Pane] = []  # found once mounted, in screen order
+        self.graph_state = GraphState()  # the Graph screen reopens where it was left
 
     # -- layout ----------------------------------------------------------------
 
@@ -518,6 +527,10 @@ class MicrogradApp(SaveActions, App[None]):
 
     def action_gradcheck(self) -> None:
         self.push_screen(GradCheckScreen(self.session))
+
+    def action_graph(self) -> None:
+        if not isinstance(self.screen, GraphScreen):
+            self.push_screen(GraphScreen(self.session, self.graph_state))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -64,6 +64,11 @@ class DashboardCommands(Provider):
                 partial(app.run_action, "gradcheck"),
                 "backprop vs finite differences (g)",
             ),
+            (
+                "Graph and chain-rule stepper",
+                partial(app.run_action, "graph"),
+                "draw_dot-style value graph; step forward and backward node by node (v)",
+            ),
             ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
             (
                 "Toggle log step axis",

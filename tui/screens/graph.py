@@ -1,0 +1,627 @@
+"""The Graph screen: a value graph drawn like ``draw_dot``, and a chain-rule stepper over it.
+
+Two sources: the scratchpad (the lecture's examples, or an expression the
+learner types) and the model's graph for one training sample, built from a
+snapshot of the current weights (stepping it never changes the run). → and ←
+walk the forward pass, then ``backward()``'s own updates (see
+:mod:`tui.screens.graph_stepper`); the panel shows the line being applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Region, Size
+from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Footer, Input, Static
+
+from engine import bugs as bug_catalogue
+from engine.graph import EXAMPLES, ExprError, Graph, expression_graph, model_graph, parse
+from tui.screens.graph_picture import Group, Picture
+from tui.screens.graph_stepper import BACKWARD, FORWARD, SEED, Stepper, fmt
+
+if TYPE_CHECKING:
+    from engine.session import TrainingSession
+
+GRAPH_BUGS = (
+    bug_catalogue.OVERWRITE_GRAD,
+    bug_catalogue.FORWARD_ORDER_BACKWARD,
+    bug_catalogue.TANH_DERIVATIVE,
+)
+LOOP_BUGS = (
+    bug_catalogue.SKIP_ZERO_GRAD,
+    bug_catalogue.ZERO_GRAD_AFTER_BACKWARD,
+    bug_catalogue.GRADIENT_ASCENT,
+)
+EXAMPLE_NAMES = tuple(EXAMPLES)
+START_EXAMPLE = "neuron"
+
+
+@dataclass
+class GraphState:
+    """What the screen keeps between visits (the app holds it)."""
+
+    source: str = "example"  # "example", "yours" or "model"
+    example: str = START_EXAMPLE
+    expression: str = ""
+    values: str = ""
+    sample: int = 0
+    bugs: set[str] = field(default_factory=set)
+    expanded: set[Group] = field(default_factory=set)
+    position: int = 0
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """``a=2, b=-3`` -> {"a": 2.0, "b": -3.0}; a ValueError names the bad part."""
+    values: dict[str, float] = {}
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, eq, number = part.partition("=")
+        if not eq or not name.strip().isidentifier():
+            raise ValueError(f"values: {part!r} is not name=number")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError:
+            raise ValueError(f"values: {number.strip()!r} (for {name.strip()}) is not a number")
+    return values
+
+
+def format_values(values: dict[str, float]) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in values.items())
+
+
+class GraphCanvas(ScrollView, can_focus=True, inherit_bindings=False):
+    """Draws a :class:`Picture` with the stepper's data and grads; only the visible rows."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "graph-canvas--edge",
+        "graph-canvas--edge-lit",
+        "graph-canvas--op",
+        "graph-canvas--box",
+        "graph-canvas--label",
+        "graph-canvas--data",
+        "graph-canvas--grad",
+        "graph-canvas--pending",
+        "graph-canvas--focus",
+        "graph-canvas--fresh",
+        "graph-canvas--neuron",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.picture: Picture | None = None
+        self.stepper: Stepper | None = None
+        self.focus_key: int | None = None
+        self._lit: dict[int, set[int]] = {}
+
+    def show(self, picture: Picture, stepper: Stepper, focus_key: int | None) -> None:
+        self.picture = picture
+        self.stepper = stepper
+        self.virtual_size = Size(picture.layout.width + 1, picture.layout.height)
+        self.set_focus_key(focus_key)
+
+    def set_focus_key(self, key: int | None) -> None:
+        picture = self.picture
+        if picture is None:
+            return
+        if key not in picture.boxes:
+            key = picture.order[-1] if picture.order else None
+        self.focus_key = key
+        self._lit = picture.lit_cells([key]) if key is not None else {}
+        if key is not None:
+            box = picture.boxes[key]
+            region = Region(picture.layout.x[key], picture.layout.y[key], box.width, 1)
+            self.scroll_to_region(region.grow((1, 4, 1, 4)), animate=False, force=True)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        picture, stepper = self.picture, self.stepper
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        row = y + scroll_y
+        if picture is None or stepper is None or row >= picture.layout.height:
+            return Strip.blank(width, self.rich_style)
+        style = self.get_component_rich_style
+        base = self.rich_style
+        edge, lit = style("graph-canvas--edge"), style("graph-canvas--edge-lit")
+        chars = picture.edge_rows.get(row, "")
+        lit_cells = self._lit.get(row, set())
+        segments: list[Segment] = []
+        cursor = 0
+        for key in picture.layout.rows.get(row, []):
+            x = picture.layout.x[key]
+            segments.extend(_edge_segments(chars, cursor, x, lit_cells, base + edge, base + lit))
+            segments.extend(self._box_segments(key, base))
+            cursor = x + picture.boxes[key].width
+        end = max(len(chars), cursor)
+        segments.extend(_edge_segments(chars, cursor, end, lit_cells, base + edge, base + lit))
+        strip = Strip(segments)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _box_segments(self, key: int, base: Style) -> list[Segment]:
+        picture, stepper = self.picture, self.stepper
+        assert picture is not None and stepper is not None
+        style = self.get_component_rich_style
+        box = picture.boxes[key]
+        node = picture.graph.nodes[key]
+        members = picture.groups.get(box.neuron, [key]) if box.neuron else [key]
+        fresh = bool(stepper.touched() & set(members))
+        frame = base + style("graph-canvas--box")
+        if key == self.focus_key:
+            frame = frame + style("graph-canvas--focus")
+        if fresh:
+            frame = frame + style("graph-canvas--fresh")
+        segments: list[Segment] = []
+        if box.op:
+            op_style = base + style("graph-canvas--op")
+            segments.append(Segment(f"({box.op})", op_style))
+        data = fmt(node.data) if stepper.has_data(key) else "·"
+        grad = fmt(stepper.grads[key]) if stepper.has_grad(key) else "·"
+        pending = style("graph-canvas--pending")
+        segments.append(Segment(" ", frame))
+        segments.append(Segment(box.label, frame + style("graph-canvas--label")))
+        if box.formula:
+            segments.append(Segment("  " + box.formula, frame + style("graph-canvas--neuron")))
+        segments.append(Segment(" │ ", frame))
+        data_style = frame + (style("graph-canvas--data") if data != "·" else pending)
+        segments.append(Segment(data.rjust(box.data_width), data_style))
+        segments.append(Segment(" │ ", frame))
+        grad_style = frame + (style("graph-canvas--grad") if grad != "·" else pending)
+        segments.append(Segment(grad.rjust(box.grad_width), grad_style))
+        segments.append(Segment(" ", frame))
+        return segments
+
+    def on_click(self, event) -> None:
+        picture = self.picture
+        if picture is None:
+            return
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        x = offset.x + int(self.scroll_offset.x)
+        y = offset.y + int(self.scroll_offset.y)
+        for key in picture.layout.rows.get(y, []):
+            left = picture.layout.x[key]
+            if left <= x < left + picture.boxes[key].width:
+                self.set_focus_key(key)
+                self.screen.show_panel()
+                return
+
+
+def _edge_segments(
+    chars: str, start: int, end: int, lit: set[int], edge: Style, bright: Style
+) -> list[Segment]:
+    if end <= start:
+        return []
+    text = chars[start:end].ljust(end - start)
+    if not lit:
+        return [Segment(text, edge)]
+    segments = []
+    run_start = 0
+    run_lit = start in lit
+    for i in range(1, len(text) + 1):
+        now = i < len(text) and (start + i) in lit
+        if i == len(text) or now != run_lit:
+            segments.append(Segment(text[run_start:i], bright if run_lit else edge))
+            run_start, run_lit = i, now
+    return segments
+
+
+class GraphScreen(ModalScreen[None]):
+    """The value graph and the chain-rule stepper."""
+
+    CSS_PATH = "graph.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right", "step(1)", "Step", id="graph-step", tooltip="One node on"),
+        Binding("left", "step(-1)", "Back", id="graph-back", tooltip="One node back"),
+        Binding(
+            "home",
+            "home",
+            "Start",
+            id="graph-home",
+            tooltip="To the start of this pass (again: the very start)",
+        ),
+        Binding(
+            "end",
+            "end",
+            "End",
+            id="graph-end",
+            tooltip="To the end of the forward pass (again: the end of backward)",
+        ),
+        Binding("down", "move_focus(1)", "Next node", id="graph-next", show=False),
+        Binding("up", "move_focus(-1)", "Previous node", id="graph-previous", show=False),
+        Binding(
+            "enter", "expand", "Expand", id="graph-expand", tooltip="Open or close a model neuron"
+        ),
+        Binding("x", "next_example", "Example", id="graph-example", tooltip="The next example"),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="graph-edit",
+            tooltip="Type an expression and its leaf values (or a sample number)",
+        ),
+        Binding(
+            "m",
+            "model",
+            "Model",
+            id="graph-model",
+            tooltip="The model's graph for one training sample, at the current weights",
+        ),
+        Binding("comma", "sample(-1)", "Sample ‹", id="graph-sample-down", show=False),
+        Binding("full_stop", "sample(1)", "Sample ›", id="graph-sample-up", show=False),
+        *(
+            Binding(
+                str(i),
+                f"toggle_bug({i})",
+                f"bug {i}",
+                id=f"graph-bug-{i}",
+                show=False,
+                tooltip=f"Switch {bug.id} on or off in this graph (not in the run)",
+            )
+            for i, bug in enumerate(bug_catalogue.CATALOGUE, start=1)
+        ),
+        Binding("escape,q", "close", "Back to training", id="graph-close"),
+    ]
+
+    def __init__(self, session: TrainingSession, state: GraphState | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.state = state or GraphState()
+        self.graph: Graph | None = None
+        self.picture: Picture | None = None
+        self.stepper: Stepper | None = None
+        self.error: str = ""
+
+    # -- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="graph-screen"):
+            yield Static(id="graph-title")
+            with Horizontal(id="graph-editor"):
+                yield Input(placeholder="expression, e.g. d = a*b + c", id="graph-expression")
+                yield Input(placeholder="leaf values, e.g. a=2, b=-3, c=10", id="graph-values")
+                yield Input(placeholder="sample number", id="graph-sample", type="integer")
+            yield Static(id="graph-error")
+            yield GraphCanvas(id="graph-canvas")
+            yield Static(id="graph-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#graph-editor").display = False
+        self.query_one("#graph-error").display = False
+        position = self.state.position
+        self._rebuild()
+        assert self.stepper is not None
+        self.stepper.go(position)
+        self._show(follow=True)
+        self.query_one(GraphCanvas).focus()
+
+    # -- building ----------------------------------------------------------------
+
+    def _engine_bugs(self) -> frozenset[str]:
+        return frozenset(b for b in self.state.bugs if b in GRAPH_BUGS)
+
+    def _loop_bugs(self) -> frozenset[str]:
+        return frozenset(b for b in self.state.bugs if b in LOOP_BUGS)
+
+    def _build_graph(self) -> Graph:
+        state = self.state
+        if state.source == "model":
+            snap = self.session.snapshot()
+            state.sample = max(0, min(state.sample, len(self.session.xs) - 1))
+            return model_graph(
+                self.session.config,
+                snap.parameters,
+                self.session.xs,
+                self.session.ys,
+                state.sample,
+                self._engine_bugs(),
+            )
+        if state.source == "yours":
+            return expression_graph(
+                state.expression, parse_values(state.values), self._engine_bugs()
+            )
+        example = EXAMPLES[state.example]
+        return expression_graph(example.source, example.values, self._engine_bugs())
+
+    def _rebuild(self, keep_position: bool = True) -> None:
+        """Build the graph again (new source, bug or weights); stay at the same step."""
+        position = self.stepper.position if (self.stepper and keep_position) else 0
+        self.graph = self._build_graph()
+        self._redraw_picture()
+        assert self.stepper is not None
+        self.stepper.go(position)
+
+    def _redraw_picture(self) -> None:
+        assert self.graph is not None
+        self.picture = Picture(self.graph, self.state.expanded)
+        lr = self.session.learning_rate if self.state.source == "model" else None
+        self.stepper = Stepper(self.graph, self.picture.names, self._loop_bugs(), lr)
+
+    # -- drawing -----------------------------------------------------------------
+
+    def _show(self, follow: bool) -> None:
+        canvas = self.query_one(GraphCanvas)
+        assert self.picture is not None and self.stepper is not None
+        focus = canvas.focus_key
+        if follow and self.stepper.step.node is not None:
+            focus = self.picture.box_of[self.stepper.step.node]
+        canvas.show(self.picture, self.stepper, focus)
+        self.show_panel()
+
+    def show_panel(self) -> None:
+        stepper, picture = self.stepper, self.picture
+        assert stepper is not None and picture is not None
+        state = self.state
+        if state.source == "model":
+            what = f"model · sample {state.sample + 1} of {len(self.session.xs)}"
+            what += f" · step {self.session.step_count} weights"
+        elif state.source == "yours":
+            what = "scratchpad · your expression"
+        else:
+            what = f"scratchpad · {state.example}: {EXAMPLES[state.example].title}"
+        bugs = ", ".join(sorted(state.bugs)) or "none"
+        title = Text()
+        title.append("Graph ", style="bold")
+        title.append(f"{what}   ")
+        title.append(f"bugs: {bugs}", style="bold red" if state.bugs else "dim")
+        title.append(f"   {stepper.progress()}", style="bold")
+        self.query_one("#graph-title", Static).update(title)
+        text = Text(no_wrap=False)
+        tones = {"head": "bold", "bad": "bold red", "note": "cyan", "good": "green"}
+        for i, line in enumerate(stepper.panel()):
+            if i:
+                text.append("\n")
+            text.append(line.text, style=tones.get(line.tone, ""))
+        canvas = self.query_one(GraphCanvas)
+        key = canvas.focus_key
+        if key is not None:
+            node = self.graph.nodes[key]
+            box = picture.boxes[key]
+            label = node.label if node.label and node.label != box.label else ""
+            focus = f"\n▸ {box.label}"
+            if label:
+                focus += f" ({label})"
+            if box.neuron:
+                focus += f": neuron {box.neuron[1]} of layer {box.neuron[0]}, collapsed (Enter opens it)"
+            elif node.op:
+                focus += f" = {node.op} of {', '.join(picture.names[c] for c in node.children)}"
+            elif picture.group_of.get(key):
+                focus += "  (Enter closes its neuron)"
+            text.append(focus, style="dim")
+        self.query_one("#graph-panel", Static).update(text)
+        state.position = stepper.position
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_step(self, delta: int) -> None:
+        assert self.stepper is not None
+        if delta > 0 and self.stepper.position == self.stepper.last:
+            self.notify("backward() is done: ← steps back, Home goes to the start.", timeout=2)
+            return
+        if delta < 0 and self.stepper.position == 0:
+            self.notify("Already at the start: → steps the forward pass.", timeout=2)
+            return
+        self.stepper.go(self.stepper.position + delta)
+        self._show(follow=True)
+
+    def action_home(self) -> None:
+        assert self.stepper is not None
+        self.stepper.home()
+        self._show(follow=True)
+
+    def action_end(self) -> None:
+        assert self.stepper is not None
+        self.stepper.end()
+        self._show(follow=True)
+
+    def action_move_focus(self, delta: int) -> None:
+        canvas = self.query_one(GraphCanvas)
+        picture = self.picture
+        assert picture is not None
+        order = picture.order
+        index = order.index(canvas.focus_key) if canvas.focus_key in order else 0
+        canvas.set_focus_key(order[(index + delta) % len(order)])
+        self.show_panel()
+
+    def action_expand(self) -> None:
+        canvas = self.query_one(GraphCanvas)
+        picture = self.picture
+        assert picture is not None
+        key = canvas.focus_key
+        group = picture.group_of.get(key) if key is not None else None
+        if group is None:
+            self.notify(
+                "Enter opens a model neuron; this value is not part of one "
+                "(m shows the model's graph).",
+                severity="warning",
+                timeout=3,
+            )
+            return
+        members = picture.groups[group]
+        if group in self.state.expanded:
+            self.state.expanded.discard(group)
+            new_focus = members[-1]
+        else:
+            self.state.expanded.add(group)
+            new_focus = members[-1]
+        self._redraw_picture_keep()
+        canvas.set_focus_key(new_focus)
+        self.show_panel()
+
+    def _redraw_picture_keep(self) -> None:
+        assert self.stepper is not None
+        position = self.stepper.position
+        self._redraw_picture()
+        assert self.stepper is not None
+        self.stepper.go(position)
+        self._show(follow=False)
+
+    def action_next_example(self) -> None:
+        state = self.state
+        if state.source == "example":
+            index = EXAMPLE_NAMES.index(state.example)
+            state.example = EXAMPLE_NAMES[(index + 1) % len(EXAMPLE_NAMES)]
+        state.source = "example"
+        self._load(keep_position=False)
+        self.notify(f"Example {state.example}: {EXAMPLES[state.example].title}", timeout=2)
+
+    def action_model(self) -> None:
+        if self.state.source == "model":
+            self.notify(
+                "This is the model's graph: , and . change the sample, e types its number.",
+                timeout=3,
+            )
+            return
+        self.state.source = "model"
+        self._load(keep_position=False)
+
+    def action_sample(self, delta: int) -> None:
+        if self.state.source != "model":
+            self.notify("Samples belong to the model's graph: press m first.", severity="warning")
+            return
+        count = len(self.session.xs)
+        self.state.sample = (self.state.sample + delta) % count
+        self._load(keep_position=False)
+
+    def _load(self, keep_position: bool) -> None:
+        self.state.expanded.clear()
+        self.stepper = None
+        self._rebuild(keep_position=keep_position)
+        self.query_one(GraphCanvas).focus_key = None
+        self._show(follow=True)
+        if self.query_one("#graph-editor").display:
+            self._fill_editor()
+
+    def action_toggle_bug(self, number: int) -> None:
+        if not 1 <= number <= len(bug_catalogue.CATALOGUE):
+            return
+        bug = bug_catalogue.CATALOGUE[number - 1]
+        if bug.id in LOOP_BUGS and self.state.source != "model":
+            self.notify(
+                f"{bug.id} lives in the training loop, not in backward(): press m for the "
+                "model's graph to see it.",
+                severity="warning",
+                timeout=4,
+            )
+            return
+        self.state.bugs ^= {bug.id}
+        on = bug.id in self.state.bugs
+        self._rebuild()
+        self._show(follow=False)
+        self.notify(
+            f"{bug.id} {'on' if on else 'off'} in this graph (the run is unchanged).", timeout=3
+        )
+
+    def action_edit(self) -> None:
+        editor = self.query_one("#graph-editor")
+        editor.display = True
+        self._fill_editor()
+        model = self.state.source == "model"
+        self.query_one("#graph-expression").display = not model
+        self.query_one("#graph-values").display = not model
+        self.query_one("#graph-sample").display = model
+        self.query_one("#graph-sample" if model else "#graph-expression", Input).focus()
+
+    def _fill_editor(self) -> None:
+        state = self.state
+        if state.source == "example":
+            example = EXAMPLES[state.example]
+            expression = "; ".join(line.strip() for line in example.source.splitlines())
+            values = format_values(example.values)
+        else:
+            expression, values = state.expression, state.values
+        with self.prevent(Input.Changed):
+            self.query_one("#graph-expression", Input).value = expression
+            self.query_one("#graph-values", Input).value = values
+            self.query_one("#graph-sample", Input).value = str(state.sample + 1)
+
+    @on(Input.Changed, "#graph-expression, #graph-values")
+    def _on_typed(self) -> None:
+        expression = self.query_one("#graph-expression", Input).value
+        values_text = self.query_one("#graph-values", Input).value
+        self.try_expression(expression, values_text)
+
+    def try_expression(self, expression: str, values_text: str) -> bool:
+        """Draw the typed expression; on bad text say why inline and keep the last good graph."""
+        try:
+            values = parse_values(values_text)
+            program = parse(expression)
+            missing = [name for name in program.leaves if name not in values]
+            if missing:
+                raise ValueError(
+                    f"values: give {', '.join(missing)} a value (e.g. {missing[0]}=1.0)"
+                )
+            graph = expression_graph(expression, values, self._engine_bugs())
+        except (ExprError, ValueError) as err:
+            self._set_error(f"{err} · the graph shown is the last good one")
+            return False
+        self._set_error("")
+        state = self.state
+        state.source, state.expression, state.values = "yours", expression, values_text
+        state.expanded.clear()
+        self.graph = graph
+        self._redraw_picture()
+        self.query_one(GraphCanvas).focus_key = None
+        self._show(follow=True)
+        return True
+
+    def _set_error(self, message: str) -> None:
+        self.error = message
+        widget = self.query_one("#graph-error", Static)
+        widget.display = bool(message)
+        widget.update(Text("✗ " + message, style="bold red") if message else "")
+
+    @on(Input.Submitted, "#graph-expression, #graph-values")
+    def _on_expression_done(self) -> None:
+        if not self.error:
+            self.query_one("#graph-editor").display = False
+            self.query_one(GraphCanvas).focus()
+
+    @on(Input.Submitted, "#graph-sample")
+    def _on_sample(self, event: Input.Submitted) -> None:
+        count = len(self.session.xs)
+        try:
+            number = int(event.value)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= count:
+            self._set_error(f"sample: {event.value!r} is not a sample number from 1 to {count}")
+            return
+        self._set_error("")
+        self.state.sample = number - 1
+        self.query_one("#graph-editor").display = False
+        self._load(keep_position=False)
+        self.query_one(GraphCanvas).focus()
+
+    def action_close(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input):
+            self.query_one("#graph-editor").display = False
+            self._set_error("")
+            self.query_one(GraphCanvas).focus()
+            return
+        self.dismiss(None)
+
+    def show_sample(self, sample: int) -> None:
+        """Switch to the model's graph of ``sample`` (0-based)."""
+        self.state.source = "model"
+        self.state.sample = sample
+        self._load(keep_position=False)
+
+
+__all__ = ["BACKWARD", "FORWARD", "SEED", "GraphCanvas", "GraphScreen", "GraphState"]
