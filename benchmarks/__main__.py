@@ -228,10 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.dashboard import run_dashboard  # imports Textual: only here
 
     dashboard = run_dashboard(args.quick, out)
+    from benchmarks.graph_screen import run_graph_screen
+
+    graph_screen = run_graph_screen(args.quick, out)
     print("\n" + table(results), file=out)
     timing = "wall clock" if args.wall else "CPU time"
     print(
-        f"\n{memory}\n{startup}\n{dashboard}\nmachine: {machine()}; steps/s in {timing}", file=out
+        f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\nmachine: {machine()}; steps/s in {timing}",
+        file=out,
     )
     return 0
 

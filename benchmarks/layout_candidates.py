@@ -16,7 +16,8 @@ import io
 import statistics
 import time
 
-from engine.graph import EXAMPLES, expression_graph, model_graph
+from engine.expr import EXAMPLES
+from engine.graph import expression_graph, model_graph
 from tui.config import PRESETS, RunConfig
 from tui.screens.graph_layout import Item, layout
 
@@ -68,7 +69,9 @@ def netext(graph) -> None:
     from netext.layout_engines import LayoutDirection, SugiyamaLayout
     from rich.console import Console
 
-    nodes = {n.id: {"$content": f"{n.label or n.op} {n.data:.4f} {n.grad:.4f}"} for n in graph.nodes}
+    nodes = {
+        n.id: {"$content": f"{n.label or n.op} {n.data:.4f} {n.grad:.4f}"} for n in graph.nodes
+    }
     edges = [(c, n.id) for n in graph.nodes for c in set(n.children)]
     console = Console(file=io.StringIO(), width=400)
     console.print(
@@ -82,8 +85,8 @@ def main() -> None:
         for label, fn in (("ours", ours), ("grandalf 0.8", grandalf), ("netext 0.5.0", netext)):
             repeats = 5 if len(graph.nodes) < 100 else 3
             try:
-                median, worst = timed(lambda fn=fn: fn(graph), repeats)
-            except Exception as err:  # a candidate that fails is a result too
+                median, worst = timed(lambda fn=fn, graph=graph: fn(graph), repeats)
+            except Exception as err:  # noqa: BLE001 -- a candidate that fails is a result too
                 print(f"  {label:14} failed: {type(err).__name__}: {err}")
                 continue
             print(f"  {label:14} median {median * 1000:9.1f} ms   worst {worst * 1000:9.1f} ms")

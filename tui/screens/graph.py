@@ -9,6 +9,7 @@ walk the forward pass, then ``backward()``'s own updates (see
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,14 +20,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.geometry import Region, Size
 from textual.screen import ModalScreen
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from engine import bugs as bug_catalogue
-from engine.graph import EXAMPLES, ExprError, Graph, expression_graph, model_graph, parse
+from engine.expr import EXAMPLES, ExprError, parse
+from engine.graph import Graph, expression_graph, model_graph
 from tui.screens.graph_picture import Group, Picture
 from tui.screens.graph_stepper import BACKWARD, FORWARD, SEED, Stepper, fmt
 
@@ -44,6 +45,11 @@ LOOP_BUGS = (
     bug_catalogue.GRADIENT_ASCENT,
 )
 EXAMPLE_NAMES = tuple(EXAMPLES)
+# A model's graph skips the numerical gradient of its ~340 leaves (most of the time it
+# takes to build) when the engine offers that; the screen shows them for expressions.
+MODEL_GRAPH_OPTIONS = (
+    {"numerical": False} if "numerical" in inspect.signature(model_graph).parameters else {}
+)
 START_EXAMPLE = "neuron"
 
 
@@ -82,8 +88,12 @@ def format_values(values: dict[str, float]) -> str:
     return ", ".join(f"{name}={value!r}" for name, value in values.items())
 
 
-class GraphCanvas(ScrollView, can_focus=True, inherit_bindings=False):
-    """Draws a :class:`Picture` with the stepper's data and grads; only the visible rows."""
+class GraphCanvas(Widget, can_focus=True):
+    """Draws a :class:`Picture` with the stepper's data and grads; only the visible rows.
+
+    It scrolls itself (a window onto the picture that keeps the focused box in
+    view) rather than through ScrollView: the keys belong to the stepper.
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "graph-canvas--edge",
@@ -105,11 +115,26 @@ class GraphCanvas(ScrollView, can_focus=True, inherit_bindings=False):
         self.stepper: Stepper | None = None
         self.focus_key: int | None = None
         self._lit: dict[int, set[int]] = {}
+        self.view_x = 0
+        self.view_y = 0
+        self._styles: dict[str, Style] = {}
+
+    def style_of(self, name: str) -> Style:
+        """A component style on the widget's own (cached: looked up per cell otherwise)."""
+        style = self._styles.get(name)
+        if style is None:
+            base = self.rich_style
+            style = base if name == "" else base + self.get_component_rich_style(name)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     def show(self, picture: Picture, stepper: Stepper, focus_key: int | None) -> None:
         self.picture = picture
         self.stepper = stepper
-        self.virtual_size = Size(picture.layout.width + 1, picture.layout.height)
         self.set_focus_key(focus_key)
 
     def set_focus_key(self, key: int | None) -> None:
@@ -122,66 +147,114 @@ class GraphCanvas(ScrollView, can_focus=True, inherit_bindings=False):
         self._lit = picture.lit_cells([key]) if key is not None else {}
         if key is not None:
             box = picture.boxes[key]
-            region = Region(picture.layout.x[key], picture.layout.y[key], box.width, 1)
-            self.scroll_to_region(region.grow((1, 4, 1, 4)), animate=False, force=True)
+            self.keep_in_view(picture.layout.x[key], picture.layout.y[key], box.width)
         self.refresh()
+
+    def keep_in_view(self, x: int, y: int, width: int) -> None:
+        """Move the window (as little as possible) so that a box of ``width`` at x, y shows."""
+        picture = self.picture
+        view_w, view_h = self.size.width or 80, self.size.height or 10
+        margin_y = min(2, max(0, (view_h - 1) // 2))
+        if y < self.view_y + margin_y:
+            self.view_y = max(0, y - margin_y)
+        elif y >= self.view_y + view_h - margin_y:
+            self.view_y = y - view_h + margin_y + 1
+        if x + width > self.view_x + view_w:
+            self.view_x = x + width - view_w + 2
+        if x < self.view_x:
+            self.view_x = max(0, x - 2)
+        if picture is not None:
+            self.view_x = max(0, min(self.view_x, picture.layout.width - view_w + 1))
+            self.view_y = max(0, min(self.view_y, picture.layout.height - view_h))
+
+    def scroll_by_cells(self, dx: int, dy: int) -> None:
+        picture = self.picture
+        if picture is None:
+            return
+        view_w, view_h = self.size.width, self.size.height
+        self.view_x = max(0, min(self.view_x + dx, picture.layout.width - view_w + 1))
+        self.view_y = max(0, min(self.view_y + dy, picture.layout.height - view_h))
+        self.refresh()
+
+    def on_mouse_scroll_down(self, event) -> None:
+        self.scroll_by_cells(0, 3)
+
+    def on_mouse_scroll_up(self, event) -> None:
+        self.scroll_by_cells(0, -3)
+
+    def on_mouse_scroll_right(self, event) -> None:
+        self.scroll_by_cells(6, 0)
+
+    def on_mouse_scroll_left(self, event) -> None:
+        self.scroll_by_cells(-6, 0)
+
+    def on_resize(self) -> None:
+        if self.focus_key is not None:
+            self.set_focus_key(self.focus_key)
 
     def render_line(self, y: int) -> Strip:
         picture, stepper = self.picture, self.stepper
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
+        scroll_x, scroll_y = self.view_x, self.view_y
+        width = self.size.width
         row = y + scroll_y
+        base = self.style_of("")
         if picture is None or stepper is None or row >= picture.layout.height:
-            return Strip.blank(width, self.rich_style)
-        style = self.get_component_rich_style
-        base = self.rich_style
-        edge, lit = style("graph-canvas--edge"), style("graph-canvas--edge-lit")
+            return Strip.blank(width, base)
+        edge = self.style_of("graph-canvas--edge")
+        lit = self.style_of("graph-canvas--edge-lit")
+        touched = stepper.touched()
         chars = picture.edge_rows.get(row, "")
         lit_cells = self._lit.get(row, set())
         segments: list[Segment] = []
         cursor = 0
         for key in picture.layout.rows.get(row, []):
             x = picture.layout.x[key]
-            segments.extend(_edge_segments(chars, cursor, x, lit_cells, base + edge, base + lit))
-            segments.extend(self._box_segments(key, base))
+            segments.extend(_edge_segments(chars, cursor, x, lit_cells, edge, lit))
+            segments.extend(self._box_segments(key, touched))
             cursor = x + picture.boxes[key].width
         end = max(len(chars), cursor)
-        segments.extend(_edge_segments(chars, cursor, end, lit_cells, base + edge, base + lit))
+        segments.extend(_edge_segments(chars, cursor, end, lit_cells, edge, lit))
         strip = Strip(segments)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _box_segments(self, key: int, base: Style) -> list[Segment]:
+    def _box_segments(self, key: int, touched: set[int]) -> list[Segment]:
         picture, stepper = self.picture, self.stepper
         assert picture is not None and stepper is not None
-        style = self.get_component_rich_style
+        style = self.style_of
         box = picture.boxes[key]
         node = picture.graph.nodes[key]
-        members = picture.groups.get(box.neuron, [key]) if box.neuron else [key]
-        fresh = bool(stepper.touched() & set(members))
-        frame = base + style("graph-canvas--box")
-        if key == self.focus_key:
-            frame = frame + style("graph-canvas--focus")
-        if fresh:
-            frame = frame + style("graph-canvas--fresh")
+        if box.neuron:
+            fresh = not touched.isdisjoint(picture.groups[box.neuron])
+        else:
+            fresh = key in touched
+        kind = "fresh" if fresh else "focus" if key == self.focus_key else "box"
+        frame = style("graph-canvas--" + kind)
         segments: list[Segment] = []
         if box.op:
-            op_style = base + style("graph-canvas--op")
-            segments.append(Segment(f"({box.op})", op_style))
+            segments.append(Segment(f"({box.op})", style("graph-canvas--op")))
         data = fmt(node.data) if stepper.has_data(key) else "·"
         grad = fmt(stepper.grads[key]) if stepper.has_grad(key) else "·"
-        pending = style("graph-canvas--pending")
+        pending = self._styled(frame, "pending")
         segments.append(Segment(" ", frame))
-        segments.append(Segment(box.label, frame + style("graph-canvas--label")))
+        segments.append(Segment(box.label, self._styled(frame, "label")))
         if box.formula:
-            segments.append(Segment("  " + box.formula, frame + style("graph-canvas--neuron")))
+            segments.append(Segment("  " + box.formula, self._styled(frame, "neuron")))
         segments.append(Segment(" │ ", frame))
-        data_style = frame + (style("graph-canvas--data") if data != "·" else pending)
+        data_style = self._styled(frame, "data") if data != "·" else pending
         segments.append(Segment(data.rjust(box.data_width), data_style))
         segments.append(Segment(" │ ", frame))
-        grad_style = frame + (style("graph-canvas--grad") if grad != "·" else pending)
+        grad_style = self._styled(frame, "grad") if grad != "·" else pending
         segments.append(Segment(grad.rjust(box.grad_width), grad_style))
         segments.append(Segment(" ", frame))
         return segments
+
+    def _styled(self, frame: Style, part: str) -> Style:
+        key = f"{id(frame)}:{part}"
+        style = self._styles.get(key)
+        if style is None:
+            style = frame + self.get_component_rich_style("graph-canvas--" + part)
+            self._styles[key] = style
+        return style
 
     def on_click(self, event) -> None:
         picture = self.picture
@@ -190,8 +263,8 @@ class GraphCanvas(ScrollView, can_focus=True, inherit_bindings=False):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        x = offset.x + int(self.scroll_offset.x)
-        y = offset.y + int(self.scroll_offset.y)
+        x = offset.x + self.view_x
+        y = offset.y + self.view_y
         for key in picture.layout.rows.get(y, []):
             left = picture.layout.x[key]
             if left <= x < left + picture.boxes[key].width:
@@ -261,6 +334,8 @@ class GraphScreen(ModalScreen[None]):
             id="graph-model",
             tooltip="The model's graph for one training sample, at the current weights",
         ),
+        Binding("pageup", "scroll_view(-1)", "Page up", id="graph-page-up", show=False),
+        Binding("pagedown", "scroll_view(1)", "Page down", id="graph-page-down", show=False),
         Binding("comma", "sample(-1)", "Sample ‹", id="graph-sample-down", show=False),
         Binding("full_stop", "sample(1)", "Sample ›", id="graph-sample-up", show=False),
         *(
@@ -330,6 +405,7 @@ class GraphScreen(ModalScreen[None]):
                 self.session.ys,
                 state.sample,
                 self._engine_bugs(),
+                **MODEL_GRAPH_OPTIONS,
             )
         if state.source == "yours":
             return expression_graph(
@@ -369,19 +445,21 @@ class GraphScreen(ModalScreen[None]):
         state = self.state
         if state.source == "model":
             what = f"model · sample {state.sample + 1} of {len(self.session.xs)}"
-            what += f" · step {self.session.step_count} weights"
+            what += f" · weights of step {self.session.step_count}"
         elif state.source == "yours":
             what = "scratchpad · your expression"
         else:
-            what = f"scratchpad · {state.example}: {EXAMPLES[state.example].title}"
+            what = f"scratchpad · {state.example}"
         bugs = ", ".join(sorted(state.bugs)) or "none"
         title = Text()
         title.append("Graph ", style="bold")
-        title.append(f"{what}   ")
+        title.append(f"{what} · ")
         title.append(f"bugs: {bugs}", style="bold red" if state.bugs else "dim")
-        title.append(f"   {stepper.progress()}", style="bold")
+        title.append(f" · {stepper.progress()}", style="bold")
         self.query_one("#graph-title", Static).update(title)
         text = Text(no_wrap=False)
+        if stepper.position == 0 and state.source == "example":
+            text.append(EXAMPLES[state.example].title.capitalize() + "\n", style="italic")
         tones = {"head": "bold", "bad": "bold red", "note": "cyan", "good": "green"}
         for i, line in enumerate(stepper.panel()):
             if i:
@@ -397,7 +475,9 @@ class GraphScreen(ModalScreen[None]):
             if label:
                 focus += f" ({label})"
             if box.neuron:
-                focus += f": neuron {box.neuron[1]} of layer {box.neuron[0]}, collapsed (Enter opens it)"
+                focus += (
+                    f": neuron {box.neuron[1]} of layer {box.neuron[0]}, collapsed (Enter opens it)"
+                )
             elif node.op:
                 focus += f" = {node.op} of {', '.join(picture.names[c] for c in node.children)}"
             elif picture.group_of.get(key):
@@ -437,6 +517,10 @@ class GraphScreen(ModalScreen[None]):
         index = order.index(canvas.focus_key) if canvas.focus_key in order else 0
         canvas.set_focus_key(order[(index + delta) % len(order)])
         self.show_panel()
+
+    def action_scroll_view(self, pages: int) -> None:
+        canvas = self.query_one(GraphCanvas)
+        canvas.scroll_by_cells(0, pages * max(1, canvas.size.height - 2))
 
     def action_expand(self) -> None:
         canvas = self.query_one(GraphCanvas)
@@ -478,7 +562,6 @@ class GraphScreen(ModalScreen[None]):
             state.example = EXAMPLE_NAMES[(index + 1) % len(EXAMPLE_NAMES)]
         state.source = "example"
         self._load(keep_position=False)
-        self.notify(f"Example {state.example}: {EXAMPLES[state.example].title}", timeout=2)
 
     def action_model(self) -> None:
         if self.state.source == "model":

@@ -20,6 +20,7 @@ Pure Python; knows nothing of Textual, of values or of the engine.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -75,9 +76,10 @@ class Layout:
     height: int
     edges: list[Edge]
     rows: dict[int, list[int]]  # y -> the items on that row, left to right
+    _touching: dict[int, list[Edge]] | None = None
 
-    def lines(self, highlight: Iterable[int] = ()) -> tuple[dict[int, str], dict[int, set[int]]]:
-        """Each row's edge characters, and the cells of edges touching ``highlight``."""
+    def lines(self) -> dict[int, str]:
+        """Each row's edge characters (rows without edges are missing)."""
         grid: dict[int, dict[int, int]] = {}
         for edge in self.edges:
             for (x, y), bits in edge.cells.items():
@@ -89,13 +91,26 @@ class Layout:
             for x, bits in row.items():
                 chars[x] = LINE_CHARS[bits]
             strings[y] = "".join(chars)
-        lit = set(highlight)
+        return strings
+
+    def edges_of(self, keys: Iterable[int]) -> dict[int, set[int]]:
+        """The cells of the edges into or out of ``keys``, by row (drawn brighter)."""
+        lit = set(keys)
         marked: dict[int, set[int]] = {}
-        for edge in self.edges:
-            if edge.child in lit or edge.parent in lit:
+        for key in lit:
+            for edge in self.touching.get(key, ()):
                 for x, y in edge.cells:
                     marked.setdefault(y, set()).add(x)
-        return strings, marked
+        return marked
+
+    @property
+    def touching(self) -> dict[int, list[Edge]]:
+        if self._touching is None:
+            self._touching = {}
+            for edge in self.edges:
+                self._touching.setdefault(edge.child, []).append(edge)
+                self._touching.setdefault(edge.parent, []).append(edge)
+        return self._touching
 
 
 def _columns(items: Sequence[Item]) -> dict[int, int]:
@@ -147,7 +162,7 @@ def layout(items: Sequence[Item], row_gap: int = ROW_GAP, min_gap: int = 2) -> L
                 chain[level] = next_dummy
                 next_dummy -= 1
             points = [chain[level] for level in sorted(chain)] + [item.key]
-            links.extend(zip(points, points[1:]))
+            links.extend(itertools.pairwise(points))
         for child in dict.fromkeys(item.children):
             start = column[child] + 1
             path = [child] + [chain[level] for level in sorted(chain) if level >= start]
@@ -258,7 +273,7 @@ def layout(items: Sequence[Item], row_gap: int = ROW_GAP, min_gap: int = 2) -> L
     edges: list[Edge] = []
     for (child, parent), path in routes.items():
         edge = Edge(child, parent)
-        for a, b in zip(path, path[1:]):
+        for a, b in itertools.pairwise(path):
             path_cells(a, b, edge.cells)
         for point in path[1:-1]:
             _hline(edge.cells, x[point], x[point] + widths[point], y[point])

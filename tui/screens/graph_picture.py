@@ -91,9 +91,9 @@ class Picture:
     def __init__(self, graph: Graph, expanded: Iterable[Group] = ()) -> None:
         self.graph = graph
         self.groups = neuron_groups(graph)
-        self.names = model_names(graph, self.groups) if self.groups else [
-            name_of(n) for n in graph.nodes
-        ]
+        self.names = (
+            model_names(graph, self.groups) if self.groups else [name_of(n) for n in graph.nodes]
+        )
         self.expanded = set(expanded) & set(self.groups)
         group_of = {m: g for g, members in self.groups.items() for m in members}
         self.group_of = group_of
@@ -143,7 +143,7 @@ class Picture:
             self.boxes[node.id] = box
             items.append(Item(node.id, box.width, tuple(children), align))
         self.layout: Layout = layout(items)
-        self.edge_rows, _ = self.layout.lines()
+        self.edge_rows = self.layout.lines()
         # Reading order for ↑/↓: column by column, top to bottom.
         self.order = sorted(self.boxes, key=lambda k: (self.layout.x[k], self.layout.y[k]))
 
@@ -157,8 +157,7 @@ class Picture:
 
     def lit_cells(self, keys: Iterable[int]) -> dict[int, set[int]]:
         """The edge cells touching the boxes ``keys`` (drawn brighter)."""
-        _, marked = self.layout.lines(keys)
-        return marked
+        return self.layout.edges_of(keys)
 
 
 def neuron_formula(graph: Graph, members: list[int]) -> str:

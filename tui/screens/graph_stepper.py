@@ -185,7 +185,9 @@ class Stepper:
         if step.phase == SEED:
             out = names[node.id]
             lines = [
-                PanelLine(f"Backward: {out}.grad = 1.0  (d{out}/d{out} = 1: it starts here)", "head")
+                PanelLine(
+                    f"Backward: {out}.grad = 1.0  (d{out}/d{out} = 1: it starts here)", "head"
+                )
             ]
             if FORWARD_ORDER_BACKWARD in self.graph.bugs:
                 lines.append(
@@ -239,7 +241,11 @@ class Stepper:
             k = op[2:]
             return f"{k}·{self.names[kids[0]]}.data**({k}-1)"
         if op == "tanh":
-            return f"(1 − {name}.data)" if TANH_DERIVATIVE in self.graph.bugs else f"(1 − {name}.data²)"
+            return (
+                f"(1 − {name}.data)"
+                if TANH_DERIVATIVE in self.graph.bugs
+                else f"(1 − {name}.data²)"
+            )
         if op == "exp":
             return f"{name}.data"
         if op == "log":
@@ -270,10 +276,11 @@ class Stepper:
             )
         lines = [PanelLine(line)]
         if overwrite and event.before != 0:
+            summed = event.before + event.local_grad * event.node_grad
             lines.append(
                 PanelLine(
                     f"  overwrite-grad: '=' discards the {fmt(event.before)} already in "
-                    f"{child}.grad (+= would give {fmt(event.before + event.local_grad * event.node_grad)})",
+                    f"{child}.grad (+= would give {fmt(summed)})",
                     "bad",
                 )
             )
