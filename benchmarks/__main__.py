@@ -234,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n" + table(results), file=out)
     timing = "wall clock" if args.wall else "CPU time"
     print(
-        f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\nmachine: {machine()}; steps/s in {timing}",
+        f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\n"
+        f"machine: {machine()}; steps/s in {timing}",
         file=out,
     )
     return 0

@@ -114,6 +114,13 @@ class MicrogradApp(SaveActions, App[None]):
             for i, bug in enumerate(bug_catalogue.CATALOGUE, start=1)
         ),
         Binding(
+            "v",
+            "graph",
+            "Graph",
+            id="graph",
+            tooltip="The value graph and a chain-rule stepper: forward, then backward node by node",
+        ),
+        Binding(
             "s",
             "cycle_speed",
             "Speed",
@@ -164,13 +171,6 @@ class MicrogradApp(SaveActions, App[None]):
             "Gradcheck",
             id="gradcheck",
             tooltip="Check backprop against finite differences at the current weights",
-        ),
-        Binding(
-            "v",
-            "graph",
-            "Graph",
-            id="graph",
-            tooltip="The value graph and a chain-rule stepper: forward, then backward node by node",
         ),
         Binding(
             "ctrl+s",
@@ -543,6 +543,7 @@ class MicrogradApp(SaveActions, App[None]):
         rows.insert(-1, ("arrows", "Move the cursor in a focused weights or gradients pane"))
         sections = help_sections(self.screen_stack[0])  # the dashboard's panes, in screen order
         sections.append((GradCheckScreen.HELP_TITLE, GradCheckScreen.HELP))
+        sections.append((GraphScreen.HELP_TITLE, GraphScreen.HELP))
         self.push_screen(HelpScreen(rows, sections))
 
     @staticmethod

@@ -243,11 +243,17 @@ async def test_page_keys_scroll_a_large_graph() -> None:
         screen = await open_graph(pilot)
         await pilot.press("m")
         canvas = screen.query_one(GraphCanvas)
-        top = canvas.view_y
-        await pilot.press("pageup")
-        await pilot.press("pagedown")
-        assert canvas.view_y != top or canvas.view_y > 0
         assert len(screen.graph.nodes) > 900  # 986 values for sample 1
+        assert screen.picture.layout.height > canvas.size.height
+        top, left = canvas.view_y, canvas.view_x
+        await pilot.press("pagedown")
+        assert canvas.view_y > top
+        await pilot.press("pageup")
+        assert canvas.view_y == top
+        await pilot.press("shift+left")
+        assert canvas.view_x < left  # it opens on the output, at the right
+        await pilot.press("shift+right")
+        assert canvas.view_x == left
 
 
 async def test_the_focused_node_stays_visible_while_stepping_a_moons_sample() -> None:

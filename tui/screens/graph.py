@@ -132,12 +132,19 @@ class GraphCanvas(Widget, can_focus=True):
         self._styles.clear()
         super().notify_style_update()
 
-    def show(self, picture: Picture, stepper: Stepper, focus_key: int | None) -> None:
+    def show(
+        self,
+        picture: Picture,
+        stepper: Stepper,
+        focus_key: int | None,
+        also: set[int] = frozenset(),
+    ) -> None:
+        """Draw ``picture``; the focused box in view, and the boxes in ``also`` where they fit."""
         self.picture = picture
         self.stepper = stepper
-        self.set_focus_key(focus_key)
+        self.set_focus_key(focus_key, also)
 
-    def set_focus_key(self, key: int | None) -> None:
+    def set_focus_key(self, key: int | None, also: set[int] = frozenset()) -> None:
         picture = self.picture
         if picture is None:
             return
@@ -146,8 +153,13 @@ class GraphCanvas(Widget, can_focus=True):
         self.focus_key = key
         self._lit = picture.lit_cells([key]) if key is not None else {}
         if key is not None:
+            layout = picture.layout
+            # The values a step wrote sit beside it: bring in as many of them as fit.
+            for other in sorted(also - {key}, key=lambda k: abs(layout.x[k] - layout.x[key])):
+                if other in picture.boxes:
+                    self.keep_in_view(layout.x[other], layout.y[other], picture.boxes[other].width)
             box = picture.boxes[key]
-            self.keep_in_view(picture.layout.x[key], picture.layout.y[key], box.width)
+            self.keep_in_view(layout.x[key], layout.y[key], box.width)
         self.refresh()
 
     def keep_in_view(self, x: int, y: int, width: int) -> None:
@@ -296,6 +308,17 @@ class GraphScreen(ModalScreen[None]):
     """The value graph and the chain-rule stepper."""
 
     CSS_PATH = "graph.tcss"
+    HELP_TITLE = "Graph (v)"
+    HELP = (
+        "The value graph of the lecture's draw_dot, left to right: each value a box "
+        "label │ data │ grad, its op on its left. → and ← step the forward pass, then "
+        "backward() one visited node at a time, with the chain-rule line and its numbers "
+        "below; Home and End jump to a pass's start and end. x: the next example, e: type "
+        "your own expression (or a sample number), m: the model's graph for one training "
+        "sample, Enter opens or closes a neuron, 1-6 switch a bug in the graph only. "
+        "↑ and ↓ move between boxes; PageUp, PageDown, shift+← and shift+→ (or the "
+        "mouse wheel) scroll a large graph."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right", "step(1)", "Step", id="graph-step", tooltip="One node on"),
@@ -334,6 +357,8 @@ class GraphScreen(ModalScreen[None]):
             id="graph-model",
             tooltip="The model's graph for one training sample, at the current weights",
         ),
+        Binding("shift+left", "pan(-1)", "Pan left", id="graph-pan-left", show=False),
+        Binding("shift+right", "pan(1)", "Pan right", id="graph-pan-right", show=False),
         Binding("pageup", "scroll_view(-1)", "Page up", id="graph-page-up", show=False),
         Binding("pagedown", "scroll_view(1)", "Page down", id="graph-page-down", show=False),
         Binding("comma", "sample(-1)", "Sample ‹", id="graph-sample-down", show=False),
@@ -436,7 +461,8 @@ class GraphScreen(ModalScreen[None]):
         focus = canvas.focus_key
         if follow and self.stepper.step.node is not None:
             focus = self.picture.box_of[self.stepper.step.node]
-        canvas.show(self.picture, self.stepper, focus)
+        wrote = {self.picture.box_of[node] for node in self.stepper.touched()}
+        canvas.show(self.picture, self.stepper, focus, wrote if follow else set())
         self.show_panel()
 
     def show_panel(self) -> None:
@@ -466,6 +492,10 @@ class GraphScreen(ModalScreen[None]):
                 text.append("\n")
             text.append(line.text, style=tones.get(line.tone, ""))
         canvas = self.query_one(GraphCanvas)
+        step_node = stepper.step.node
+        if step_node is not None and picture.box_of[step_node] != step_node:
+            inside = picture.names[picture.box_of[step_node]]
+            text.append(f"\n(inside {inside}, collapsed: Enter opens it)", style="dim")
         key = canvas.focus_key
         if key is not None:
             node = self.graph.nodes[key]
@@ -521,6 +551,10 @@ class GraphScreen(ModalScreen[None]):
     def action_scroll_view(self, pages: int) -> None:
         canvas = self.query_one(GraphCanvas)
         canvas.scroll_by_cells(0, pages * max(1, canvas.size.height - 2))
+
+    def action_pan(self, direction: int) -> None:
+        canvas = self.query_one(GraphCanvas)
+        canvas.scroll_by_cells(direction * max(1, canvas.size.width // 2), 0)
 
     def action_expand(self) -> None:
         canvas = self.query_one(GraphCanvas)
