@@ -480,7 +480,7 @@ class GraphScreen(ModalScreen[None]):
         title = Text()
         title.append("Graph ", style="bold")
         title.append(f"{what} · ")
-        title.append(f"bugs: {bugs}", style="bold red" if state.bugs else "dim")
+        title.append(f"bugs in this graph: {bugs}", style="bold red" if state.bugs else "dim")
         title.append(f" · {stepper.progress()}", style="bold")
         self.query_one("#graph-title", Static).update(title)
         text = Text(no_wrap=False)
@@ -636,13 +636,9 @@ class GraphScreen(ModalScreen[None]):
                 timeout=4,
             )
             return
-        self.state.bugs ^= {bug.id}
-        on = bug.id in self.state.bugs
+        self.state.bugs ^= {bug.id}  # this graph's bugs: the run keeps its own
         self._rebuild()
         self._show(follow=False)
-        self.notify(
-            f"{bug.id} {'on' if on else 'off'} in this graph (the run is unchanged).", timeout=3
-        )
 
     def action_edit(self) -> None:
         editor = self.query_one("#graph-editor")
