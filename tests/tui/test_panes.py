@@ -37,6 +37,7 @@ async def test_the_help_screen_gathers_every_panes_own_help_in_screen_order() ->
             "Decision boundary",
             "Status",
             "Gradient check",
+            "Graph (v)",
         ]
         texts = dict(app.screen.sections)
         assert texts["Loss"] == LossPlot.HELP and texts["Predictions"] == PredictionsPane.HELP

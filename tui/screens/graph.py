@@ -9,7 +9,6 @@ walk the forward pass, then ``backward()``'s own updates (see
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -45,11 +44,7 @@ LOOP_BUGS = (
     bug_catalogue.GRADIENT_ASCENT,
 )
 EXAMPLE_NAMES = tuple(EXAMPLES)
-# A model's graph skips the numerical gradient of its ~340 leaves (most of the time it
-# takes to build) when the engine offers that; the screen shows them for expressions.
-MODEL_GRAPH_OPTIONS = (
-    {"numerical": False} if "numerical" in inspect.signature(model_graph).parameters else {}
-)
+
 START_EXAMPLE = "neuron"
 
 
@@ -430,7 +425,9 @@ class GraphScreen(ModalScreen[None]):
                 self.session.ys,
                 state.sample,
                 self._engine_bugs(),
-                **MODEL_GRAPH_OPTIONS,
+                # The numerical gradients of ~340 leaves would take most of the time
+                # to open it; the screen shows them for expressions only.
+                numerical=False,
             )
         if state.source == "yours":
             return expression_graph(
