@@ -184,11 +184,8 @@ class Stepper:
             ]
         if step.phase == SEED:
             out = names[node.id]
-            lines = [
-                PanelLine(
-                    f"Backward: {out}.grad = 1.0  (d{out}/d{out} = 1: it starts here)", "head"
-                )
-            ]
+            why = f"d{out}/d{out} = 1" if " " not in out else "the output's own derivative"
+            lines = [PanelLine(f"Backward: {out}.grad = 1.0  ({why}: it starts here)", "head")]
             if FORWARD_ORDER_BACKWARD in self.graph.bugs:
                 lines.append(
                     PanelLine(
@@ -311,7 +308,10 @@ class Stepper:
             if len(self.received.get(child, [])) < 2:
                 continue
             name = self.names[child]
-            chain = " → ".join([fmt(got[0][1].before)] + [fmt(e.after) for _, e in got])
+            steps = [fmt(got[0][1].before)] + [fmt(e.after) for _, e in got]
+            if len(steps) > 8:  # a value used by many: the start and the latest few
+                steps = [*steps[:2], "…", *steps[-5:]]
+            chain = " → ".join(steps)
             left = len(self.received[child]) - len(got)
             rest = f"; {left} more to come" if left else ""
             lines.append(
