@@ -29,7 +29,7 @@ from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.demos import DEMOS
-from tui.messages import TrainingProgress, TrainingStopped
+from tui.messages import SamplePicked, TrainingProgress, TrainingStopped
 from tui.pacing import DEFAULT_SPEED, FRAME_WAIT, SPEEDS, frame_pacer, speed_label
 from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
@@ -531,6 +531,17 @@ class MicrogradApp(SaveActions, App[None]):
     def action_graph(self) -> None:
         if not isinstance(self.screen, GraphScreen):
             self.push_screen(GraphScreen(self.session, self.graph_state))
+
+    @on(SamplePicked)
+    def _open_sample_graph(self, message: SamplePicked) -> None:
+        """A predictions row or a boundary point was clicked: that sample's graph."""
+        if isinstance(self.screen, GraphScreen):
+            self.screen.show_sample(message.sample)
+            return
+        self.graph_state.source = "model"
+        self.graph_state.sample = message.sample
+        self.graph_state.position = 0
+        self.push_screen(GraphScreen(self.session, self.graph_state))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

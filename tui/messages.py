@@ -31,3 +31,14 @@ class TrainingStopped(Message):
     def __init__(self, diverged_reason: str | None) -> None:
         super().__init__()
         self.diverged_reason = diverged_reason
+
+
+class SamplePicked(Message):
+    """A learner clicked one training sample (a predictions row or a point on the boundary).
+
+    ``sample`` is 0-based, in the order of the session's training points.
+    """
+
+    def __init__(self, sample: int) -> None:
+        super().__init__()
+        self.sample = sample

@@ -6,6 +6,8 @@ import pytest
 
 from tests.support.pilot import make_app, wait_for
 from tui.screens.graph import GraphCanvas, GraphScreen, parse_values
+from tui.widgets.boundary import DecisionBoundary
+from tui.widgets.predictions import PredictionsPane
 
 
 def canvas_text(app) -> str:
@@ -299,3 +301,62 @@ async def test_footer_and_help_name_the_key() -> None:
 def test_bad_leaf_values_name_the_part(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_values(text)
+
+
+# -- picking the sample from the dashboard -------------------------------------------------
+
+
+async def test_clicking_a_predictions_row_opens_that_samples_graph() -> None:
+    app = make_app()  # the tutorial: 4 samples, listed in the predictions pane
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await pilot.pause()
+        pane = app.query_one(PredictionsPane)
+        assert pane.region.height  # on screen
+        # Row 3 is the third line below the header, inside the pane's border.
+        await pilot.click(PredictionsPane, offset=(3, 1 + 3))
+        await wait_for(lambda: isinstance(app.screen, GraphScreen), pilot)
+        screen = app.screen
+        assert (screen.state.source, screen.state.sample) == ("model", 2)
+        assert "sample 3 of 4" in title(app)
+        inputs = [n for n in screen.graph.nodes if n.kind == "input"]
+        assert [n.data for n in inputs] == list(app.session.xs[2])
+
+        # Back on the dashboard, the header row and the empty rows below pick nothing.
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, GraphScreen), pilot)
+        await pilot.click(PredictionsPane, offset=(3, 1))  # the header
+        await pilot.click(PredictionsPane, offset=(3, 1 + 4 + 2))  # below the last sample
+        await pilot.pause()
+        assert not isinstance(app.screen, GraphScreen)
+
+
+async def test_clicking_a_training_point_on_the_boundary_opens_its_graph() -> None:
+    app = make_app("moons")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        boundary = app.query_one(DecisionBoundary)
+        await wait_for(lambda: boundary.plane is not None and not boundary.is_behind, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        plane = boundary.plane
+        xs = app.session.xs
+        # A point that no other point shares its cell with, so the click names it alone.
+        cells = [plane.pixel_of(*x) for x in xs]
+        lines = [(c, r // 2) for c, r in cells]
+        sample = next(i for i, cell in enumerate(lines) if lines.count(cell) == 1)
+        column, line = lines[sample]
+        assert boundary.sample_at(column, line) == sample
+        await pilot.click(DecisionBoundary, offset=(1 + column, 1 + line))
+        await wait_for(lambda: isinstance(app.screen, GraphScreen), pilot)
+        assert (app.screen.state.source, app.screen.state.sample) == ("model", sample)
+        assert f"sample {sample + 1} of {len(xs)}" in title(app)
+
+    # Far from every point, a click picks nothing.
+    far = [
+        (c, r)
+        for c in range(plane.columns)
+        for r in range(plane.rows // 2)
+        if all(abs(c - pc) > 3 or abs(r - pr) > 3 for pc, pr in lines)
+    ]
+    assert far and all(boundary.sample_at(c, r) is None for c, r in far)

@@ -38,6 +38,7 @@ from engine.inference import PlainMLP, grid, pixel_centres
 from engine.session import Snapshot
 from tui import format as fmt
 from tui import pacing
+from tui.messages import SamplePicked
 from tui.widgets.pane import Pane
 
 UPPER_HALF = "▀"
@@ -222,7 +223,7 @@ class DecisionBoundary(Pane, Widget):
         "For data with two features: the model's output over the plane, "
         "blue positive, orange negative, "
         "with the training points (●) and test points (○) on top. "
-        "b swaps it with the predictions."
+        "Click a training point to open its graph; b swaps it with the predictions."
     )
 
     DEFAULT_CSS = """
@@ -355,6 +356,36 @@ class DecisionBoundary(Pane, Widget):
         if y < len(self._lines):
             return self._lines[y].crop_extend(0, width, self.rich_style)
         return Strip.blank(width, self.rich_style)
+
+    def on_click(self, event) -> None:
+        """A click on (or next to) a training point asks for that sample's graph."""
+        offset = event.get_content_offset(self)
+        sample = None if offset is None else self.sample_at(offset.x, offset.y)
+        if sample is not None:
+            event.stop()
+            self.post_message(SamplePicked(sample))
+        elif offset is not None and self._grid.plane is not None:
+            self.notify(f"Click a training point ({TRAIN_GLYPH}) to open its graph.", timeout=3)
+
+    def sample_at(self, column: int, line: int) -> int | None:
+        """The training sample drawn nearest to this cell, if one is within a cell of it."""
+        plane, snap = self._grid.plane, self._latest
+        if plane is None or snap is None or not 0 <= column < plane.columns:
+            return None
+        if not 0 <= 2 * line < plane.rows:
+            return None
+        # A line of text holds two pixel rows: its centre is between them.
+        x, top = plane.centre(column, 2 * line)
+        bottom = plane.centre(column, min(2 * line + 1, plane.rows - 1))[1]
+        y = (top + bottom) / 2
+        per_pixel = (plane.x_range[1] - plane.x_range[0]) / plane.columns
+        reach = 2.0 * per_pixel  # a cell is one pixel wide and two tall
+        best, best_distance = None, reach
+        for i, point in enumerate(snap.inputs):
+            distance = math.hypot(point[0] - x, point[1] - y)
+            if distance <= best_distance:
+                best, best_distance = i, distance
+        return best
 
     @property
     def is_behind(self) -> bool:

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from engine.session import Snapshot
 from tui import format as fmt
+from tui.messages import SamplePicked
 from tui.widgets.pane import Pane
 
 
@@ -38,10 +39,12 @@ class PredictionsPane(Pane, Static):
     HELP_TITLE = "Predictions"
     HELP = (
         "Each training sample's target and the model's output (ypred) at the last "
-        "forward pass: │ is the target, ● the prediction."
+        "forward pass: │ is the target, ● the prediction. Click a row to open "
+        "that sample's graph and step through its backward pass."
     )
 
     _snapshot: Snapshot | None = None
+    _rows_shown: int = 0  # samples listed, one a line below the header
 
     MAX_ROWS = 10
 
@@ -68,11 +71,13 @@ class PredictionsPane(Pane, Static):
             header += "  -1    0    +1"
         out.append(header + "\n", style="dim")
         if not preds:
+            self._rows_shown = 0
             out.append("  no forward pass yet: press space to step", style="italic dim")
             self.update(out)
             self.border_subtitle = ""
             return
         shown = len(targets) if len(targets) <= rows else max(rows - 1, 1)
+        self._rows_shown = shown
         for i in range(shown):
             hit = (preds[i] > 0) == (targets[i] > 0)
             out.append(f"{i + 1:>3} ")
@@ -92,3 +97,11 @@ class PredictionsPane(Pane, Static):
         hits = sum((p > 0) == (t > 0) for p, t in zip(preds, targets))
         self.border_subtitle = f"{hits}/{len(targets)} right, as of step {snapshot.step}"
         self.update(out)
+
+    def on_click(self, event) -> None:
+        """A click on a sample's row asks for that sample's graph."""
+        offset = event.get_content_offset(self)
+        if offset is None or not 1 <= offset.y <= self._rows_shown:
+            return
+        event.stop()
+        self.post_message(SamplePicked(offset.y - 1))
