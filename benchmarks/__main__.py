@@ -99,7 +99,12 @@ def run_speed(quick: bool, only: Sequence[str], out) -> list[tuple[str, list[Tim
             continue
         print(f"{w.key} {w.title}", file=out, flush=True)
         timings = []
+        skipped = [c.title for c in contenders() if not w.runs(c.key)]
+        if skipped:
+            print(f"  (not run: {', '.join(skipped)}: a Value graph per step)", file=out)
         for c in contenders():
+            if not w.runs(c.key):
+                continue
             timings.append(Timing(c, c.make(w), block, repeats, slow=1 if quick else 3))
             gc.collect()
         for _ in range(repeats):
@@ -119,15 +124,83 @@ def run_speed(quick: bool, only: Sequence[str], out) -> list[tuple[str, list[Tim
 
 def table(results: list[tuple[str, list[Timing]]]) -> str:
     rows = [
-        "| workload | contender | steps/s (median) | × micrograd |",
-        "| --- | --- | ---: | ---: |",
+        "| workload | contender | steps/s (median) | × micrograd | steps/s × M mult-adds |",
+        "| --- | --- | ---: | ---: | ---: |",
     ]
     for key, timings in results:
         base = next((t.median for t in timings if t.contender.key == "micrograd"), None)
+        work = next(w for w in WORKLOADS if w.key == key).multiply_adds() / 1e6
         for t in timings:
             ratio = f"{t.median / base:,.1f}×" if base else "n/a"
-            rows.append(f"| {key} | {t.contender.title} | {t.median:,.2f} | {ratio} |")
+            rows.append(
+                f"| {key} | {t.contender.title} | {t.median:,.2f} | {ratio} | "
+                f"{t.median * work:,.1f} |"
+            )
     return "\n".join(rows)
+
+
+def work_rate_line(results: list[tuple[str, list[Timing]]]) -> str | None:
+    """The fast path's steps/s per million multiply-adds, W1 against W4 (target: within 2x)."""
+    rates = {}
+    for key, timings in results:
+        work = next(w for w in WORKLOADS if w.key == key).multiply_adds() / 1e6
+        for t in timings:
+            if t.contender.key == "fast":
+                rates[key] = t.median * work
+    if "W1" not in rates or "W4" not in rates:
+        return None
+    return (
+        f"work rate (fast): {rates['W1']:,.1f} steps/s x M multiply-adds on W1, "
+        f"{rates['W4']:,.1f} on W4 (W4/W1 = {rates['W4'] / rates['W1']:.2f}; "
+        f"target: W4 at least half of W1)"
+    )
+
+
+_COMPILE_PROBE = """
+import resource, sys, time
+from benchmarks.workloads import WORKLOADS
+from engine.fast import CompiledNet
+from engine.nn import MLP
+
+w = next(w for w in WORKLOADS if w.key == sys.argv[1])
+data = w.data()
+model = MLP(len(data.xs[0]), w.sizes, w.activation, seed=1)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.process_time()
+net = CompiledNet(model, w.loss, w.l2, data.xs, data.ys)
+net.forward_function(False)
+for skip in (False, True):
+    net.backward_function(False, False, skip)
+took = time.process_time() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(took, before / 1024, peak / 1024, int(net.shape.loops))
+"""
+
+
+def run_compile(only: Sequence[str], out) -> list[str]:
+    """Compile time and peak RSS of each workload's fast path, each in a fresh process."""
+    lines = []
+    for w in WORKLOADS:
+        if only and w.key not in only:
+            continue
+        done = subprocess.run(
+            [sys.executable, "-c", _COMPILE_PROBE, w.key],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        took, before, peak, loops = done.stdout.split()
+        form = "loops" if int(loops) else "unrolled"
+        line = (
+            f"compile {w.key} ({form}): {float(took):.2f} s CPU, peak RSS {float(peak):.0f} MB "
+            f"({float(before):.0f} MB before compiling)"
+        )
+        if w.key == "W4":
+            line += "; target < 1 s and < 300 MB"
+        print(line, file=out, flush=True)
+        lines.append(line)
+    return lines
 
 
 _MEMORY_PROBE = """
@@ -207,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         action="append",
         default=[],
-        metavar="W1|W2|W3",
+        metavar="W1|W2|W3|W4",
         help="run only this workload (repeatable); memory and start-up still run",
     )
     args = parser.parse_args(argv)
@@ -221,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not any(c.key == "torch" for c in contenders()):
         print("PyTorch: not installed, skipped (pip install torch to compare)", file=out)
     print(file=out, flush=True)
+    compiles = run_compile(args.only, out)
+    print(file=out, flush=True)
     results = run_speed(args.quick, args.only, out)
     print(file=out)
     memory = run_memory(30_000 if args.quick else 100_000, out)
@@ -232,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     graph_screen = run_graph_screen(args.quick, out)
     print("\n" + table(results), file=out)
+    work = work_rate_line(results)
+    print("\n" + "\n".join([*compiles, *([work] if work else [])]), file=out)
     timing = "wall clock" if args.wall else "CPU time"
     print(
         f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\n"

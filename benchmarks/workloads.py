@@ -1,4 +1,4 @@
-"""The three fixed workloads and, for each, a training step per contender.
+"""The four fixed workloads and, for each, a training step per contender.
 
 Every contender runs the same loop body: forward pass over the full batch,
 zero the gradients, backward pass, SGD update. ``make_*`` returns a
@@ -16,6 +16,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import datasets
 from engine.fast import CompiledNet
@@ -39,6 +40,9 @@ class Workload:
     loss: str
     l2: float
     schedule: Schedule
+    # The contenders that run it (None: all). A Value graph of W4 would need
+    # tens of GB per step: the reference engine and micrograd sit it out.
+    only: tuple[str, ...] | None = None
 
     def data(self) -> datasets.Dataset:
         return datasets.make(self.dataset, self.samples, seed=0)
@@ -46,6 +50,15 @@ class Workload:
     @property
     def sizes(self) -> list[int]:
         return [*self.hidden, 1]
+
+    def multiply_adds(self) -> int:
+        """Multiply-adds of one step's forward pass: samples x the weights."""
+        data = self.data()
+        dims = [len(data.xs[0]), *self.sizes]
+        return len(data.xs) * sum(a * b for a, b in pairwise(dims))
+
+    def runs(self, contender: str) -> bool:
+        return self.only is None or contender in self.only
 
     def session_config(self) -> SessionConfig:
         s = self.schedule
@@ -94,6 +107,18 @@ WORKLOADS = (
         "hinge",
         0.0,
         Schedule(0.1),
+    ),
+    Workload(
+        "W4",
+        "wide: MLP(2, [256, 256, 1]) relu, hinge + 1e-4 L2, 1,000 moons points",
+        "moons",
+        1000,
+        (256, 256),
+        "relu",
+        "hinge",
+        1e-4,
+        Schedule(1.0, 0.1, 100),
+        only=("fast", "session", "torch"),
     ),
 )
 

@@ -12,16 +12,30 @@ before every forward pass, and ``CompiledNet.forward()`` refuses to run one.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
 from engine import bugs
-from engine.fast.codegen import BackwardMode, LayerShape, NetShape, backward_source, forward_source
+from engine.fast.codegen import (
+    SUM_ADDS_IN_ORDER,
+    BackwardMode,
+    LayerShape,
+    NetShape,
+    backward_source,
+    forward_source,
+)
 from engine.losses import LOSSES
 from engine.nn import MLP, Neuron
 from engine.value import Value, _exp, _pow
+
+# From this many parameters a net compiles to loops (code of a fixed size)
+# instead of one line per multiply (faster steps, but compile time and memory
+# grow with the parameters): measured, see engine/fast/__init__.py.
+LOOPS_FROM = 5000
 
 
 def _log(x: float) -> float:
@@ -55,6 +69,8 @@ _GLOBALS = {
     "_exp": _exp,
     "_pow": _pow,
     "_log": _log,
+    "mul": operator.mul,
+    "compress": itertools.compress,
 }
 
 
@@ -96,7 +112,10 @@ def net_shape(model: MLP, loss: str, l2: bool) -> NetShape:
             raise ValueError("layer widths do not chain")
     if layers[-1].nout != 1:
         raise ValueError("the fast path needs a single output neuron")
-    return NetShape(tuple(layers), loss, l2)
+    shape = NetShape(tuple(layers), loss, l2)
+    if SUM_ADDS_IN_ORDER and shape.parameter_count() >= LOOPS_FROM:
+        shape = NetShape(tuple(layers), loss, l2, loops=True)
+    return shape
 
 
 class CompiledLoss:

@@ -28,3 +28,24 @@ def gc_paused() -> Callable[[], AbstractContextManager[None]]:
     collector's passes over them are wasted time; pausing it changes no result.
     """
     return _gc_paused
+
+
+@pytest.fixture(params=["unrolled", "loops"])
+def codegen_form(request, monkeypatch) -> Iterator[str]:
+    """Run a fast-path test with each form of generated code: one line per multiply
+    (small nets) and one line per layer (wide nets), whatever the net's width.
+
+    In the loops form only layers of at most 2 inputs write their sums out, so the
+    small nets of the tests take both kinds of layer (moons: 2 inputs, then wider).
+    """
+    from engine.fast import codegen, compiled
+
+    monkeypatch.setattr(compiled, "LOOPS_FROM", 0 if request.param == "loops" else 2**62)
+    monkeypatch.setattr(codegen, "NARROW", 2)
+    # The compiled functions are cached by shape; NARROW is not part of it.
+    caches = (compiled._forward_function, compiled._backward_function)
+    for cache in caches:
+        cache.cache_clear()
+    yield request.param
+    for cache in caches:
+        cache.cache_clear()

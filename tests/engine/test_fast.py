@@ -13,11 +13,16 @@ from hypothesis import strategies as st
 
 import datasets
 from engine import bugs
-from engine.fast import CompiledNet, compiled
+from engine.fast import CompiledNet, codegen, compiled
 from engine.fast.codegen import BackwardMode
 from engine.fast.compiled import net_shape
 from engine.losses import LOSSES, l2_penalty
 from engine.nn import ACTIVATIONS, MLP
+
+DEFAULT_LOOPS_FROM = compiled.LOOPS_FROM
+
+# Every test here runs on both forms of generated code (unrolled lines, loops).
+pytestmark = pytest.mark.usefixtures("codegen_form")
 
 BACKWARD_BUGS = (bugs.OVERWRITE_GRAD, bugs.FORWARD_ORDER_BACKWARD, bugs.TANH_DERIVATIVE)
 
@@ -154,11 +159,31 @@ def test_deep_relu_nets_with_huge_gradients_match(scale):
         compare_one_pass(reference, fast, loss, 0.0, data.xs, data.ys)
 
 
-def test_the_generated_source_can_be_read():
+def test_the_generated_source_can_be_read(codegen_form):
     net = CompiledNet(MLP(3, [4, 4, 1], "tanh"), "sse", 0.0, [[1.0, 2.0, 3.0]], [1.0])
     clean, buggy = net.source(), net.source(tanh_bug=True, mode=BackwardMode(overwrite=True))
-    assert "q0_0 = 1 - h0_0**2" in clean and "g0 += x0 * d0_0" in clean
-    assert "q0_0 = 1 - h0_0  # tanh-derivative" in buggy and "g0 = x0 * d0_0" in buggy
+    if codegen_form == "unrolled":
+        assert "q0_0 = 1 - h0_0**2" in clean and "g0 += x0 * d0_0" in clean
+        assert "q0_0 = 1 - h0_0  # tanh-derivative" in buggy and "g0 = x0 * d0_0" in buggy
+    else:
+        assert "H0 = [tanh(sum(map(mul, w, X), b)) for w, b in L0]" in clean
+        assert "Q0 = [1 - h**2 for h in H0]" in clean
+        assert "[sum(map(mul, xc, dc), g) for xc, g in zip(XC, G[k:k + 3])]" in clean
+        assert "Q0 = [1 - h for h in H0]  # tanh-derivative" in buggy
+        assert "G[k:k + 3] = [xc[0] * dc[0] for xc in XC]" in buggy
+
+
+def test_wide_layers_compile_to_code_of_a_fixed_size():
+    # Unrolled code grows with the parameters; loops do not (the switch is by measurement).
+    def source_lines(width: int) -> int:
+        net = CompiledNet(MLP(2, [width, width, 1], "relu"), "hinge", 1e-4, [[1.0, 2.0]], [1.0])
+        return len(net.source().splitlines())
+
+    if compiled.LOOPS_FROM == 0:
+        assert source_lines(16) == source_lines(256)
+        assert net_shape(MLP(2, [64, 64, 1]), "sse", False).loops
+    else:
+        assert source_lines(256) > 100 * source_lines(8)
 
 
 @pytest.mark.parametrize("poison", [math.inf, math.nan])
@@ -169,6 +194,15 @@ def test_non_finite_inputs_give_the_same_infs_and_nans(poison):
         reference, fast = twin_models(2, [4, 1], "relu", seed=1)
         net = compare_one_pass(reference, fast, loss, 0.0, xs, ys)
         assert not net.values_bounded([p.data for p in fast.parameters()])
+
+
+def test_nets_switch_to_loops_past_the_measured_size():
+    # The codegen_form fixture forces a form; restore the default switch point.
+    compiled.LOOPS_FROM = DEFAULT_LOOPS_FROM
+    assert not net_shape(MLP(2, [16, 16, 1]), "hinge", True).loops  # W2
+    assert not net_shape(MLP(2, [32, 32, 1]), "hinge", True).loops  # W3
+    assert not net_shape(MLP(2, [64, 64, 1]), "hinge", True).loops  # 4,417 parameters
+    assert net_shape(MLP(2, [256, 256, 1]), "hinge", True).loops == codegen.SUM_ADDS_IN_ORDER
 
 
 def test_the_fast_path_rejects_what_it_cannot_mirror():
@@ -201,7 +235,11 @@ def problems(draw):
     return nin, hidden, activation, output_activation, loss, l2, xs, ys, bug_ids, seed, scale, start
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(problems())
 def test_random_problems_match_the_value_engine(problem):
     nin, hidden, activation, out_act, loss, l2, xs, ys, bug_ids, seed, scale, start = problem

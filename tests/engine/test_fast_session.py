@@ -9,7 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import datasets
@@ -78,17 +78,24 @@ BUG_SETS = [
 ]
 
 
+@pytest.mark.usefixtures("codegen_form")
 @pytest.mark.parametrize("bug_ids", BUG_SETS, ids=lambda ids: "+".join(ids) or "clean")
 def test_tutorial_trajectory_is_the_same_on_both_backends(bug_ids):
     train_both(*twins(PRESETS["tutorial"], TUTORIAL, bug_ids), steps=8)
 
 
+@pytest.mark.usefixtures("codegen_form")
 @pytest.mark.parametrize("bug_ids", BUG_SETS, ids=lambda ids: "+".join(ids) or "clean")
 def test_relu_hinge_l2_trajectory_is_the_same_on_both_backends(bug_ids):
     train_both(*twins(MOONS_SMALL_CONFIG, MOONS_SMALL, bug_ids), steps=5)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.usefixtures("codegen_form")
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     hidden=st.lists(st.integers(1, 4), min_size=1, max_size=2),
     activation=st.sampled_from(["tanh", "relu", "sigmoid", "linear"]),
@@ -106,21 +113,25 @@ def test_random_sessions_with_random_bugs_match(hidden, activation, loss, l2, lr
     train_both(*twins(config, data, tuple(bug_ids)), steps=3)
 
 
+@pytest.mark.usefixtures("codegen_form")
 def test_bce_sigmoid_trajectory_with_skip_zero_grad_and_overwrite():
     config = SessionConfig(hidden=(4, 3), activation="sigmoid", loss="bce", lr=0.5, seed=4)
     train_both(*twins(config, MOONS_SMALL, (bugs.SKIP_ZERO_GRAD, bugs.OVERWRITE_GRAD)), steps=5)
 
 
+@pytest.mark.usefixtures("codegen_form")
 def test_moons_demo_w2_full_batch_is_the_same_on_both_backends():
     data = datasets.make("moons", 100)
     train_both(*twins(PRESETS["moons"], data), steps=3)
 
 
+@pytest.mark.usefixtures("codegen_form")
 def test_spiral_w3_shape_is_the_same_on_both_backends():
     config = SessionConfig(hidden=(32, 32), activation="relu", loss="hinge", lr=0.1, seed=1)
     train_both(*twins(config, datasets.make("spiral", 20)), steps=2)
 
 
+@pytest.mark.usefixtures("codegen_form")
 def test_bugs_switched_mid_run_keep_the_backends_together():
     fast, ref = twins(PRESETS["tutorial"], TUTORIAL)
     schedule = [
@@ -184,6 +195,7 @@ def test_the_compiled_net_refuses_a_bug_it_does_not_mirror(unlisted_bug):
         net.forward()
 
 
+@pytest.mark.usefixtures("codegen_form")
 def test_divergence_happens_at_the_same_step_on_both_backends():
     config = SessionConfig(hidden=(4, 4), activation="relu", loss="mse", lr=1e10, seed=0)
     fast, ref = twins(config, TUTORIAL)
@@ -191,6 +203,7 @@ def test_divergence_happens_at_the_same_step_on_both_backends():
     assert fast.diverged_at is not None
 
 
+@pytest.mark.usefixtures("codegen_form")
 def test_evaluate_and_gradcheck_agree_across_backends():
     fast, ref = twins(MOONS_SMALL_CONFIG, MOONS_SMALL, (bugs.TANH_DERIVATIVE,))
     train_both(fast, ref, steps=2)
