@@ -3,10 +3,13 @@
 from datasets.csv import load_csv
 from datasets.generate import (
     DATASETS,
+    MAX_SAMPLES,
     Dataset,
     DatasetError,
     blobs,
     circles,
+    default_samples,
+    features,
     make,
     moons,
     spiral,
@@ -17,10 +20,13 @@ from datasets.generate import (
 
 __all__ = [
     "DATASETS",
+    "MAX_SAMPLES",
     "Dataset",
     "DatasetError",
     "blobs",
     "circles",
+    "default_samples",
+    "features",
     "load_csv",
     "make",
     "moons",

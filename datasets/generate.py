@@ -6,10 +6,16 @@ Every generator takes ``samples``, ``noise`` and ``seed`` and draws from its own
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+
+# The most points a run generates (``samples``); a CSV file holds at most as many
+# rows (``datasets.csv.MAX_CSV_ROWS``, a test keeps them equal). What a run of that
+# many costs depends on the model too: tui/config.py checks both.
+MAX_SAMPLES = 1_000_000
 
 
 class DatasetError(ValueError):
@@ -141,8 +147,8 @@ def make(
     """Build a dataset by name; ``None`` keeps the generator's default."""
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
-    if samples is not None and samples < 1:
-        raise DatasetError(f"samples must be at least 1, got {samples}")
+    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
+        raise DatasetError(f"samples must be from 1 to {MAX_SAMPLES:,}, got {samples:,}")
     if noise is not None and not (math.isfinite(noise) and noise >= 0):
         raise DatasetError(f"noise must be a number >= 0, got {noise}")
     kwargs: dict = {"seed": seed}
@@ -151,6 +157,18 @@ def make(
     if noise is not None:
         kwargs["noise"] = noise
     return DATASETS[name](**kwargs)
+
+
+def default_samples(name: str) -> int:
+    """How many points ``make(name)`` generates when ``samples`` is not given."""
+    if name == "tutorial":
+        return 4
+    return inspect.signature(DATASETS[name]).parameters["samples"].default
+
+
+def features(name: str) -> int:
+    """How many features each point of dataset ``name`` has."""
+    return tutorial().features if name == "tutorial" else DATASETS[name](samples=2).features
 
 
 def split(dataset: Dataset, test_fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:

@@ -266,3 +266,60 @@ def test_train_with_zero_steps_does_not_import_textual():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+# -- sizes: refused before any work, with the flag, the limit and the estimate ------------
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--samples", "10000000"], ["--samples: must be <= 1,000,000, got 10,000,000"]),
+        (["--hidden", "5000,5000"], ["--hidden: 5000,5000: the run would need an estimated"]),
+        (
+            ["--samples", "1000000"],
+            ["--samples: 1,000,000 samples with hidden layers 16,16", "(limit 1.5 GB)"],
+        ),
+        (
+            ["--samples", "2000", "--hidden", "1000,1000"],
+            ["--samples: 2,000 samples", "each step would take an estimated", "(limit 60 s)"],
+        ),
+        (["--hidden", "256,256", "--gradcheck"], ["--gradcheck: its Value graph of all 100"]),
+    ],
+)
+def test_runs_too_large_are_refused_before_any_work(capsys, monkeypatch, argv, words):
+    from engine import session as session_module
+
+    built = []
+    if "--gradcheck" not in argv:  # a gradient check is refused once the run is built
+        monkeypatch.setattr(datasets, "make", lambda *a, **kw: built.append(a))
+        monkeypatch.setattr(session_module, "MLP", lambda *a, **kw: built.append(a))
+    code, out, err = run_cli(capsys, "train", "--dataset", "moons", "--steps", "1", *argv)
+    assert_one_line_error(code, out, err, *words)
+    if "--gradcheck" not in argv:
+        assert built == []  # no point generated, no model built
+
+
+def test_a_csv_holds_no_more_rows_than_a_run_may_generate():
+    assert datasets.csv.MAX_CSV_ROWS == datasets.MAX_SAMPLES
+
+
+def test_the_largest_accepted_runs_train(capsys):
+    # The widest of the table: accepted, and a step really runs (loops form).
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--dataset",
+        "moons",
+        "--hidden",
+        "300,300",
+        "--samples",
+        "20",
+        "--steps",
+        "1",
+        "--json",
+    )
+    assert code == 0, err
+    steps, summary = parse_json_lines(out)
+    assert summary["steps"] == 1
+    assert len(steps) == 1 and math.isfinite(steps[0]["loss"])

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TextIO
 
 import datasets
+from engine import budget
 from engine.files import is_standard_output
 from engine.session import TrainingSession
 from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args, whole_number
@@ -303,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.prog, "--save and --history-csv cannot both write to standard output"
             )
         _writable(parser.prog, args.save, args.history_csv)
+        if args.gradcheck:
+            problem = budget.gradcheck_problem(session.nin, session.config.hidden, len(session.xs))
+            if problem:
+                return _fail(parser.prog, f"--gradcheck: {problem}")
         # With a file written to standard output, everything else goes to stderr.
         out = sys.stderr if to_stdout else sys.stdout
         try:

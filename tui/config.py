@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import datasets
-from engine import bugs
+from engine import budget, bugs
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
 from engine.presets import CSV_PRESET, PRESETS
@@ -38,10 +38,19 @@ class RunConfig:
         return self.data_path if self.data_path else self.dataset
 
     def load_data(self) -> tuple[datasets.Dataset, datasets.Dataset | None]:
-        """The training set and the held-out test set (None without a split)."""
+        """The training set and the held-out test set (None without a split).
+
+        A run too large to train within the limits of ``engine/budget.py`` is
+        refused (FlagError) before its data is generated, or once a CSV file is read.
+        """
         if self.data_path:
             data = datasets.load_csv(self.data_path)
+            self.check_cost(len(data), data.features)
         else:
+            samples = self.samples
+            if samples is None:
+                samples = datasets.default_samples(self.dataset)
+            self.check_cost(samples, datasets.features(self.dataset))
             data = datasets.make(self.dataset, self.samples, self.noise, self.session.seed)
         if self.test_fraction <= 0:
             return data, None
@@ -49,6 +58,23 @@ class RunConfig:
             return datasets.split(data, self.test_fraction, self.session.seed)
         except datasets.DatasetError as err:  # e.g. too few samples to hold any out
             raise FlagError("--test-fraction", str(err)) from None
+
+    def check_cost(self, samples: int, features: int) -> None:
+        """FlagError naming the flag to change if this run would be too large to train."""
+        hidden = self.session.hidden
+        n_test = round(samples * self.test_fraction) if self.test_fraction > 0 else 0
+        problem = budget.run_cost(features, hidden, samples - n_test, n_test).problem()
+        if problem is None:
+            return
+        layers = ",".join(map(str, hidden))
+        if budget.run_cost(features, hidden, 1).problem() is not None:
+            raise FlagError("--hidden", f"{layers}: {problem}; use fewer or smaller layers")
+        flag = "--data" if self.data_path else "--samples"
+        raise FlagError(
+            flag,
+            f"{samples:,} samples with hidden layers {layers}: {problem}; "
+            "use fewer samples or smaller layers",
+        )
 
     def build_session(self) -> TrainingSession:
         train, test = self.load_data()
@@ -79,7 +105,9 @@ class FlagError(ConfigError, argparse.ArgumentTypeError):
 # dialog calls them directly, so a value is checked the same way in both.
 
 
-def whole_number(flag: str, allow_zero: bool = False):
+def whole_number(flag: str, allow_zero: bool = False, high: int | None = None, why: str = ""):
+    """A parser of whole numbers from 1 (or 0) up to ``high``, ``why`` saying why that limit."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -88,9 +116,20 @@ def whole_number(flag: str, allow_zero: bool = False):
         if value < 0 or (value == 0 and not allow_zero):
             bound = ">= 0" if allow_zero else ">= 1"
             raise FlagError(flag, f"must be {bound}, got {value}")
+        if high is not None and value > high:
+            raise FlagError(flag, f"must be <= {high:,}, got {value:,}{why}")
         return value
 
     return parse
+
+
+def sample_count(flag: str):
+    """How many points to generate: at most ``datasets.MAX_SAMPLES``."""
+    return whole_number(
+        flag,
+        high=datasets.MAX_SAMPLES,
+        why=f" (a run holds at most {datasets.MAX_SAMPLES:,} points in memory)",
+    )
 
 
 def real_number(
@@ -175,7 +214,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--samples",
-        type=whole_number("--samples"),
+        type=sample_count("--samples"),
         metavar="N",
         help="points to generate (generated datasets)",
     )

@@ -9,6 +9,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Label, Select
 
+import datasets
 from tests.support.pilot import SettingsApp, shown_error
 from tui.cli import _app_parser
 from tui.config import PRESETS, RunConfig
@@ -192,7 +193,7 @@ async def test_cancel_returns_none(how):
 
 BAD_VALUES = {
     # field id: (label shown, the CLI flag with the same rule or None, bad texts, a good text)
-    "samples": ("Samples", "--samples", ["0", "many", "-5"], "100"),
+    "samples": ("Samples", "--samples", ["0", "many", "-5", "10000000"], "100"),
     "noise": ("Noise", "--noise", ["-0.1", "nan", "x"], "0.1"),
     "test-fraction": ("Test fraction", "--test-fraction", ["1", "", "-0.2"], "0.2"),
     "hidden": ("Hidden layers", "--hidden", ["4,,4", "0", "16,x"], "8,8"),
@@ -253,6 +254,30 @@ async def test_a_split_that_leaves_nothing_to_train_on_is_refused():
         assert shown_error(app).startswith("Test fraction: ")
         assert "none to train on" in shown_error(app)
     assert app.results == []
+
+
+async def test_a_run_too_large_to_train_is_refused_with_its_estimate(monkeypatch):
+    made = []
+    monkeypatch.setattr(datasets, "make", lambda *args, **kw: made.append(args))
+    app = SettingsApp(MOONS)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, "hidden", "5000,5000")
+        await apply(pilot)
+        assert isinstance(app.screen, RunSettingsScreen)
+        error = shown_error(app)
+        assert error.startswith("Hidden layers: 5000,5000: the run would need an estimated "), error
+        assert error.endswith("GB of memory (limit 1.5 GB); use fewer or smaller layers")
+        assert field(app, "hidden-label").has_class("-invalid")
+
+        await fill(pilot, "hidden", "16,16")
+        await fill(pilot, "samples", "1000000")
+        await apply(pilot)
+        error = shown_error(app)
+        assert error.startswith("Samples: 1,000,000 samples with hidden layers 16,16: "), error
+        assert "(limit 1.5 GB)" in error
+        assert field(app, "samples-label").has_class("-invalid")
+    assert app.results == []
+    assert made == []  # refused before any point was generated
 
 
 async def test_the_first_bad_field_is_named_and_fixing_it_names_the_next():

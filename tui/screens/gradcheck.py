@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from engine import budget
 from engine.gradcheck import PASS_THRESHOLD, GradCheckResult
 from engine.session import TrainingSession
 from tui.widgets.parameter_grid import ParameterRef
@@ -113,6 +114,13 @@ class GradCheckScreen(ModalScreen[None]):
             yield Static(id="gradcheck-table")
 
     def on_mount(self) -> None:
+        session = self.session
+        problem = budget.gradcheck_problem(session.nin, session.config.hidden, len(session.xs))
+        if problem:
+            self.query_one("#gradcheck-summary", Static).update(
+                Text(f"No gradient check for this run: {problem}.", style="bold red")
+            )
+            return
         self._check()
 
     @work(thread=True, exclusive=True, exit_on_error=False)

@@ -37,6 +37,7 @@ from tui.config import (
     one_of,
     parse_hidden,
     real_number,
+    sample_count,
     whole_number,
 )
 
@@ -61,7 +62,7 @@ class Field:
 FIELDS = {
     f.id: f
     for f in (
-        Field("samples", "Samples", whole_number("--samples")),
+        Field("samples", "Samples", sample_count("--samples")),
         Field("noise", "Noise", real_number("--noise", low=0.0)),
         Field(
             "test-fraction",
@@ -75,6 +76,13 @@ FIELDS = {
         Field("decay-steps", "Decay over", whole_number("--decay-steps"), "steps >= 1"),
         Field("seed", "Seed", whole_number("--seed", allow_zero=True), "whole number >= 0"),
     )
+}
+# The field to blame for a flag's error that only shows once the data is sized.
+FLAG_FIELDS = {
+    "--test-fraction": "test-fraction",
+    "--samples": "samples",
+    "--hidden": "hidden",
+    "--data": "dataset",
 }
 CHOICES = {
     "dataset": ("Dataset", dataset_name),
@@ -372,11 +380,13 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
             bugs=self.config.bugs,
         )
         try:
-            config.load_data()  # e.g. too few samples to hold out a test set
+            # e.g. too few samples to hold out a test set, or a run too large to train
+            config.load_data()
         except (datasets.DatasetError, ValueError) as err:
-            split = isinstance(err, FlagError)  # the data loaded, but the split leaves too few
-            field_id = "test-fraction" if split else "dataset" if csv else "samples"
-            reason = err.reason if split else err
+            if isinstance(err, FlagError) and err.flag in FLAG_FIELDS:
+                field_id, reason = FLAG_FIELDS[err.flag], err.reason
+            else:
+                field_id, reason = ("dataset" if csv else "samples"), str(err)
             raise SettingError(field_id, f"{_label(field_id)}: {reason}") from None
         return config
 
