@@ -403,19 +403,34 @@ class TrainingSession:
 
         ``held_out``: the same objective on the test points instead.
         """
-        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
         if self._runs_fast():
-            cache = "_compiled_test" if held_out else "_compiled"
-            compiled = getattr(self, cache)
-            # Built on first use (a run of 0 steps never pays for it), and again
-            # if the model object was replaced: it reads that model's Values.
-            if compiled is None or compiled.model is not self.model:
-                compiled = CompiledNet(self.model, self.config.loss, self.config.l2, xs, ys)
-                setattr(self, cache, compiled)
-            loss = compiled.forward()
+            loss = self._compiled_net(held_out).forward()
             return loss, tuple(loss.predictions)
+        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
         loss, scores = self._value_forward(xs, ys)
         return loss, tuple(s.data for s in scores)
+
+    def _compiled_net(self, held_out: bool = False) -> CompiledNet:
+        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
+        cache = "_compiled_test" if held_out else "_compiled"
+        compiled = getattr(self, cache)
+        # Built on first use (a run of 0 steps never pays for it), and again
+        # if the model object was replaced: it reads that model's Values.
+        if compiled is None or compiled.model is not self.model:
+            compiled = CompiledNet(self.model, self.config.loss, self.config.l2, xs, ys)
+            setattr(self, cache, compiled)
+        return compiled
+
+    def compile(self) -> None:
+        """Compile the fast path's passes now, not at the first step (a UI does it off
+        its own thread); nothing to do on the reference backend."""
+        with self._lock:
+            if self.backend != "fast":
+                return
+            for held_out in (False, True) if self.test_xs else (False,):
+                net = self._compiled_net(held_out)
+                net.forward_function(tanh_bug=False)
+                net.backward_function(overwrite=False, forward_order=False, skip_zeros=False)
 
     def _runs_fast(self) -> bool:
         """The fast backend, unless a bug it does not mirror is on: then the reference's.

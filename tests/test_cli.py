@@ -281,8 +281,8 @@ def test_train_with_zero_steps_does_not_import_textual():
             ["--samples: 1,000,000 samples with hidden layers 16,16", "(limit 1.5 GB)"],
         ),
         (
-            ["--samples", "2000", "--hidden", "1000,1000"],
-            ["--samples: 2,000 samples", "each step would take an estimated", "(limit 60 s)"],
+            ["--samples", "4000", "--hidden", "700,700"],
+            ["--samples: 4,000 samples", "each step would take an estimated", "(limit 60 s)"],
         ),
         (["--hidden", "256,256", "--gradcheck"], ["--gradcheck: its Value graph of all 100"]),
     ],

@@ -9,6 +9,7 @@ never touch the ``Value`` objects the worker is mutating.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections import deque
@@ -24,6 +25,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 import datasets
+from engine import budget
 from engine import bugs as bug_catalogue
 from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
@@ -33,6 +35,7 @@ from tui.messages import SamplePicked, TrainingProgress, TrainingStopped
 from tui.pacing import DEFAULT_SPEED, FRAME_WAIT, SPEEDS, frame_pacer, speed_label
 from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
+from tui.screens.building import BuildingScreen
 from tui.screens.dialogs import ConfirmDialog, ErrorDialog
 from tui.screens.gradcheck import GradCheckScreen
 from tui.screens.graph import GraphScreen, GraphState
@@ -50,6 +53,23 @@ from tui.widgets.weights import WeightsPane
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 LR_MIN, LR_MAX = 1e-6, 1e3
+
+
+# From this many weights or points a new run is built in a worker (BuildingScreen):
+# drawing 20,000 weights or generating 20,000 points takes a noticeable moment.
+BACKGROUND_BUILD_FROM = 20_000
+
+
+def builds_slowly(config: RunConfig) -> bool:
+    """Whether building ``config``'s run could hold up the UI for a noticeable moment."""
+    if config.data_path:
+        try:
+            return os.path.getsize(config.data_path) > 1_000_000
+        except OSError:
+            return False  # the build reports the problem at once
+    samples = config.samples or datasets.default_samples(config.dataset)
+    weights = budget.parameter_count(datasets.features(config.dataset), config.session.hidden)
+    return max(samples, weights) >= BACKGROUND_BUILD_FROM
 
 
 class TooSmall(Static):
@@ -579,17 +599,16 @@ class MicrogradApp(SaveActions, App[None]):
     def _replace_run(self, config: RunConfig, what: str, then=None) -> None:
         """Start ``config``'s run in place of this one (asking first if it has steps).
 
-        ``then``: called once it has started, to say more than ``what`` does.
+        ``then``: called once it has started, to say more than ``what`` does. A
+        large run is built off the UI thread (``BuildingScreen``), and can be cancelled.
         """
 
-        def apply(confirmed: bool | None) -> None:
-            if not confirmed:
-                self.notify("Kept the current run.", timeout=2)
+        def switch(session: TrainingSession | str | None) -> None:
+            if session is None:
+                self.notify("Cancelled: kept the current run.", timeout=3)
                 return
-            try:
-                session = config.build_session()
-            except (ConfigError, datasets.DatasetError, ValueError) as err:
-                self.notify(str(err), title="Could not start that run", severity="error")
+            if isinstance(session, str):
+                self.notify(session, title="Could not start that run", severity="error")
                 return
             self._stop_training()
             self.run_config = config
@@ -599,6 +618,19 @@ class MicrogradApp(SaveActions, App[None]):
             else:
                 then()
             self.refresh_panes()
+
+        def apply(confirmed: bool | None) -> None:
+            if not confirmed:
+                self.notify("Kept the current run.", timeout=2)
+                return
+            if builds_slowly(config):
+                # Off the UI thread, with its progress shown; escape cancels it.
+                self.push_screen(BuildingScreen(config, what), switch)
+                return
+            try:
+                switch(config.build_session())
+            except (ConfigError, datasets.DatasetError, ValueError) as err:
+                switch(str(err))
 
         if self.session.step_count == 0:
             apply(True)

@@ -217,7 +217,7 @@ def _fail(prog: str, message: str) -> int:
 def _config(prog: str, args: argparse.Namespace) -> RunConfig:
     try:
         config = run_config_from_args(args)
-        config.load_data()  # a bad file or dataset fails here, before any UI starts
+        config.check()  # a bad file, dataset or size fails here, before any UI starts
     except (ConfigError, datasets.DatasetError, ValueError) as err:
         raise SystemExit(_fail(prog, str(err)))
     return config

@@ -59,10 +59,27 @@ class RunConfig:
         except datasets.DatasetError as err:  # e.g. too few samples to hold any out
             raise FlagError("--test-fraction", str(err)) from None
 
+    def check(self) -> None:
+        """Refuse what ``load_data()`` would refuse, without generating any point.
+
+        (A CSV file is read: what is wrong with it shows only then.)
+        """
+        if self.data_path:
+            self.load_data()
+            return
+        samples = (
+            self.samples if self.samples is not None else datasets.default_samples(self.dataset)
+        )
+        self.check_cost(samples, datasets.features(self.dataset))
+        if samples - _test_count(samples, self.test_fraction) < 1:
+            raise FlagError(
+                "--test-fraction", f"{self.dataset}: {samples} samples leave none to train on"
+            )
+
     def check_cost(self, samples: int, features: int) -> None:
         """FlagError naming the flag to change if this run would be too large to train."""
         hidden = self.session.hidden
-        n_test = round(samples * self.test_fraction) if self.test_fraction > 0 else 0
+        n_test = _test_count(samples, self.test_fraction)
         problem = budget.run_cost(features, hidden, samples - n_test, n_test).problem()
         if problem is None:
             return
@@ -80,6 +97,13 @@ class RunConfig:
         train, test = self.load_data()
         held_out = (test.xs, test.ys) if test is not None else ((), ())
         return TrainingSession(self.session, train.xs, train.ys, self.bugs, "fast", *held_out)
+
+
+def _test_count(samples: int, test_fraction: float) -> int:
+    """How many points ``datasets.split`` holds out."""
+    if test_fraction <= 0:
+        return 0
+    return max(1, round(samples * test_fraction))
 
 
 class ConfigError(ValueError):

@@ -52,11 +52,11 @@ def test_presets_and_the_benchmark_workloads_are_well_within_the_limits():
 def test_too_much_memory_or_time_is_named_with_the_estimate_and_the_limit():
     memory = budget.run_cost(2, (5000, 5000), 100).problem()
     assert memory is not None and "of memory (limit 1.5 GB)" in memory
-    assert "estimated 15.2 GB" in memory, memory
-    time = budget.run_cost(2, (1000, 1000), 2000).problem()
-    assert time == "each step would take an estimated 100 s (limit 60 s)"
+    assert "estimated 25.2 GB" in memory, memory
+    time = budget.run_cost(2, (700, 700), 4000).problem()
+    assert time == "each step would take an estimated 98 s (limit 60 s)"
     # Mini-batches cut the time of a step, not the memory of the data and a full pass.
-    assert budget.run_cost(2, (1000, 1000), 2000, batch=100).problem() is None
+    assert budget.run_cost(2, (700, 700), 4000, batch=100).problem() is None
     batched = budget.run_cost(2, (16, 16), 1_000_000, batch=32)
     assert batched.memory == budget.run_cost(2, (16, 16), 1_000_000).memory
 

@@ -381,7 +381,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         )
         try:
             # e.g. too few samples to hold out a test set, or a run too large to train
-            config.load_data()
+            config.check()
         except (datasets.DatasetError, ValueError) as err:
             if isinstance(err, FlagError) and err.flag in FLAG_FIELDS:
                 field_id, reason = FLAG_FIELDS[err.flag], err.reason
