@@ -19,7 +19,18 @@ HISTORY_POINTS = 4096  # steps kept whole before the older ones are thinned
 RECENT_POINTS = 512  # the latest steps, always kept whole
 
 # What each step records, in this order (History's columns, the history CSV's after "step").
-RECORDED = ("loss", "accuracy", "grad_norm", "weight_norm", "lr", "test_loss", "test_accuracy")
+# With mini-batches ``loss`` is the batch's and ``full_loss`` the loss on every
+# training sample, every ``FULL_LOSS_EVERY`` steps (nan otherwise, and without batches).
+RECORDED = (
+    "loss",
+    "accuracy",
+    "grad_norm",
+    "weight_norm",
+    "lr",
+    "test_loss",
+    "test_accuracy",
+    "full_loss",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ class History:
     lr: tuple[float, ...] = ()
     test_loss: tuple[float, ...] = ()  # nan where there is no test set
     test_accuracy: tuple[float, ...] = ()
+    full_loss: tuple[float, ...] = ()  # nan but every few steps of a mini-batch run
     steps: tuple[int, ...] = ()
 
     def __len__(self) -> int:

@@ -51,6 +51,9 @@ from engine.symptoms import StepTrace
 from engine.value import Value
 
 BACKENDS = ("fast", "reference")
+# With mini-batches, the loss on every training sample is computed every this many
+# steps (steps 1, 11, 21, ...): the history's full_loss, nan on the other steps.
+FULL_LOSS_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,14 @@ class SessionConfig:
     l2: float = 0.0  # alpha * sum(p**2) added to the loss
     weight_decay: float = 0.0
     seed: int = 0
+    # Samples per step, drawn afresh each step (None: every sample, the full batch).
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if not self.hidden or any(int(h) < 1 for h in self.hidden):
             raise ValueError(f"hidden layer sizes must be positive integers, got {self.hidden}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}")
         if self.loss not in LOSSES:
@@ -271,6 +278,9 @@ class TrainingSession:
             # (first update index, schedule): what a twin replays to use the same rates
             self._lr_log: list[tuple[int, Schedule]] = [(0, self.optimizer.schedule)]
             self._step = 0
+            # The loss on every training sample at the last step, when it trained on a
+            # batch and computed it (every FULL_LOSS_EVERY steps); nan otherwise.
+            self.full_loss = math.nan
             self._history = HistoryRecorder()
             self._predictions: tuple[float, ...] = ()
             self._loss = math.nan
@@ -343,7 +353,8 @@ class TrainingSession:
             if self._diverged_at is not None:
                 raise SessionDiverged(self._diverged_reason)
             self.last_backend = "fast" if self._runs_fast() else "reference"
-            loss, predictions = self._forward()
+            rows = self.batch(self._step)
+            loss, predictions = self._forward(rows=rows)
 
             if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
                 self.model.zero_grad()
@@ -356,10 +367,17 @@ class TrainingSession:
                 self.model.zero_grad()  # the bug: wipes what backward() just computed
 
             grad_norm = _grad_norm(params)
-            self._predictions = predictions
             self._loss = loss.data
-            self._accuracy = accuracy(predictions, self.ys)
-            self._true_gradients = self._clean_gradients() if self._bugs else None
+            full_loss = math.nan
+            if rows is None:
+                self._predictions = predictions
+            elif self._step % FULL_LOSS_EVERY == 0:
+                # The loss on every training sample (no gradients), at the batch's weights.
+                full, self._predictions = self._forward()
+                full_loss = full.data
+            self._accuracy = accuracy(self._predictions, self.ys)
+            self.full_loss = full_loss
+            self._true_gradients = self._clean_gradients(rows) if self._bugs else None
             if self.test_xs:
                 test_loss, self._test_predictions = self._forward(held_out=True)
                 self._test_loss = test_loss.data
@@ -391,6 +409,7 @@ class TrainingSession:
                 lr,
                 self._test_loss,
                 self._test_accuracy,
+                full_loss,
             )
             if self._bugs:
                 self._advance_twin()
@@ -398,17 +417,35 @@ class TrainingSession:
                 number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
             )
 
-    def _forward(self, held_out: bool = False) -> tuple[_Loss, tuple[float, ...]]:
+    def _forward(
+        self, held_out: bool = False, rows: Sequence[int] | None = None
+    ) -> tuple[_Loss, tuple[float, ...]]:
         """The loss at the current weights, and each sample's score.
 
         ``held_out``: the same objective on the test points instead.
         """
         if self._runs_fast():
-            loss = self._compiled_net(held_out).forward()
+            loss = self._compiled_net(held_out).forward(rows)
             return loss, tuple(loss.predictions)
         xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
+        if rows is not None:
+            xs, ys = [xs[i] for i in rows], [ys[i] for i in rows]
         loss, scores = self._value_forward(xs, ys)
         return loss, tuple(s.data for s in scores)
+
+    def batch(self, step: int) -> tuple[int, ...] | None:
+        """The training samples update number ``step`` (from 0) trains on; None: all of them.
+
+        Drawn by a generator seeded from the run's seed and the step number, so
+        the same seed gives the same batches, a clean twin draws the batches of
+        its run, and a resumed run the ones it would have drawn: the generator's
+        whole state is (seed, step), and both are saved.
+        """
+        size = self.config.batch_size
+        if size is None or size >= len(self.xs):
+            return None
+        rng = random.Random(f"batch {self.config.seed} {step}")
+        return tuple(sorted(rng.sample(range(len(self.xs)), size)))
 
     def _compiled_net(self, held_out: bool = False) -> CompiledNet:
         xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
@@ -439,13 +476,14 @@ class TrainingSession:
         """
         return self.backend == "fast" and mirrors(bugs.active())
 
-    def _clean_gradients(self) -> tuple[float, ...]:
-        """What clean code computes at the current weights; leaves .grad as it was."""
+    def _clean_gradients(self, rows: Sequence[int] | None = None) -> tuple[float, ...]:
+        """What clean code computes at the current weights (on the step's batch);
+        leaves .grad as it was."""
         params = self.optimizer.parameters
         buggy = [p.grad for p in params]
         with bugs.injected(()):
             self.model.zero_grad()
-            loss, _ = self._forward()
+            loss, _ = self._forward(rows=rows)
             loss.backward()
             clean = tuple(p.grad for p in params)
         for p, g in zip(params, buggy):

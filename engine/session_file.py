@@ -154,12 +154,12 @@ def history_csv(history: History, with_test: bool) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HISTORY_COLUMNS)
     columns = [history.loss, history.accuracy, history.grad_norm, history.weight_norm, history.lr]
-    if with_test:
-        columns += [history.test_loss, history.test_accuracy]
-    for step, *values in zip(history.steps, *columns):
+    tests = [history.test_loss, history.test_accuracy] if with_test else []
+    for step, *values, full_loss in zip(history.steps, *columns, *tests, history.full_loss):
         # repr() round-trips every float exactly, inf and nan included.
         row = [step, *map(repr, values)]
-        writer.writerow(row if with_test else [*row, "", ""])
+        row = row if with_test else [*row, "", ""]
+        writer.writerow([*row, "" if math.isnan(full_loss) else repr(full_loss)])
     return out.getvalue()
 
 
@@ -307,6 +307,10 @@ def _read_state(f: _Fields) -> TrainingState:
             l2=config.float("l2", finite=True),
             weight_decay=config.float("weight_decay", finite=True),
             seed=config.int("seed"),
+            # Files from before mini-batches have no batch_size: the full batch.
+            batch_size=(
+                config.int("batch_size", low=1, null=True) if "batch_size" in config.value else None
+            ),
         )
     except ValueError as err:
         raise ValueError(f"{config.where}: {err}") from None
@@ -336,7 +340,13 @@ def _read_state(f: _Fields) -> TrainingState:
             history.int("capacity"),
             history.int("recent"),
             History(
-                **{name: history.floats(name) for name in RECORDED},
+                **{name: history.floats(name) for name in RECORDED if name != "full_loss"},
+                # Files from before mini-batches have no full_loss: a full-batch run's is nan.
+                full_loss=(
+                    history.floats("full_loss")
+                    if "full_loss" in history.value
+                    else (math.nan,) * len(history.list("steps"))
+                ),
                 steps=history.ints("steps", low=1),
             ),
         ),

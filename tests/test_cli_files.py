@@ -139,7 +139,8 @@ def test_history_csv_dash_is_standard_output(tmp_path):
     code, out, err, _ = run(tmp_path, "train", "--steps", "3", "--history-csv", "-")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "step,loss,accuracy,grad_norm,weight_norm,lr,test_loss,test_accuracy"
+    header = "step,loss,accuracy,grad_norm,weight_norm,lr,test_loss,test_accuracy,full_loss"
+    assert lines[0] == header
     assert [line.split(",")[0] for line in lines[1:]] == ["1", "2", "3"]
     assert "done: 3 steps" in err and "wrote the loss history to standard output" in err
     assert not (tmp_path / "-").exists()

@@ -165,6 +165,7 @@ def test_history_csv(capsys, tmp_path):
         "lr",
         "test_loss",
         "test_accuracy",
+        "full_loss",
     ]
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
     assert [float(r["loss"]) for r in rows] == [s["loss"] for s in steps]

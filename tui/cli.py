@@ -234,6 +234,7 @@ _RUN_FLAGS = {
     "activation": "--activation",
     "loss": "--loss",
     "seed": "--seed",
+    "batch_size": "--batch-size",
     "bug": "--bug",
 }
 

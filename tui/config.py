@@ -80,7 +80,8 @@ class RunConfig:
         """FlagError naming the flag to change if this run would be too large to train."""
         hidden = self.session.hidden
         n_test = _test_count(samples, self.test_fraction)
-        problem = budget.run_cost(features, hidden, samples - n_test, n_test).problem()
+        batch = self.session.batch_size
+        problem = budget.run_cost(features, hidden, samples - n_test, n_test, batch).problem()
         if problem is None:
             return
         layers = ",".join(map(str, hidden))
@@ -145,6 +146,13 @@ def whole_number(flag: str, allow_zero: bool = False, high: int | None = None, w
         return value
 
     return parse
+
+
+def batch_size(text: str) -> int:
+    """``--batch-size``: 1 to ``datasets.MAX_SAMPLES`` (more than the samples: all of them)."""
+    return whole_number(
+        "--batch-size", high=datasets.MAX_SAMPLES, why=" (the most points a run holds)"
+    )(text)
 
 
 def sample_count(flag: str):
@@ -255,6 +263,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
         help="hold out this fraction of the points as a test set (0 to <1)",
     )
     g.add_argument(
+        "--batch-size",
+        type=batch_size,
+        metavar="N",
+        help="train each step on N samples drawn afresh from the seed (default: all)",
+    )
+    g.add_argument(
         "--hidden", type=parse_hidden, metavar="SIZES", help="hidden layer sizes, e.g. 16,16"
     )
     g.add_argument(
@@ -307,6 +321,8 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
             overrides["lr_end"] = preset.lr_end * args.lr / preset.lr
     if args.seed is not None:
         overrides["seed"] = args.seed
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
     if args.data and (args.samples is not None or args.noise is not None):
         raise ConfigError("--samples and --noise shape generated datasets, not a --data file")
     if (

@@ -15,10 +15,14 @@ from engine.session_file import json_ready
 from tui.config import RunConfig
 
 
-def progress_line(result: StepResult, steps: int, extra: dict[str, float]) -> str:
+def progress_line(
+    result: StepResult, steps: int, extra: dict[str, float], batched: bool = False
+) -> str:
     width = len(str(steps))
+    what = "batch loss" if batched else "loss"
     line = (
-        f"step {result.step:>{width}}  loss {result.loss:.6g}  accuracy {result.accuracy:6.1%}  "
+        f"step {result.step:>{width}}  {what} {result.loss:.6g}  "
+        f"accuracy {result.accuracy:6.1%}  "
         f"|grad| {result.grad_norm:.4g}  |w| {result.weight_norm:.4g}  lr {result.lr:.4g}"
     )
     return line + _extras_text(extra, accuracy_width=6)
@@ -27,6 +31,8 @@ def progress_line(result: StepResult, steps: int, extra: dict[str, float]) -> st
 def _extras_text(extra: dict[str, float], accuracy_width: int = 0) -> str:
     """The test metrics and twin loss of ``_extras``, as the tail of a line."""
     text = ""
+    if "full_loss" in extra:
+        text += f"  loss on all samples {extra['full_loss']:.6g}"
     if "test_loss" in extra:
         accuracy = f"{extra['test_accuracy']:{accuracy_width or ''}.1%}"
         text += f"  test loss {extra['test_loss']:.6g}  test accuracy {accuracy}"
@@ -38,6 +44,8 @@ def _extras_text(extra: dict[str, float], accuracy_width: int = 0) -> str:
 def _extras(session: TrainingSession, twin: bool) -> dict[str, float]:
     """Test-set metrics (with a split) and the clean twin's loss (with --twin and a bug on)."""
     extra: dict[str, float] = {}
+    if not math.isnan(session.full_loss):
+        extra["full_loss"] = session.full_loss
     if session.test_xs:
         extra["test_loss"], extra["test_accuracy"] = session.test_metrics
     if twin and session.twin_loss is not None:
@@ -114,6 +122,7 @@ def train(
             f"{doing} on {config.data_label} ({len(session.xs)} samples{held_out}): "
             f"MLP({session.nin}, {list(cfg.hidden) + [1]}) {cfg.activation}, loss {cfg.loss}, "
             f"lr {cfg.schedule.describe()}, seed {cfg.seed}"
+            + (f", batches of {cfg.batch_size}" if session.batch(0) is not None else "")
             + (f", bugs: {', '.join(sorted(session.bugs))}" if session.bugs else ""),
             file=out,
         )
@@ -123,6 +132,7 @@ def train(
             "--twin: no bug is on, so there is no clean twin to compare with",
             file=sys.stderr if as_json else out,
         )
+    batched = session.batch(0) is not None
     start = time.perf_counter()
     last: StepResult | None = None
     extra: dict[str, float] = {}
@@ -142,7 +152,7 @@ def train(
             record.update({k: json_ready(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
         elif last.step % every == 0 or last.step == 1 or last.diverged:
-            print(progress_line(last, first + steps, extra), file=out)
+            print(progress_line(last, first + steps, extra, batched), file=out)
         if last.diverged:
             break
     elapsed = time.perf_counter() - start

@@ -121,14 +121,18 @@ def net_shape(model: MLP, loss: str, l2: bool) -> NetShape:
 class CompiledLoss:
     """The loss of one forward pass, with what its backward pass needs."""
 
-    __slots__ = ("_bounded", "_net", "_params", "_tape", "data", "predictions")
+    __slots__ = ("_bounded", "_net", "_params", "_rdata", "_tape", "_up", "data", "predictions")
 
-    def __init__(self, net: CompiledNet, data: float, predictions: list[float], params, tape):
+    def __init__(
+        self, net: CompiledNet, data: float, predictions: list[float], params, tape, rdata, up
+    ):
         self.data = data
         self.predictions = predictions
         self._net = net
         self._params = params  # the parameter values the forward pass used
         self._tape = tape
+        self._rdata = rdata  # the samples it ran on, last first
+        self._up = up  # what each sample's loss term receives
         self._bounded = net.can_skip and net.values_bounded(params)
 
     def backward(self) -> None:
@@ -138,7 +142,7 @@ class CompiledLoss:
         skip_zeros = self._bounded and not (overwrite or forward_order)
         net = self._net
         backward = net.backward_function(overwrite, forward_order, skip_zeros)
-        backward(net.parameters, self._params, self._tape, net.reversed_data, net.up, net.alpha)
+        backward(net.parameters, self._params, self._tape, self._rdata, self._up, net.alpha)
 
 
 class CompiledNet:
@@ -216,8 +220,8 @@ class CompiledNet:
         mode = mode or BackwardMode()
         return forward_source(self.shape, tanh_bug) + "\n\n" + backward_source(self.shape, mode)
 
-    def forward(self) -> CompiledLoss:
-        """The loss at the current weights.
+    def forward(self, rows: Sequence[int] | None = None) -> CompiledLoss:
+        """The loss at the current weights, on the samples ``rows`` (None: all of them).
 
         The tanh-derivative bug is read now, as in Value.tanh. ValueError if a
         bug the fast path does not mirror is on: it would silently run clean.
@@ -229,5 +233,12 @@ class CompiledNet:
             )
         tanh_bug = bugs.is_on(bugs.TANH_DERIVATIVE)
         forward = self.forward_function(tanh_bug)
-        loss, scores, tape, params = forward(self.parameters, self.data, self.inv_n, self.alpha)
-        return CompiledLoss(self, loss, scores, params, tape)
+        if rows is None:
+            data, rdata, inv_n, up = self.data, self.reversed_data, self.inv_n, self.up
+        else:  # a mini-batch: the same code, on those samples, averaged over them
+            data = tuple([self.data[i] for i in rows])
+            rdata = data[::-1]
+            inv_n = 1.0 / len(data)
+            up = 1.0 if self.shape.loss == "sse" else inv_n
+        loss, scores, tape, params = forward(self.parameters, data, inv_n, self.alpha)
+        return CompiledLoss(self, loss, scores, params, tape, rdata, up)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import datasets
 from engine import bugs, session_file
-from engine.history import HistoryRecorder
+from engine.history import RECORDED, HistoryRecorder
 from engine.presets import PRESETS
 from engine.saved_state import SavedHistory
 from engine.session import SessionDiverged, Snapshot, TrainingSession
@@ -219,7 +219,7 @@ def test_the_file_is_readable_json_with_its_version(tmp_path):
 def test_recorder_restore_continues_like_the_original(before):
     def fill(recorder, steps):
         for step in steps:
-            recorder.append(step, *(step + i / 8 for i in range(7)))
+            recorder.append(step, *(step + i / 8 for i in range(len(RECORDED))))
 
     for after in (0, 1, 5, 40):
         straight = HistoryRecorder(capacity=8, recent=3)
@@ -240,7 +240,7 @@ def test_recorder_restore_continues_like_the_original(before):
 def test_recorder_refuses_steps_a_run_would_not_keep():
     recorder = HistoryRecorder(capacity=8, recent=3)
     for step in range(1, 21):
-        recorder.append(step, *[0.0] * 7)
+        recorder.append(step, *[0.0] * len(RECORDED))
     kept = recorder.view()
     SavedHistory(8, 3, kept).check(20)
     shifted = dataclasses.replace(kept, steps=tuple(s + 1 for s in kept.steps))
@@ -257,7 +257,8 @@ def test_history_csv_has_a_row_per_step_and_exact_values():
         session.step()
     history = session.snapshot().history
     lines = history_csv(history, with_test=True).splitlines()
-    assert lines[0] == "step,loss,accuracy,grad_norm,weight_norm,lr,test_loss,test_accuracy"
+    header = "step,loss,accuracy,grad_norm,weight_norm,lr,test_loss,test_accuracy,full_loss"
+    assert lines[0] == header
     rows = [line.split(",") for line in lines[1:]]
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
     assert [float(r[1]) for r in rows] == list(history.loss)
@@ -269,7 +270,7 @@ def test_history_csv_leaves_the_test_columns_empty_without_a_test_set(tmp_path):
     session.step()
     path = tmp_path / "h.csv"
     session_file.write_history_csv(path, session)
-    assert path.read_text().splitlines()[1].endswith(",0.05,,")
+    assert path.read_text().splitlines()[1].endswith(",0.05,,,")  # and no full loss
 
 
 # -- bad files: one error class, naming the file and the problem ------------------------

@@ -201,6 +201,7 @@ BAD_VALUES = {
     "lr-end": ("Decay to", None, ["-1", "0"], "0.1"),
     "decay-steps": ("Decay over", None, ["0", "2.5"], "100"),
     "seed": ("Seed", "--seed", ["-1", "1.5"], "3"),
+    "batch-size": ("Batch size", "--batch-size", ["0", "x", "-4", "2000000"], "16"),
 }
 
 

@@ -33,6 +33,7 @@ from tui.config import (
     PRESETS,
     FlagError,
     RunConfig,
+    batch_size,
     dataset_name,
     one_of,
     parse_hidden,
@@ -75,6 +76,7 @@ FIELDS = {
         Field("lr-end", "Decay to", real_number("--lr-end", positive=True), "end rate > 0"),
         Field("decay-steps", "Decay over", whole_number("--decay-steps"), "steps >= 1"),
         Field("seed", "Seed", whole_number("--seed", allow_zero=True), "whole number >= 0"),
+        Field("batch-size", "Batch size", batch_size, "samples per step; blank: all"),
     )
 }
 # The field to blame for a flag's error that only shows once the data is sized.
@@ -234,6 +236,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
                 yield from self._input("lr-end", _text(session.lr_end))
                 yield from self._input("decay-steps", _text(session.decay_steps))
                 yield from self._input("seed", _text(session.seed))
+                yield from self._input("batch-size", _text(session.batch_size))
             yield Static("", id="settings-error", classes="-empty")
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply", variant="primary", id="apply")
@@ -357,6 +360,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         lr_end = value("lr-end") if decaying else None
         decay_steps = value("decay-steps") if decaying else self._base.decay_steps
         seed = value("seed")
+        batch = value("batch-size", blank=None)
         try:
             session = replace(
                 self._base,
@@ -367,6 +371,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
                 lr_end=lr_end,
                 decay_steps=decay_steps,
                 seed=seed,
+                batch_size=batch,
             )
         except ValueError as err:  # the parsers above should have caught it already
             raise SettingError("hidden", f"{_label('hidden')}: {err}") from None

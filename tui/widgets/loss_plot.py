@@ -6,7 +6,7 @@ import math
 
 from textual_plotext import PlotextPlot
 
-from engine.session import Snapshot
+from engine.session import FULL_LOSS_EVERY, Snapshot
 from tui import format as fmt
 from tui.widgets.pane import Pane
 
@@ -15,6 +15,7 @@ BUG_OFF = "green"
 TRAIN_COLOUR = "cyan"
 TEST_COLOUR = "orange"
 TWIN_COLOUR = "green"
+FULL_COLOUR = "magenta"
 # plotext's tick arithmetic overflows near the float limit: clip what is drawn.
 CLIP = 1e30
 
@@ -95,7 +96,19 @@ class LossPlot(Pane, PlotextPlot):
             self.refresh()
             return
         columns = max(self.size.width - 12, 10)
-        curves = [(snap.history.steps, snap.history.loss, TRAIN_COLOUR, "train")]
+        history = snap.history
+        batch = snap.config.batch_size
+        if batch is not None and batch < len(snap.targets):
+            # Mini-batches: each step's loss is its batch's; the loss on every
+            # training sample is drawn from the steps that computed it.
+            curves = [(history.steps, history.loss, TRAIN_COLOUR, f"batch of {batch}")]
+            full = [(s, v) for s, v in zip(history.steps, history.full_loss) if not math.isnan(v)]
+            if full:
+                steps, values = zip(*full)
+                every = f"all {len(snap.targets)}, every {FULL_LOSS_EVERY} steps"
+                curves.append((steps, values, FULL_COLOUR, every))
+        else:
+            curves = [(history.steps, history.loss, TRAIN_COLOUR, "train")]
         if snap.test_targets:
             curves.append((snap.history.steps, snap.history.test_loss, TEST_COLOUR, "test"))
         if snap.twin_history is not None:
@@ -118,7 +131,7 @@ class LossPlot(Pane, PlotextPlot):
                 continue
             xs = [steps[i] for i, _ in points]  # long runs keep older steps thinned
             ys = [v for _, v in points]
-            if label == "train":
+            if colour == TRAIN_COLOUR:
                 self.drawn_steps = tuple(xs)
             xs = [self._x(x) for x in xs]
             drawn.extend(v for v in ys if math.isfinite(v))
