@@ -323,3 +323,24 @@ def test_the_largest_accepted_runs_train(capsys):
     steps, summary = parse_json_lines(out)
     assert summary["steps"] == 1
     assert len(steps) == 1 and math.isfinite(steps[0]["loss"])
+
+
+def test_batches_are_drawn_and_reported_and_an_export_to_pytorch_refuses_them(capsys, tmp_path):
+    code, out, err = run_cli(
+        capsys, "train", "--dataset", "moons", "--batch-size", "8", "--steps", "11", "--json"
+    )
+    assert code == 0, err
+    steps, _summary = parse_json_lines(out)
+    assert [s["step"] for s in steps if "full_loss" in s] == [1, 11]  # every 10th step
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        "--torch",
+        str(tmp_path / "m.py"),
+        "--dataset",
+        "moons",
+        "--batch-size",
+        "8",
+    )
+    assert_one_line_error(code, out, err, "batches of 8", "without --batch-size")
+    assert not (tmp_path / "m.py").exists()

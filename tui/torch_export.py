@@ -78,6 +78,12 @@ def refusal(snap: Snapshot) -> str | None:
         )
     if not all(math.isfinite(p) for p in snap.parameters):
         return f"the weights at step {snap.step} are not all finite numbers"
+    batch = snap.config.batch_size
+    if batch is not None and batch < len(snap.targets):
+        return (
+            f"the run trains on batches of {batch} and the script on every point: "
+            "export a run without --batch-size"
+        )
     return None
 
 
