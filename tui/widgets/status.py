@@ -20,7 +20,10 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
     }[state]
     out.append(f" {state.upper()} ", style=badge)
     out.append(f" step {snapshot.step}", style="bold")
-    out.append("  loss ")
+    batch = snapshot.config.batch_size
+    out.append(
+        "  batch loss " if batch is not None and batch < len(snapshot.targets) else "  loss "
+    )
     out.append(fmt.short(snapshot.loss) if snapshot.step else "–", style="bold")
     out.append("  acc ")
     acc = snapshot.accuracy
