@@ -52,6 +52,7 @@ from tui.widgets.symptom import SymptomLine
 from tui.widgets.weights import WeightsPane
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+ROOMY_WIDTH, ROOMY_HEIGHT = 120, 40  # from here toasts have room at the bottom right
 LR_MIN, LR_MAX = 1e-6, 1e3
 
 
@@ -219,14 +220,18 @@ class MicrogradApp(SaveActions, App[None]):
     ]
 
     # The screen gets a class per size band; app.tcss hides the panes below the minimum.
+    # Below ROOMY (-wide-enough, -tall-enough) toasts are narrow and sit over the loss plot.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-too-narrow"),
         (MIN_WIDTH, "-wide-enough"),
+        (ROOMY_WIDTH, "-wide"),
     ]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-too-short"),
         (MIN_HEIGHT, "-tall-enough"),
+        (ROOMY_HEIGHT, "-tall"),
     ]
+    NOTIFICATION_TIMEOUT: ClassVar[float] = 3
 
     running: reactive[bool] = reactive(False)
 
@@ -274,6 +279,12 @@ class MicrogradApp(SaveActions, App[None]):
         if self.session.diverged_at is not None:
             return "diverged"
         return "running" if self.running else "paused"
+
+    @property
+    def compact(self) -> bool:
+        """Below 120x40: short messages in narrow toasts (app.tcss), over the loss plot."""
+        width, height = self.size
+        return width < ROOMY_WIDTH or height < ROOMY_HEIGHT
 
     @property
     def shows_boundary(self) -> bool:
@@ -458,7 +469,13 @@ class MicrogradApp(SaveActions, App[None]):
         bug = bug_catalogue.CATALOGUE[number - 1]
         on = self.session.toggle_bug(bug.id)
         state = "on" if on else "off"
-        self.notify(f"{bug.id} {state} from the next step. {bug.look_for if on else ''}", timeout=4)
+        if self.compact:
+            # The symptom line says what changed; the bug's "why?" says what to look for.
+            self.notify(f"{bug.id} {state} from the next step.")
+        else:
+            self.notify(
+                f"{bug.id} {state} from the next step. {bug.look_for if on else ''}", timeout=4
+            )
         self.refresh_panes()
 
     def toggle_bug_by_id(self, bug_id: str) -> None:

@@ -6,7 +6,9 @@ import io
 
 import pytest
 from rich.console import Console
+from textual.content import Content
 from textual.widgets._footer import FooterKey
+from textual.widgets._toast import Toast
 
 from engine import bugs
 from tests.support.pilot import make_app, wait_for
@@ -74,3 +76,49 @@ async def test_huge_losses_get_short_y_labels() -> None:
         assert f"{loss:.2g}" in text
         assert f"{loss:.1f}" not in text
         assert app.query_one(LossPlot).log_scale is False
+
+
+async def test_the_legend_is_in_the_title_not_over_the_curves() -> None:
+    app = make_app(bugs=(bugs.OVERWRITE_GRAD,))  # a clean twin: two curves to tell apart
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(20):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        plot = app.query_one(LossPlot)
+        canvas = plot.render().plain
+        assert "train" not in canvas and "twin" not in canvas  # plotext's legend box
+        title = Content.from_markup(plot.border_title).plain
+        assert title == "Loss ━ train ━ clean twin"
+
+
+async def test_log_scale_labels_sit_on_tick_rows_not_on_the_x_axis() -> None:
+    app = make_app(bugs=(bugs.OVERWRITE_GRAD,))  # loss from 7.7 down to 0.055: 1e-2 to 1e1
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(20):
+            app.session.step()
+        app.refresh_panes()
+        app.action_toggle_log()
+        await pilot.pause()
+        lines = str(app.query_one(LossPlot).render()).splitlines()
+        labelled = [line for line in lines if "1e" in line]
+        assert [line.split("┤")[0].strip() for line in labelled] == ["1e1", "1e0", "1e-1", "1e-2"]
+        assert all("┤" in line for line in labelled)  # not "└", the x axis's corner
+
+
+async def test_a_toast_at_80x24_hides_neither_the_bugs_nor_the_symptom() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.session.step()
+        app.refresh_panes()
+        await pilot.press("1")  # overwrite-grad on: a toast says so
+        app.session.step()
+        app.refresh_panes()
+        await wait_for(lambda: bool(app.screen.query(Toast)), pilot)
+        await pilot.pause()
+        toast = app.screen.query_one(Toast)
+        for covered in (app.query_one(BugToggles), app.query_one(SymptomLine)):
+            assert not toast.region.overlaps(covered.region), covered
+        assert toast.region.width <= 36
+        assert toast._notification.timeout <= 3
+        assert "overwrite-grad on" in str(toast.render())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from engine.session import FULL_LOSS_EVERY, Snapshot
@@ -18,6 +19,33 @@ TWIN_COLOUR = "green"
 FULL_COLOUR = "magenta"
 # plotext's tick arithmetic overflows near the float limit: clip what is drawn.
 CLIP = 1e30
+# plotext's colour names are the terminal's 16 colours ("orange" is colour 3):
+# the legend in the border uses the same ones, so it matches the curves.
+LEGEND_STYLES = {
+    TRAIN_COLOUR: "color(6)",
+    TEST_COLOUR: "color(3)",
+    TWIN_COLOUR: "color(2)",
+    FULL_COLOUR: "color(5)",
+}
+
+
+def legend(labels: list[tuple[str, str]], width: int) -> Text:
+    """The border title: "Loss" and, for more than one curve, a coloured ━ per label.
+
+    The legend lives in the border, not in the plot: plotext's own legend box
+    is drawn over the curves. ``labels`` is (label, plotext colour); where the
+    whole line does not fit ``width``, the labels are cut to their first word.
+    """
+    if len(labels) < 2:
+        return Text("Loss")
+    for short in (False, True):
+        line = Text("Loss")
+        for label, colour in labels:
+            line.append(" ━ ", style=f"bold {LEGEND_STYLES[colour]}")
+            line.append(label.split(",")[0].split(" ")[0] if short else label)
+        if line.cell_len <= width:
+            return line
+    return line
 
 
 def decade_ticks(low: float, high: float, most: int = 6) -> list[float]:
@@ -44,7 +72,8 @@ class LossPlot(Pane, PlotextPlot):
         "The loss after every step. A red line marks where a bug went on, green where it "
         "went off. While a bug is on, a clean twin (same seed, data and rates, no bug) trains "
         "in lockstep and its curve is drawn in green. With a test split, the test loss is "
-        "drawn too. l switches between linear and log scale."
+        "drawn too; the title names each curve in its colour. l switches between linear and "
+        "log scale."
     )
 
     def __init__(self, **kwargs) -> None:
@@ -52,6 +81,7 @@ class LossPlot(Pane, PlotextPlot):
         self.log_scale = False
         self.log_steps = False  # a log step axis: the first steps of a long run stay apart
         self.drawn_steps: tuple[int, ...] = ()  # the steps of the run's own curve, as drawn
+        self._built = False  # whether plotext has built the current figure
         self._snapshot: Snapshot | None = None
 
     def show(self, snapshot: Snapshot) -> None:
@@ -78,24 +108,32 @@ class LossPlot(Pane, PlotextPlot):
 
     def render(self):
         try:
+            if self._built:
+                # plotext's build is not repeatable (a log scale would be applied
+                # twice): a repaint without a new snapshot plots the figure afresh.
+                self._figure()
+            self._built = True
             return super().render()
         except (ArithmeticError, ValueError, IndexError) as err:
             # A plot that cannot be drawn must never take the dashboard down.
             return f"(the loss plot cannot be drawn: {type(err).__name__}: {err})"
 
     def _draw(self) -> None:
-        snap = self._snapshot
-        plt = self.plt
-        plt.clear_figure()
-        plt.xlabel("step")
+        """Plot the kept snapshot, and say in the border what is drawn."""
         scale = "log" if self.log_scale else "linear"
         steps_scale = "log steps · " if self.log_steps else ""
-        self.border_subtitle = f"{steps_scale}{scale} scale · l to switch"
-        if snap is None or not len(snap.history):
-            plt.title("press space to take a step, r to run")
-            self.refresh()
-            return
-        columns = max(self.size.width - 12, 10)
+        try:
+            labels, clipped = self._figure()
+        except (ArithmeticError, ValueError, IndexError):
+            labels, clipped = [], False  # render() says why
+        self._built = False
+        self.border_title = legend(labels, self.size.width - 4)
+        clip = f" · clipped at {CLIP:g}" if clipped else ""
+        self.border_subtitle = f"{steps_scale}{scale} scale{clip} · l to switch"
+        self.refresh()
+
+    def _curves(self, snap: Snapshot) -> list[tuple]:
+        """(steps, values, colour, label) of each curve, the run's own first."""
         history = snap.history
         batch = snap.config.batch_size
         if batch is not None and batch < len(snap.targets):
@@ -115,9 +153,22 @@ class LossPlot(Pane, PlotextPlot):
             curves.append(
                 (snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin")
             )
+        return curves
+
+    def _figure(self) -> tuple[list[tuple[str, str]], bool]:
+        """Issue the plotext calls for the kept snapshot: (label, colour) per curve, clipped."""
+        snap = self._snapshot
+        plt = self.plt
+        plt.clear_figure()
+        plt.xlabel("step")
+        if snap is None or not len(snap.history):
+            plt.title("press space to take a step, r to run")
+            return [], False
+        columns = max(self.size.width - 12, 10)
+        curves = self._curves(snap)
         clipped = False
         drawn: list[float] = []
-        for steps, values, colour, label in reversed(curves):  # the run's own curve on top
+        for steps, values, colour, _label in reversed(curves):  # the run's own curve on top
             usable = [
                 min(v, CLIP) if math.isfinite(v) and (v > 0 or not self.log_scale) else math.nan
                 for v in values
@@ -135,12 +186,8 @@ class LossPlot(Pane, PlotextPlot):
                 self.drawn_steps = tuple(xs)
             xs = [self._x(x) for x in xs]
             drawn.extend(v for v in ys if math.isfinite(v))
-            # A legend only when there is more than one curve to tell apart.
-            plt.plot(
-                xs, ys, marker="braille", color=colour, label=label if len(curves) > 1 else None
-            )
-        if clipped:
-            self.border_subtitle = f"{steps_scale}{scale} scale · clipped at {CLIP:g} · l to switch"
+            # No plotext legend: its box hides the curves; the border title names them.
+            plt.plot(xs, ys, marker="braille", color=colour)
         if not self.log_scale and drawn:
             # plotext writes 1e30 as 1000000000000000019884624838656.0: label the ticks ourselves.
             low, high = min(drawn), max(drawn)
@@ -153,6 +200,10 @@ class LossPlot(Pane, PlotextPlot):
             plt.yscale("log")
             if drawn:
                 ticks = decade_ticks(min(drawn), max(drawn))
+                # The axis spans whole decades: a tick outside the data's range would
+                # otherwise be drawn at the plot's edge (1e-2 on the x axis's row).
+                # (plotext takes the limits of a log axis as exponents.)
+                plt.ylim(math.log10(ticks[0]), math.log10(ticks[-1]))
                 plt.yticks(ticks, [f"1e{round(math.log10(t))}" for t in ticks])
         for event in snap.bug_events:
             if event.step > 0:
@@ -168,4 +219,4 @@ class LossPlot(Pane, PlotextPlot):
         else:
             ticks = sorted({1 + round(i * (last - 1) / 4) for i in range(5)})
             plt.xticks(ticks, [str(t) for t in ticks])
-        self.refresh()
+        return [(label, colour) for _, _, colour, label in curves], clipped
