@@ -17,7 +17,8 @@ import pytest
 import tui.graph_cli  # noqa: F401  (imported up front: the audit watch sees only the command)
 from engine.expr import EXAMPLES, MAX_CHARS
 from engine.graph import LOOP_BUGS
-from tests.support.cli import assert_one_line_error, parse_json_lines, run_cli
+from tests.support.cli import RUN_FLAG_VALUES, assert_one_line_error, parse_json_lines, run_cli
+from tui.config import run_flags
 from tui.widgets.parameter_grid import ParameterRef
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,6 +249,17 @@ def test_model_text_collapses_neurons_and_expand_shows_every_op(capsys):
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
     assert_one_line_error(*run_cli(capsys, "graph", *argv), *words)
+
+
+def test_every_run_flag_but_bug_is_refused_for_an_expression(capsys):
+    flags = run_flags()
+    assert set(flags) == set(RUN_FLAG_VALUES)
+    for dest, flag in flags.items():
+        code, out, err = run_cli(capsys, "graph", "--example", "first", flag, RUN_FLAG_VALUES[dest])
+        if dest == "bug":  # an engine bug applies to an expression's graph too
+            assert code == 0, err
+        else:
+            assert_one_line_error(code, out, err, f"{flag} applies to --model graphs")
 
 
 @pytest.mark.parametrize("bug_id", LOOP_BUGS)

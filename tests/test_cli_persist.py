@@ -10,18 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.session_file import load_session
-from tui.cli import main
-from tui.config import PRESETS, RunConfig
+from tests.support.cli import RUN_FLAG_VALUES, parse_json_lines, run_cli
+from tui.config import PRESETS, RunConfig, run_flags
 from tui.saved_run import load_run, save_run
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(err: str, *fragments: str) -> None:
@@ -29,11 +20,6 @@ def one_line_error(err: str, *fragments: str) -> None:
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in err
-
-
-def json_records(out: str) -> tuple[list[dict], dict]:
-    *steps, summary = [json.loads(line) for line in out.splitlines()]
-    return steps, summary
 
 
 RUNS = {
@@ -67,11 +53,11 @@ def test_save_10_then_load_5_is_15_straight_bit_for_bit(run, capsys, tmp_path):
         capsys, "train", "--load", first, "--steps", "5", "--save", resumed, "--json"
     )
     assert code == 0 and err == ""
-    resumed_steps, resumed_summary = json_records(out)
+    resumed_steps, resumed_summary = parse_json_lines(out)
     code, out, _ = run_cli(
         capsys, "train", "--seed", "3", "--steps", "15", "--save", straight, "--json", *flags
     )
-    straight_steps, straight_summary = json_records(out)
+    straight_steps, straight_summary = parse_json_lines(out)
 
     assert [s["step"] for s in resumed_steps] == [11, 12, 13, 14, 15]
     assert resumed_steps == straight_steps[10:]
@@ -153,7 +139,7 @@ def test_history_csv(capsys, tmp_path):
     path = tmp_path / "history.csv"
     code, out, _ = run_cli(capsys, "train", "--steps", "6", "--json", "--history-csv", path)
     assert code == 0
-    steps, _ = json_records(out)  # --json keeps stdout to JSON lines
+    steps, _ = parse_json_lines(out)  # --json keeps stdout to JSON lines
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == [
@@ -215,6 +201,19 @@ def test_load_refuses_data_and_architecture_flags(flags, named, capsys, tmp_path
     code, _, err = run_cli(capsys, "--load", path, *flags)  # the dashboard refuses the same way
     assert code == 2
     one_line_error(err, named)
+
+
+def test_load_refuses_every_run_flag_but_lr(capsys, tmp_path):
+    path = tmp_path / "f.json"
+    run_cli(capsys, "train", "--steps", "1", "--save", path)
+    for dest, flag in run_flags().items():
+        argv = ["train", "--load", path, "--steps", "1", flag, RUN_FLAG_VALUES[dest]]
+        code, out, err = run_cli(capsys, *argv)
+        if dest == "lr":
+            assert code == 0, err
+        else:
+            assert code == 2 and out == "", (flag, err)
+            one_line_error(err, f"drop {flag}")
 
 
 def _edit(path: Path, edit) -> None:

@@ -16,7 +16,14 @@ import datasets
 from engine import budget
 from engine.files import is_standard_output
 from engine.session import TrainingSession
-from tui.config import ConfigError, RunConfig, add_run_flags, run_config_from_args, whole_number
+from tui.config import (
+    ConfigError,
+    RunConfig,
+    add_run_flags,
+    run_config_from_args,
+    run_flags,
+    whole_number,
+)
 from tui.saved_run import (
     SessionFileError,
     check_writable,
@@ -224,19 +231,7 @@ def _config(prog: str, args: argparse.Namespace) -> RunConfig:
 
 
 # The flags that choose the data and the model: a loaded run brings its own.
-_RUN_FLAGS = {
-    "dataset": "--dataset",
-    "data": "--data",
-    "samples": "--samples",
-    "noise": "--noise",
-    "test_fraction": "--test-fraction",
-    "hidden": "--hidden",
-    "activation": "--activation",
-    "loss": "--loss",
-    "seed": "--seed",
-    "batch_size": "--batch-size",
-    "bug": "--bug",
-}
+_RUN_FLAGS = {dest: flag for dest, flag in run_flags().items() if dest != "lr"}
 
 
 def _loaded(prog: str, args: argparse.Namespace) -> tuple[RunConfig, TrainingSession]:

@@ -230,69 +230,74 @@ def one_of(flag: str, choices):
 HIDDEN_ACTIVATIONS = [a for a in ACTIVATIONS if a != "linear"]
 
 
-def add_run_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags the dashboard and ``train`` share."""
+def add_run_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Add the flags the dashboard and ``train`` share; return them as ``{dest: flag}``.
+
+    Commands that refuse some of them (``--load``, an expression's graph) derive
+    their lists from this one, so a new run flag cannot slip through unrefused.
+    """
     g = parser.add_argument_group("run")
-    g.add_argument(
+    flags: dict[str, str] = {}
+
+    def add(flag: str, **options) -> None:
+        flags[g.add_argument(flag, **options).dest] = flag
+
+    add(
         "--dataset",
         type=dataset_name,
         metavar="NAME",
         help=f"one of {', '.join(datasets.DATASETS)} (default: {DEFAULT_DATASET})",
     )
-    g.add_argument(
+    add(
         "--data",
         metavar="FILE.csv",
         help="train on a CSV file: numeric features, label (±1 or 0/1) last",
     )
-    g.add_argument(
+    add(
         "--samples",
         type=sample_count("--samples"),
         metavar="N",
         help="points to generate (generated datasets)",
     )
-    g.add_argument(
+    add(
         "--noise",
         type=real_number("--noise", low=0.0),
         metavar="X",
         help="noise of generated points (>= 0)",
     )
-    g.add_argument(
+    add(
         "--test-fraction",
         type=real_number("--test-fraction", low=0.0, high=1.0),
         metavar="X",
         help="hold out this fraction of the points as a test set (0 to <1)",
     )
-    g.add_argument(
+    add(
         "--batch-size",
         type=batch_size,
         metavar="N",
         help="train each step on N samples drawn afresh from the seed (default: all)",
     )
-    g.add_argument(
-        "--hidden", type=parse_hidden, metavar="SIZES", help="hidden layer sizes, e.g. 16,16"
-    )
-    g.add_argument(
+    add("--hidden", type=parse_hidden, metavar="SIZES", help="hidden layer sizes, e.g. 16,16")
+    add(
         "--activation",
         type=one_of("--activation", HIDDEN_ACTIVATIONS),
         metavar="NAME",
         help="hidden non-linearity: tanh, relu or sigmoid",
     )
-    g.add_argument(
+    add(
         "--loss",
         type=one_of("--loss", list(LOSSES)),
         metavar="NAME",
         help=f"one of {', '.join(LOSSES)}",
     )
-    g.add_argument(
-        "--lr", type=real_number("--lr", positive=True), metavar="X", help="learning rate (> 0)"
-    )
-    g.add_argument(
+    add("--lr", type=real_number("--lr", positive=True), metavar="X", help="learning rate (> 0)")
+    add(
         "--seed",
         type=whole_number("--seed", allow_zero=True),
         metavar="N",
         help="seed for the initial weights and generated data (default 0)",
     )
-    g.add_argument(
+    add(
         "--bug",
         type=_bug_id,
         action="append",
@@ -300,6 +305,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help=f"inject a bug (repeatable): {', '.join(bugs.BUGS)}",
     )
+    return flags
+
+
+def run_flags() -> dict[str, str]:
+    """The run flags as ``{dest: flag}``, for commands that refuse some of them."""
+    return add_run_flags(argparse.ArgumentParser(add_help=False))
 
 
 def run_config_from_args(args: argparse.Namespace) -> RunConfig:

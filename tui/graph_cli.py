@@ -23,7 +23,7 @@ from engine.graph import ENGINE_BUGS, Graph, GraphError, check_bugs, expression_
 from engine.losses import l2_penalty
 from engine.session_file import json_ready
 from engine.value import Value
-from tui.config import add_run_flags, whole_number
+from tui.config import add_run_flags, run_flags, whole_number
 
 PROG = "micrograd-tui graph"
 
@@ -114,17 +114,10 @@ def _sample(text: str) -> int:
     return value
 
 
+# What only a model's graph uses: every run flag but --bug (an expression has
+# engine bugs too), and the model's own flags.
 _MODEL_ONLY = {
-    "dataset": "--dataset",
-    "data": "--data",
-    "samples": "--samples",
-    "noise": "--noise",
-    "test_fraction": "--test-fraction",
-    "hidden": "--hidden",
-    "activation": "--activation",
-    "loss": "--loss",
-    "lr": "--lr",
-    "seed": "--seed",
+    **{dest: flag for dest, flag in run_flags().items() if dest != "bug"},
     "sample": "--sample",
     "steps": "--steps",
     "load": "--load",

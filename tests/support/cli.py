@@ -10,10 +10,27 @@ STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm", "lr"}
 SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}
 
 
+# A valid value for every run flag: a flag added to the run without one fails here.
+RUN_FLAG_VALUES = {
+    "dataset": "moons",
+    "data": "x.csv",
+    "samples": "9",
+    "noise": "0.1",
+    "test_fraction": "0.2",
+    "batch_size": "2",
+    "hidden": "4",
+    "activation": "relu",
+    "loss": "mse",
+    "lr": "0.1",
+    "seed": "3",
+    "bug": "overwrite-grad",
+}
+
+
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of ``micrograd-tui *argv``."""
+    """Exit code, stdout and stderr of ``micrograd-tui *argv`` (paths may be ``Path``)."""
     try:
-        code = main(list(argv))
+        code = main([str(arg) for arg in argv])
     except SystemExit as done:
         code = done.code
     out, err = capsys.readouterr()
