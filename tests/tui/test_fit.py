@@ -24,11 +24,16 @@ SIZES = [(80, 24), (120, 40), (200, 50)]
 async def test_the_footer_always_shows_help_and_quit(size) -> None:
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        keys = {key.action: key for key in app.query(FooterKey)}
+
+        def footer_keys() -> dict[str, FooterKey]:
+            return {key.action: key for key in app.query(FooterKey) if key.region.width}
+
+        # The footer composes its keys after the first frame: wait for them, not for time.
+        await wait_for(lambda: {"help", "quit"} <= set(footer_keys()), pilot)
+        keys = footer_keys()
         for action in ("help", "quit"):
             region = keys[action].region
-            assert region.width > 0 and region.right <= size[0], (action, region)
+            assert region.right <= size[0], (action, region)
 
 
 async def test_at_80x24_all_six_bugs_and_the_symptom_line_show() -> None:
