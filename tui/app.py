@@ -177,7 +177,8 @@ class MicrogradApp(SaveActions, App[None]):
             "Boundary",
             id="boundary",
             show=False,
-            tooltip="2-D data: show the decision boundary or the predictions",
+            tooltip="2-D data: show the decision boundary or the predictions; on a short "
+            "terminal (80x24), show them in the bug list's place, or the bugs again",
         ),
         Binding(
             "c",
@@ -304,8 +305,6 @@ class MicrogradApp(SaveActions, App[None]):
         for pane in self._panes:
             if only is None or pane.REDRAW == only:
                 pane.show(snap)
-        # Two-feature data: the lower row grows to give the decision boundary room.
-        self.query_one("#panes").set_class(self.shows_boundary, "-plane")
         self.query_one(SymptomLine).show(snap)
         self.query_one(StatusBar).show(snap, self.state, self.steps_per_s, speed_label(self.speed))
         self.sub_title = f"{self.run_config.data_label} · {self._architecture()}"
@@ -529,14 +528,15 @@ class MicrogradApp(SaveActions, App[None]):
         plot.set_log_scale(not plot.log_scale)
 
     def action_swap_boundary(self) -> None:
-        if self.session.nin != 2:
+        side = self.query_one(SideColumn)
+        if self.session.nin != 2 and not side.short:
             self.notify(
                 "The decision boundary needs data with two features; this data has "
                 f"{self.session.nin}.",
                 severity="warning",
             )
             return
-        self.query_one(SideColumn).swap()
+        side.swap()
         self.refresh_panes()
 
     def action_settings(self) -> None:

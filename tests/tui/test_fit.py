@@ -15,6 +15,9 @@ from tests.support.pilot import make_app, wait_for
 from tui.screens.gradcheck import GradCheckScreen
 from tui.widgets.bug_toggles import BugToggle, BugToggles
 from tui.widgets.loss_plot import LossPlot
+from tui.widgets.parameter_grid import ParameterGrid
+from tui.widgets.predictions import PredictionsPane
+from tui.widgets.side import SideColumn
 from tui.widgets.symptom import SymptomLine
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
@@ -127,3 +130,42 @@ async def test_a_toast_at_80x24_hides_neither_the_bugs_nor_the_symptom() -> None
         assert toast.region.width <= 36
         assert toast._notification.timeout <= 3
         assert "overwrite-grad on" in str(toast.render())
+
+
+async def test_at_200x50_the_panes_use_the_room() -> None:
+    app = make_app("xor")  # 200 samples
+    async with app.run_test(size=(200, 50)) as pilot:
+        for _ in range(20):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        weights = app.query_one("#weights-grid", ParameterGrid)
+        assert weights.number_width == 9  # +0.650977: more digits where the pane is wide
+        app.action_swap_boundary()  # the predictions in the boundary's place
+        await pilot.pause()
+        side, predictions = app.query_one(SideColumn), app.query_one(PredictionsPane)
+        assert predictions.region.bottom == side.region.bottom  # down to the column's end
+        assert predictions._rows_shown == predictions.content_region.height - 2  # + "… more"
+        assert predictions._rows_shown >= 12  # 8 before: ten rows at most, in half the column
+
+
+async def test_at_80x24_b_shows_the_predictions_in_the_bugs_place() -> None:
+    app = make_app()  # 3 features: no decision boundary
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(20):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        bugs, predictions = app.query_one(BugToggles), app.query_one(PredictionsPane)
+        assert not predictions.display  # no room below the six bugs
+        assert bugs.border_title == "Bugs · b: predictions"
+        await pilot.press("b")
+        await pilot.pause()
+        side = app.query_one(SideColumn)
+        assert predictions.display and not bugs.display
+        assert side.region.contains_region(predictions.region)  # whole, borders and all
+        assert predictions._rows_shown == 4  # every sample
+        assert predictions.border_title == "Predictions · b: bugs"
+        await pilot.press("b")
+        await pilot.pause()
+        assert bugs.display and not predictions.display

@@ -31,7 +31,8 @@ from tui import format as fmt
 
 Cursor = tuple[int, int, int]  # layer, neuron, column (column == fan-in: the bias)
 
-NUMBER_WIDTHS = (7, 5)  # "+0.6888", then "+0.69"; narrower than that: a heat map
+# "+0.688812" where the pane is wide, "+0.6888", then "+0.69"; narrower: a heat map.
+NUMBER_WIDTHS = (9, 7, 5)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from tui import format as fmt
 from tui.messages import SamplePicked
 from tui.widgets.pane import Pane
 
+GAUGE_WIDTH = 13  # the narrowest gauge
 
-def _gauge(target: float, prediction: float, width: int = 13) -> Text:
+
+def _gauge(target: float, prediction: float, width: int = GAUGE_WIDTH) -> Text:
     """A line from -1 to +1: │ marks the target, ● the prediction."""
 
     def column(v: float) -> int:
@@ -33,20 +35,20 @@ def _gauge(target: float, prediction: float, width: int = 13) -> Text:
 
 
 class PredictionsPane(Pane, Static):
-    """For each sample (or the first ones, for big sets): target, prediction, hit."""
+    """For each sample (the first ones, when more than the rows): target, prediction, hit."""
 
     BORDER_TITLE = "Predictions"
     HELP_TITLE = "Predictions"
     HELP = (
         "Each training sample's target and the model's output (ypred) at the last "
         "forward pass: │ is the target, ● the prediction. Click a row to open "
-        "that sample's graph and step through its backward pass."
+        "that sample's graph and step through its backward pass. As many samples show "
+        "as the pane has rows. On a short terminal (80x24) the pane gives way to the bug "
+        "list: b shows it in the bugs' place."
     )
 
     _snapshot: Snapshot | None = None
     _rows_shown: int = 0  # samples listed, one a line below the header
-
-    MAX_ROWS = 10
 
     def on_resize(self) -> None:
         if self._snapshot is not None:
@@ -54,13 +56,18 @@ class PredictionsPane(Pane, Static):
 
     def show(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        wanted = min(len(snapshot.targets), self.MAX_ROWS) + 1  # + the header
-        self.styles.height = wanted + 2 + (1 if len(snapshot.targets) > self.MAX_ROWS else 0)
-        rows = (self.content_region.height or wanted + 1) - 1  # below the header
+        wanted = len(snapshot.targets) + 1  # + the header
+        # All the room the column has below the bugs, up to every sample (+ the borders).
+        self.styles.max_height = wanted + 2
+        rows = (self.content_region.height or wanted) - 1  # below the header
         targets, preds, inputs = snapshot.targets, snapshot.predictions, snapshot.inputs
         width = self.content_region.width or 56
         with_inputs = width >= 56
         with_gauge = width >= 38
+        # A wide pane gets a finer gauge: 13 to 41 columns, odd so that 0 has a middle.
+        fixed = 42 if with_inputs else 23
+        gauge = max(GAUGE_WIDTH, min(41, width - fixed))
+        gauge -= 1 - gauge % 2
         out = Text()
         header = (
             f"{'#':>3} "
@@ -68,7 +75,9 @@ class PredictionsPane(Pane, Static):
             + f"{'target':>6} {'ypred':>8}"
         )
         if with_gauge:
-            header += "  -1    0    +1"
+            scale = [" "] * gauge
+            scale[0:2], scale[gauge // 2], scale[-2:] = "-1", "0", "+1"
+            header += "  " + "".join(scale)
         out.append(header + "\n", style="dim")
         if not preds:
             self._rows_shown = 0
@@ -88,7 +97,7 @@ class PredictionsPane(Pane, Static):
             out.append(fmt.number(preds[i], 8), style=fmt.sign_colour(preds[i]))
             if with_gauge:
                 out.append("  ")
-                out.append_text(_gauge(targets[i], preds[i]))
+                out.append_text(_gauge(targets[i], preds[i], gauge))
             out.append(" ✓" if hit else " ✗", style="green" if hit else "bold red")
             if i < shown - 1 or shown < len(targets):
                 out.append("\n")
