@@ -13,6 +13,7 @@ from textual.widgets._toast import Toast
 from engine import bugs
 from tests.support.pilot import make_app, wait_for
 from tui.screens.gradcheck import GradCheckScreen
+from tui.widgets.boundary import DecisionBoundary
 from tui.widgets.bug_toggles import BugToggle, BugToggles
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.parameter_grid import ParameterGrid
@@ -169,3 +170,29 @@ async def test_at_80x24_b_shows_the_predictions_in_the_bugs_place() -> None:
         await pilot.press("b")
         await pilot.pause()
         assert bugs.display and not predictions.display
+
+
+async def test_at_80x24_b_shows_the_boundary_whole_in_the_bugs_place() -> None:
+    app = make_app("moons")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(10):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        boundary, loss = app.query_one(DecisionBoundary), app.query_one(LossPlot)
+        assert (
+            not boundary.display and app.query_one(BugToggles).border_title == "Bugs · b: boundary"
+        )
+        plot_height = loss.region.height
+        await pilot.press("b")
+        await pilot.pause()
+        assert boundary.display and app.query_one(SideColumn).region.contains_region(
+            boundary.region
+        )
+        assert boundary.border_title == "Decision boundary · b: predictions"
+        assert (
+            loss.region.height == plot_height
+        )  # the boundary takes the bugs' rows, not the plot's
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.query_one(PredictionsPane).display and not boundary.display

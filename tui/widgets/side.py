@@ -94,8 +94,9 @@ class SideColumn(Pane, Vertical):
         plane.display = lower and boundary
         if self.parent is not None:
             # The dashboard's lower row grows for the boundary (app.tcss: #panes.-plane),
-            # from whichever show or resize put it on screen or took it off.
-            self.parent.set_class(plane.display, "-plane")
+            # from whichever show or resize put it on screen or took it off; not on a
+            # short column, where the boundary has the bugs' rows and the loss plot needs its own.
+            self.parent.set_class(plane.display and not short, "-plane")
         hint = f" · b: {self._next_title()}" if short else ""
         bugs.border_title = f"{BugToggles.BORDER_TITLE}{hint}"
         predictions.border_title = f"{PredictionsPane.BORDER_TITLE}{hint}"
