@@ -1,11 +1,12 @@
 """Toy datasets as plain Python lists of floats, labels ±1. Never imports the engine."""
 
-from datasets.csv import load_csv
+from datasets.csv import csv_text, load_csv
 from datasets.generate import (
     DATASETS,
     MAX_SAMPLES,
     Dataset,
     DatasetError,
+    blank,
     blobs,
     circles,
     default_samples,
@@ -23,8 +24,10 @@ __all__ = [
     "MAX_SAMPLES",
     "Dataset",
     "DatasetError",
+    "blank",
     "blobs",
     "circles",
+    "csv_text",
     "default_samples",
     "features",
     "load_csv",

@@ -143,6 +143,19 @@ def load_csv(path: str | os.PathLike) -> Dataset:
     return Dataset(path.stem, xs, ys)
 
 
+def csv_text(xs: list[list[float]] | tuple, ys: list[float] | tuple) -> str:
+    """Points as the CSV ``load_csv`` reads back exactly: a header ``x1,...,label``, then
+    one row per point, each number as ``repr`` writes it (the shortest that reads back
+    to the same float), the label as 1 or -1."""
+    if not xs or len(xs) != len(ys):
+        raise DatasetError(f"need matching, non-empty points and labels ({len(xs)} vs {len(ys)})")
+    width = len(xs[0])
+    lines = [",".join([*(f"x{i}" for i in range(1, width + 1)), "label"])]
+    for x, y in zip(xs, ys):
+        lines.append(",".join([*(repr(float(v)) for v in x), "1" if y > 0 else "-1"]))
+    return "\n".join(lines) + "\n"
+
+
 def _row_count(lines: list[str]) -> int:
     return sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
 

@@ -1,4 +1,4 @@
-"""The lecture's four points and five two-dimensional classics.
+"""The lecture's four points, five two-dimensional classics, and a blank plane to draw on.
 
 Every generator takes ``samples``, ``noise`` and ``seed`` and draws from its own
 ``random.Random(seed)``, so the same arguments give the same points every time.
@@ -123,6 +123,21 @@ def blobs(samples: int = 100, noise: float = 0.4, seed: int = 0) -> Dataset:
     return Dataset("blobs", xs, ys)
 
 
+def blank(samples: int = 2, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """A plane to draw your own points on: ``samples`` points on the diagonal from
+    (-1, -1) to (1, 1), the lower half -1 and the upper half +1 (two by default).
+
+    The dashboard's draw mode (``d``) adds and removes points from there.
+    """
+    rng = random.Random(seed)
+    xs, ys = [], []
+    for i in range(samples):
+        t = -1.0 + 2.0 * i / (samples - 1) if samples > 1 else -1.0
+        xs.append([t + rng.gauss(0, noise), t + rng.gauss(0, noise)])
+        ys.append(1.0 if 2 * i >= samples else -1.0)
+    return Dataset("blank", xs, ys)
+
+
 def _shuffled(name: str, xs, ys, rng: random.Random) -> Dataset:
     order = list(range(len(xs)))
     rng.shuffle(order)
@@ -138,6 +153,7 @@ DATASETS: dict[str, Generator] = {
     "circles": circles,
     "spiral": spiral,
     "blobs": blobs,
+    "blank": blank,
 }
 
 

@@ -33,5 +33,7 @@ PRESETS: dict[str, SessionConfig] = {
         decay_steps=500,
     ),
     "blobs": SessionConfig(hidden=(4,), activation="tanh", loss="mse", lr=0.2),
+    # A plane to draw on (draw mode, d): room for the shapes a learner draws.
+    "blank": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
 }
 CSV_PRESET = SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.2)

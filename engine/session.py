@@ -317,6 +317,76 @@ class TrainingSession:
                 lr_end=self.optimizer.schedule.end,
             )
 
+    def set_data(
+        self,
+        xs: Sequence[Sequence[float]],
+        ys: Sequence[float],
+        test_xs: Sequence[Sequence[float]] | None = None,
+        test_ys: Sequence[float] | None = None,
+    ) -> None:
+        """Train on these points from the next step on (``None``: keep the test points).
+
+        Weights, optimizer and history stay; both fast passes compile again for
+        the new data; gradcheck and batches read it. The clean twin is first
+        brought level with this run on the old data, then switched too, so that
+        it never replays a step on data this run did not have. (Before any step
+        with a bug on, this run *is* its clean twin: a copy of it is made
+        instead of a replay.) The predictions are evaluated again at the
+        current weights, so they match the points. ValueError, and nothing
+        changes, for points that do not fit the model.
+        """
+        new_xs = tuple(tuple(float(v) for v in x) for x in xs)
+        new_ys = tuple(float(y) for y in ys)
+        if test_xs is None or test_ys is None:
+            new_test_xs, new_test_ys = self.test_xs, self.test_ys
+        else:
+            new_test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
+            new_test_ys = tuple(float(y) for y in test_ys)
+        if not new_xs or len(new_xs) != len(new_ys):
+            raise ValueError(
+                f"need matching, non-empty inputs and targets ({len(new_xs)} vs {len(new_ys)})"
+            )
+        if len(new_test_xs) != len(new_test_ys):
+            raise ValueError("the test set needs one target per sample")
+        if any(len(x) != self.nin for x in new_xs + new_test_xs):
+            raise ValueError(f"every point needs the model's {self.nin} features")
+        with self._lock:
+            if self._step and self._twin is None:
+                self._twin = self._clean_copy()
+            elif self._twin is not None:
+                self._advance_twin()
+            self._replace_data(new_xs, new_ys, new_test_xs, new_test_ys)
+            if self._twin is not None:
+                self._twin._replace_data(new_xs, new_ys, (), ())
+
+    def _replace_data(self, xs, ys, test_xs, test_ys) -> None:
+        self.xs, self.ys, self.test_xs, self.test_ys = xs, ys, test_xs, test_ys
+        self._compiled = self._compiled_test = None
+        if not self._step:
+            return  # no forward pass yet: no predictions to match
+        with bugs.injected(self._bugs):
+            self._predictions = self._forward()[1]
+            self._test_predictions = self._forward(held_out=True)[1] if test_xs else ()
+            if not test_xs:
+                self._test_loss = self._test_accuracy = math.nan
+
+    def _clean_copy(self) -> TrainingSession:
+        """This run as its own clean twin: right while no step has run with a bug on
+        (then the twin would replay exactly these steps), and cheaper than a replay."""
+        state = self._training_state()
+        kept = state.history.kept
+        no_test = (math.nan,) * len(kept)
+        clean = replace(
+            state,
+            bugs=frozenset(),
+            bug_events=(),
+            last_step=replace(state.last_step, test_predictions=(), true_gradients=None),
+            history=replace(
+                state.history, kept=replace(kept, test_loss=no_test, test_accuracy=no_test)
+            ),
+        )
+        return TrainingSession._resume(clean, SavedData(self.xs, self.ys))
+
     @property
     def twin_loss(self) -> float | None:
         """The clean twin's loss at the last step, while any bug is on."""

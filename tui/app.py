@@ -27,11 +27,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 import datasets
 from engine import budget
 from engine import bugs as bug_catalogue
+from engine.drawing import TEST, DrawnPoints, DrawRefused, Edit
 from engine.session import SessionDiverged, Snapshot, TrainingSession
 from tui.commands import DashboardCommands
 from tui.config import PRESETS, ConfigError, RunConfig
 from tui.demos import DEMOS
-from tui.messages import SamplePicked, TrainingProgress, TrainingStopped
+from tui.messages import PointEdit, SamplePicked, TrainingProgress, TrainingStopped
 from tui.pacing import DEFAULT_SPEED, FRAME_WAIT, SPEEDS, frame_pacer, speed_label
 from tui.save_actions import SaveActions
 from tui.screens.bug_detail import BugDetailScreen
@@ -41,6 +42,7 @@ from tui.screens.gradcheck import GradCheckScreen
 from tui.screens.graph import GraphScreen, GraphState
 from tui.screens.help import HelpScreen
 from tui.screens.settings import RunSettingsScreen
+from tui.widgets.boundary import DecisionBoundary
 from tui.widgets.bug_toggles import BugToggle
 from tui.widgets.gradients import GradientsPane
 from tui.widgets.loss_plot import LossPlot
@@ -181,6 +183,31 @@ class MicrogradApp(SaveActions, App[None]):
             "terminal (80x24), show them in the bug list's place, or the bugs again",
         ),
         Binding(
+            "d",
+            "draw_mode",
+            "Draw",
+            id="draw",
+            show=False,  # the decision boundary's border names it, where it applies
+            tooltip="2-D data: draw mode, to add and remove your own points on the decision "
+            "boundary (arrows, + - delete, or the mouse; esc leaves)",
+        ),
+        Binding(
+            "u",
+            "undo_draw",
+            "Undo",
+            id="undo-draw",
+            show=False,
+            tooltip="Undo the last point drawn, removed or flipped",
+        ),
+        Binding(
+            "U",
+            "redo_draw",
+            "Redo",
+            id="redo-draw",
+            show=False,
+            tooltip="Redo the last point undone",
+        ),
+        Binding(
             "c",
             "settings",
             "Settings",
@@ -209,6 +236,14 @@ class MicrogradApp(SaveActions, App[None]):
             id="export-history",
             show=False,
             tooltip="Export the loss history as CSV",
+        ),
+        Binding(
+            "ctrl+d",
+            "export_data",
+            "Export data",
+            id="export-data",
+            show=False,
+            tooltip="Export the run's points (drawn ones included) as CSV, for --data FILE",
         ),
         Binding(
             "p",
@@ -251,6 +286,8 @@ class MicrogradApp(SaveActions, App[None]):
         self._frame = 0
         self._panes: list[Pane] = []  # found once mounted, in screen order
         self.graph_state = GraphState()  # the Graph screen reopens where it was left
+        self._drawn: DrawnPoints | None = None  # the points drawn into this session
+        self._told_drawing_runs = False  # said once per run/pause that edits apply mid-run
 
     # -- layout ----------------------------------------------------------------
 
@@ -358,6 +395,7 @@ class MicrogradApp(SaveActions, App[None]):
         self.post_message(TrainingStopped(None))
 
     def _start_training(self) -> None:
+        self._told_drawing_runs = False
         self._stop.clear()
         self.running = True
         self._train()
@@ -527,6 +565,113 @@ class MicrogradApp(SaveActions, App[None]):
         plot = self.query_one(LossPlot)
         plot.set_log_scale(not plot.log_scale)
 
+    # -- drawing points ----------------------------------------------------------------
+
+    @property
+    def drawn(self) -> DrawnPoints:
+        """The edits made to the current run's points (a new run starts with none)."""
+        if self._drawn is None or self._drawn.session is not self.session:
+            self._drawn = DrawnPoints(self.session)
+        return self._drawn
+
+    def action_draw_mode(self) -> None:
+        boundary = self.query_one(DecisionBoundary)
+        if boundary.drawing:
+            boundary.set_drawing(False)
+            self.notify("Draw mode off: a click on a point opens its graph again.", timeout=3)
+            return
+        if self.session.nin != 2:
+            self.notify(
+                "Drawing points needs data with two features; this data has "
+                f"{self.session.nin}. Try the blank dataset (ctrl+p, Dataset: blank).",
+                severity="warning",
+            )
+            return
+        side = self.query_one(SideColumn)
+        for _ in range(3):  # b's states: on a short column the boundary takes the bugs' place
+            if boundary.display and side.shows_boundary:
+                break
+            side.swap()
+        self.refresh_panes()
+        if not boundary.display:
+            self.notify(
+                "The decision boundary has no room at this size; make the terminal taller.",
+                severity="warning",
+            )
+            return
+        boundary.set_drawing(True)
+        self.notify(
+            "Draw mode: arrows move, + / - add a +1 / -1 point, delete removes; "
+            "or click: left +1, right -1, middle removes. esc leaves.",
+            timeout=4,
+        )
+
+    @on(PointEdit)
+    def _on_point_edit(self, message: PointEdit) -> None:
+        drawn = self.drawn
+        try:
+            if message.kind == "remove":
+                nearest = drawn.nearest(message.at)
+                if nearest is None:
+                    self.notify("There is no point to remove.", severity="warning", timeout=3)
+                    return
+                edit = drawn.remove(nearest[0], nearest[1])
+            elif message.on_top is not None and message.on_top < len(self.session.ys):
+                if self.session.ys[message.on_top] == message.label:
+                    self.notify(
+                        f"There is already a {_sign(message.label)} point in this cell; "
+                        "a second would only count it twice.",
+                        severity="warning",
+                        timeout=4,
+                    )
+                    return
+                edit = drawn.relabel(message.on_top)
+                self.notify(
+                    f"The point in this cell was {_sign(-edit.label)}: it is "
+                    f"{_sign(edit.label)} now (u undoes).",
+                    timeout=3,
+                )
+            else:
+                edit = drawn.add(message.at, message.label)
+        except DrawRefused as err:
+            self.notify(f"Cannot remove it: {err}.", severity="warning", timeout=4)
+            return
+        self._drawn_changed(_short(edit))
+
+    def _drawn_changed(self, said: str) -> None:
+        """Say (in the boundary's subtitle) what an edit did and from which step; redraw.
+
+        While training runs, say once that the points change between two steps.
+        """
+        step = self.session.step_count + 1
+        if self.running and not self._told_drawing_runs:
+            self._told_drawing_runs = True
+            self.notify(
+                f"The new points apply between two steps (from step {step}); training runs on.",
+                timeout=3,
+            )
+        self.refresh_panes()
+        self.query_one(DecisionBoundary).tell(said)
+
+    def action_undo_draw(self) -> None:
+        self._undo_or_redo(undo=True)
+
+    def action_redo_draw(self) -> None:
+        self._undo_or_redo(undo=False)
+
+    def _undo_or_redo(self, undo: bool) -> None:
+        drawn = self.drawn
+        word = "undo" if undo else "redo"
+        try:
+            edit = drawn.undo() if undo else drawn.redo()
+        except DrawRefused as err:
+            self.notify(f"Cannot {word} that: {err}.", severity="warning", timeout=4)
+            return
+        if edit is None:
+            self.notify(f"Nothing to {word}.", timeout=3)
+            return
+        self._drawn_changed(f"{word}: {_short(edit)}")
+
     def action_swap_boundary(self) -> None:
         side = self.query_one(SideColumn)
         if self.session.nin != 2 and not side.short:
@@ -536,6 +681,9 @@ class MicrogradApp(SaveActions, App[None]):
                 severity="warning",
             )
             return
+        boundary = self.query_one(DecisionBoundary)
+        if boundary.drawing:
+            boundary.set_drawing(False)  # the cursor goes with the plane
         side.swap()
         self.refresh_panes()
 
@@ -588,7 +736,23 @@ class MicrogradApp(SaveActions, App[None]):
         bindings.sort(key=lambda b: b.id in ("help", "quit"))
         rows = [(self._key_label(b), b.tooltip or b.description) for b in bindings]
         rows.insert(-1, ("ctrl+p", "Command palette: every action, dataset presets, run speeds"))
-        rows.insert(-1, ("arrows", "Move the cursor in a focused weights or gradients pane"))
+        rows.insert(
+            -1,
+            (
+                "arrows",
+                "Move the cursor in a focused weights or gradients pane, or in draw mode (d)",
+            ),
+        )
+        rows.insert(
+            -1,
+            (
+                "+ - delete",
+                (
+                    "Draw mode: add a +1 point, a -1 point, remove the nearest; or click: "
+                    "left +1, right -1, middle (or ctrl) removes"
+                ),
+            ),
+        )
         sections = help_sections(self.screen_stack[0])  # the dashboard's panes, in screen order
         sections.append((GradCheckScreen.HELP_TITLE, GradCheckScreen.HELP))
         sections.append((GraphScreen.HELP_TITLE, GraphScreen.HELP))
@@ -630,6 +794,9 @@ class MicrogradApp(SaveActions, App[None]):
             self._stop_training()
             self.run_config = config
             self.session = session
+            boundary = self.query_one(DecisionBoundary)
+            if boundary.drawing and session.nin != 2:
+                boundary.set_drawing(False)
             if then is None:
                 self.notify(f"{what}: {self._architecture()}.")
             else:
@@ -670,3 +837,13 @@ class MicrogradApp(SaveActions, App[None]):
         if self._last_snapshot is not None:  # the grids redraw themselves; the details follow
             for pane in self.query(ParameterPane):
                 pane.show_detail(self._last_snapshot)
+
+
+def _sign(label: float | None) -> str:
+    return "+1" if label is not None and label > 0 else "-1"
+
+
+def _short(edit: Edit) -> str:
+    """What an edit did, in a few characters: "added +1", "removed -1", "made +1"."""
+    verb = {"add": "added", "remove": "removed", "relabel": "made"}[edit.kind]
+    return f"{verb} {_sign(edit.label)}" + (" test" if edit.part == TEST else "")

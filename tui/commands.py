@@ -45,6 +45,18 @@ class DashboardCommands(Provider):
                 "(b)",
             ),
             (
+                "Draw mode: your own points",
+                partial(app.run_action, "draw_mode"),
+                "2-D data: add and remove points on the decision boundary (d)",
+            ),
+            ("Undo the last drawn point", partial(app.run_action, "undo_draw"), "(u)"),
+            ("Redo the drawn point", partial(app.run_action, "redo_draw"), "(U)"),
+            (
+                "Export the data",
+                partial(app.run_action, "export_data"),
+                "the points, drawn ones included, as CSV for --data (ctrl+d)",
+            ),
+            (
                 "Save the run",
                 partial(app.run_action, "save_session"),
                 "to a JSON file you can --load (ctrl+s)",

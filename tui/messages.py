@@ -42,3 +42,25 @@ class SamplePicked(Message):
     def __init__(self, sample: int) -> None:
         super().__init__()
         self.sample = sample
+
+
+class PointEdit(Message):
+    """Draw mode asks for a change to the run's points at ``at`` (data coordinates).
+
+    ``kind`` "add" (a point of class ``label``, +1 or -1) or "remove" (the point
+    nearest to ``at``). ``on_top``: the training point already drawn in that
+    cell, if any (0-based), so that the app can say what happens to it.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        at: tuple[float, float],
+        label: float | None = None,
+        on_top: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.at = at
+        self.label = label
+        self.on_top = on_top

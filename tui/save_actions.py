@@ -3,7 +3,8 @@
 ``ctrl+s`` asks where to save (prefilled with the last path used, at first
 ``micrograd-run.json`` in the current directory) and writes the whole session,
 atomically; ``micrograd-tui --load FILE`` opens it again. ``ctrl+e`` writes the
-loss history as CSV the same way, and ``p`` the run as a PyTorch script that
+loss history as CSV the same way, ``ctrl+d`` the run's points (drawn ones
+included) as CSV for ``--data FILE``, and ``p`` the run as a PyTorch script that
 continues it (``tui/torch_export.py``). All work while training runs: the
 session copies its state under its lock, so a file holds one consistent step.
 Whatever goes wrong is a notification; the run on screen is never touched.
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING
 from engine.session import TrainingSession
 from tui.config import RunConfig
 from tui.saved_run import (
+    DEFAULT_DATA_PATH,
     DEFAULT_HISTORY_PATH,
     DEFAULT_SESSION_PATH,
     DEFAULT_TORCH_PATH,
     SessionFileError,
     check_writable,
+    export_data,
     export_history,
     export_torch,
     save_run,
@@ -56,6 +59,7 @@ class SaveActions(_Base):
     save_path: str = DEFAULT_SESSION_PATH  # prefilled in the dialog: the last path used
     history_path: str = DEFAULT_HISTORY_PATH
     torch_path: str = DEFAULT_TORCH_PATH
+    points_path: str = DEFAULT_DATA_PATH
 
     def action_save_session(self) -> None:
         """Ask where to save the run, then save it."""
@@ -72,6 +76,41 @@ class SaveActions(_Base):
             ),
             self._export_chosen,
         )
+
+    def action_export_data(self) -> None:
+        """Ask where to write the run's points as CSV, then write them."""
+        self.push_screen(
+            PathDialog(
+                "Export the points (CSV, for --data) to", self.points_path, "Export", _check_file
+            ),
+            self._data_chosen,
+        )
+
+    def _data_chosen(self, path: str | None) -> None:
+        if path:
+            self.export_data_to(path)
+
+    def export_data_to(self, path: str) -> bool:
+        """Write the run's points to ``path`` as CSV and say where; on failure say why."""
+        title = "Could not export the points"
+        try:
+            written, n_train, n_test = export_data(path, self.session, allow_stdout=False)
+        except SessionFileError as err:
+            self.notify(str(err), title=title, severity="error", timeout=8)
+            return False
+        except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
+            self.notify(f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8)
+            return False
+        self.points_path = path
+        self._offer_download(written)
+        test = f" and {n_test} test points after them" if n_test else ""
+        self.notify(
+            f"{n_train} training points{test} written to {written}. "
+            f"Train on them: micrograd-tui --data {path}",
+            title="Points exported",
+            timeout=6,
+        )
+        return True
 
     def action_export_torch(self) -> None:
         """Ask where to write the run as a PyTorch script, then write it."""

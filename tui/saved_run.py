@@ -29,13 +29,16 @@ from tui.torch_export import script_name, torch_script
 DEFAULT_SESSION_PATH = "micrograd-run.json"
 DEFAULT_HISTORY_PATH = "micrograd-history.csv"
 DEFAULT_TORCH_PATH = "micrograd_model.py"
+DEFAULT_DATA_PATH = "micrograd-data.csv"
 
 __all__ = [
+    "DEFAULT_DATA_PATH",
     "DEFAULT_HISTORY_PATH",
     "DEFAULT_SESSION_PATH",
     "DEFAULT_TORCH_PATH",
     "SessionFileError",
     "check_writable",
+    "export_data",
     "export_history",
     "export_torch",
     "load_run",
@@ -66,6 +69,31 @@ def save_run(
 def export_history(path: PathLike, session: TrainingSession, allow_stdout: bool = True) -> str:
     """Write the loss history as CSV to ``path``; returns where it went."""
     return write_history_csv(path, session, allow_stdout)
+
+
+def export_data(
+    path: PathLike, session: TrainingSession, allow_stdout: bool = True
+) -> tuple[str, int, int]:
+    """Write the run's points as CSV that ``--data`` reads back exactly: the training
+    points, then the held-out test points. Returns where it went and the two counts.
+
+    SessionFileError (naming the file) if the file cannot be written, or if the
+    points are all of one class: ``--data`` refuses such a file.
+    """
+    snap = session.snapshot()
+    xs = snap.inputs + snap.test_inputs
+    ys = snap.targets + snap.test_targets
+    if len(set(ys)) < 2:
+        raise SessionFileError(
+            path,
+            f"every point is {ys[0]:+g}, and --data needs both classes; "
+            "draw a point of the other class first",
+        )
+    try:
+        written = files.write_text(path, datasets.csv_text(xs, ys), allow_stdout)
+    except files.FileProblem as problem:
+        raise SessionFileError(path, problem.reason) from problem
+    return written, len(snap.inputs), len(snap.test_inputs)
 
 
 def export_torch(path: PathLike, session: TrainingSession, source: str) -> tuple[str, int]:

@@ -75,3 +75,39 @@ def test_main_screen_200x50(snap_compare) -> None:
 def test_a_bug_on_at_80x24_shows_all_six_and_its_symptom(snap_compare) -> None:
     app = make_app(bugs=("forward-order-backward",))
     assert snap_compare(app, terminal_size=(80, 24), run_before=steps(3))
+
+
+def drawn(points: tuple[tuple[float, float, float], ...], before: int, after: int):
+    """run_before: ``before`` steps, draw mode on, the points drawn, ``after`` steps."""
+
+    async def run_before(pilot) -> None:
+        from tui.widgets.boundary import DecisionBoundary
+
+        app = pilot.app
+        for _ in range(before):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        app.query_one(DecisionBoundary).set_drawing(True)  # as d does, without the toast
+        for x, y, label in points:
+            app.drawn.add((x, y), label)
+        for _ in range(after):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+
+    return run_before
+
+
+# Two points that break the diagonal: the model must bend around them.
+BREAKING = ((0.9, -0.9, -1.0), (-0.9, 0.9, -1.0), (0.3, 0.3, 1.0), (-0.3, -0.3, -1.0))
+
+
+def test_draw_mode_120x40(snap_compare) -> None:
+    run_before = drawn(BREAKING, 20, 60)
+    assert snap_compare(make_app("blank"), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_draw_mode_80x24(snap_compare) -> None:
+    run_before = drawn(BREAKING, 20, 60)
+    assert snap_compare(make_app("blank"), terminal_size=(80, 24), run_before=run_before)

@@ -15,6 +15,17 @@ one, so the app keeps answering keys; and a new grid starts when
 ``tui.pacing.grid_pacer`` allows: the pane takes about ``GRID_SHARE`` of the
 interpreter (which the training thread shares) and still redraws at least
 twice a second. The newest snapshot is always drawn in the end.
+
+Draw mode (``d`` in the dashboard) puts a cursor on the plane: the arrow keys
+move it a cell at a time, ``+`` (or ``=``) asks for a +1 point at its cell,
+``-`` for a -1 point, ``delete`` to remove the point nearest to it; with the
+mouse, a left click asks for +1, a right click (or alt+click) for -1, a
+middle click (or ctrl+click) to remove. The pane only asks (a ``PointEdit``
+message, in data coordinates: the centre of the cell); the app changes the
+run's points. While drawing, the plane stays where it was (a point drawn near
+the edge does not rescale the picture under the cursor); it fits the points
+again when draw mode ends. Outside draw mode a click on a training point opens
+its graph.
 """
 
 from __future__ import annotations
@@ -25,10 +36,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from itertools import count
+from typing import ClassVar
 
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -38,12 +51,17 @@ from engine.inference import PlainMLP, grid, pixel_centres
 from engine.session import Snapshot
 from tui import format as fmt
 from tui import pacing
-from tui.messages import SamplePicked
+from tui.messages import PointEdit, SamplePicked
 from tui.widgets.pane import Pane
 
 UPPER_HALF = "▀"
 TRAIN_GLYPH = "●"
 TEST_GLYPH = "○"
+CURSOR_GLYPH = "┼"  # draw mode's cursor on an empty cell
+CURSOR_BG = "#000000"  # the cursor's cell, so it shows on either colour of the heat map
+CURSOR_FG = "#ffffff"
+# Mouse buttons as Textual numbers them.
+LEFT, MIDDLE, RIGHT = 1, 2, 3
 MARGIN = 0.1  # of the data's span, added on every side
 LEVELS = 8  # colour steps for |output| from 0 to 1, on each side of the boundary
 HEAT = 0.45  # the brightest the heat map gets (blend strength), so points stand out
@@ -90,6 +108,27 @@ class Plane:
         return (
             pixel_centres(*self.x_range, self.columns)[column],
             pixel_centres(*self.y_range, self.rows)[self.rows - 1 - row],
+        )
+
+    @property
+    def lines(self) -> int:
+        """Lines of text: two pixel rows each."""
+        return self.rows // 2
+
+    def cell_centre(self, column: int, line: int) -> tuple[float, float]:
+        """The point at the centre of a character cell (between its two pixel rows)."""
+        x, top = self.centre(column, 2 * line)
+        bottom = self.centre(column, min(2 * line + 1, self.rows - 1))[1]
+        return x, (top + bottom) / 2
+
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
+        """The cell (column, line) a point falls in, or the nearest cell on the edge."""
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        column = int((x - x0) / (x1 - x0) * self.columns)
+        row = int((y1 - y) / (y1 - y0) * self.rows)
+        return (
+            min(max(column, 0), self.columns - 1),
+            min(max(row // 2, 0), max(self.lines - 1, 0)),
         )
 
     def pixel_of(self, x: float, y: float) -> tuple[int, int] | None:
@@ -145,12 +184,14 @@ def heat_map_lines(
     train: Sequence[Point],
     test: Sequence[Point] = (),
     styles: _Styles | None = None,
+    cursor: tuple[int, int] | None = None,
 ) -> list[list[Segment]]:
     """Two pixel rows of ``values`` per line, with the points drawn over them.
 
     A point takes its whole cell; its background is the colour of the pixel it
     falls in. Test points are drawn first, so a training point in the same
-    cell wins; among points of one kind the later wins.
+    cell wins; among points of one kind the later wins. ``cursor`` (column,
+    line): draw mode's cursor, a black cell holding its point or ``┼``.
     """
     styles = styles or _Styles()
     colours = [[pixel_colour(v) for v in row] for row in values]
@@ -167,7 +208,10 @@ def heat_map_lines(
         segments = []
         for column in range(plane.columns):
             mark = marks.get((line, column))
-            if mark is None:
+            if (column, line) == cursor:
+                glyph, fg = (CURSOR_GLYPH, CURSOR_FG) if mark is None else mark[:2]
+                segments.append(Segment(glyph, styles(fg, CURSOR_BG, bold=True)))
+            elif mark is None:
                 segments.append(Segment(UPPER_HALF, styles(upper[column], lower[column])))
             else:
                 glyph, fg, bg = mark
@@ -223,8 +267,24 @@ class DecisionBoundary(Pane, Widget):
         "For data with two features: the model's output over the plane, "
         "blue positive, orange negative, "
         "with the training points (●) and test points (○) on top. "
-        "Click a training point to open its graph; b swaps it with the predictions."
+        "Click a training point to open its graph; b swaps it with the predictions. "
+        "d: draw mode, to add your own points and watch the model adapt: the arrows "
+        "move a cursor, + (or =) adds a +1 point, - a -1 point, delete removes the "
+        "nearest point; or left-click for +1, right-click (or alt+click) for -1, "
+        "middle-click (or ctrl+click) to remove. u undoes, U redoes, esc or d leaves "
+        "draw mode. The run trains on the new points from its next step."
     )
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move_cursor(0, -1)", "Up", show=False),
+        Binding("down", "move_cursor(0, 1)", "Down", show=False),
+        Binding("left", "move_cursor(-1, 0)", "Left", show=False),
+        Binding("right", "move_cursor(1, 0)", "Right", show=False),
+        Binding("plus,equals_sign", "draw(1)", "+1 point", id="draw-plus"),
+        Binding("minus", "draw(-1)", "-1 point", id="draw-minus"),
+        Binding("delete,backspace", "erase", "Remove", id="draw-remove"),
+        Binding("escape", "app.draw_mode", "Done", id="draw-done"),
+    ]
 
     DEFAULT_CSS = """
     DecisionBoundary {
@@ -252,6 +312,12 @@ class DecisionBoundary(Pane, Widget):
         self._lines: list[Strip] = []
         self._lines_key: tuple | None = None
         self._styles = _Styles()
+        self._drawing = False
+        self._cursor: tuple[float, float] | None = None  # draw mode's, in data coordinates
+        # In draw mode the plane stays put (a point drawn at the edge does not rescale
+        # the view under the cursor); it fits the points again when draw mode ends.
+        self._frozen: Plane | None = None
+        self._last_edit = ""  # what the last drawn point did, for the border subtitle
 
     # -- what to draw ----------------------------------------------------------------
 
@@ -285,7 +351,16 @@ class DecisionBoundary(Pane, Widget):
         if snap is None or width < 1 or height < 1:
             return
         train = _points(snap.inputs, snap.targets)
-        plane = Plane.around([(x, y) for x, y, _ in train + self._test], width, 2 * height)
+        points = train + self._test
+        plane = self._frozen
+        if (
+            plane is None
+            or (plane.columns, plane.rows) != (width, 2 * height)
+            or any(plane.pixel_of(x, y) is None for x, y, _ in points)
+        ):
+            plane = Plane.around([(x, y) for x, y, _ in points], width, 2 * height)
+        if self._drawing:  # the first draw in draw mode, or a resize: draw on this fit
+            self._frozen = plane
         self._plane = plane
         wanted = _Grid(snap, plane)
         if wanted.same_as(self._grid):
@@ -340,16 +415,108 @@ class DecisionBoundary(Pane, Widget):
     # -- drawing -------------------------------------------------------------------
 
     def _draw_lines(self, train: tuple[Point, ...]) -> None:
-        """The heat map of the grid on screen, with the points on top."""
+        """The heat map of the grid on screen, with the points (and the cursor) on top.
+
+        The points are the newest snapshot's, over the grid on screen: a drawn
+        point shows at once, the model's answer to it once its grid is evaluated.
+        """
         shown = self._grid
-        key = (shown.request, train, self._test)
+        cursor = self.cursor_cell
+        key = (shown.request, train, self._test, cursor)
         if key != self._lines_key and shown.plane is not None:
-            segments = heat_map_lines(shown.values, shown.plane, train, self._test, self._styles)
+            segments = heat_map_lines(
+                shown.values, shown.plane, train, self._test, self._styles, cursor
+            )
             self._lines = [Strip(line, shown.plane.columns) for line in segments]
             self._lines_key = key
-            legend = f"{TRAIN_GLYPH} train" + (f"  {TEST_GLYPH} test" if self._test else "")
+            if self._drawing:
+                legend = f"{self._last_edit or 'draw: + - del u'} · {len(train)} {TRAIN_GLYPH}"
+            else:
+                legend = f"{TRAIN_GLYPH} train" + (f"  {TEST_GLYPH} test" if self._test else "")
+                legend += " · d draw"
             self.border_subtitle = f"{legend} · step {shown.snapshot.step}"
             self.refresh()
+
+    # -- draw mode ---------------------------------------------------------------------
+
+    @property
+    def drawing(self) -> bool:
+        return self._drawing
+
+    def set_drawing(self, on: bool) -> None:
+        """Draw mode on (a cursor, keys and clicks add and remove points) or off."""
+        self._drawing = on
+        self._last_edit = ""
+        self.can_focus = on
+        self._frozen = self._plane if on else None  # None: fits the points again
+        if on:
+            self.focus()
+        else:
+            self._cursor = None
+            if self.has_focus:
+                self.screen.set_focus(None)
+        self._lines_key = None  # redraw the subtitle and the cursor
+        self._update()
+
+    def tell(self, edit: str) -> None:
+        """Show what the last drawn point did ("added +1") in the border subtitle."""
+        self._last_edit = edit
+        self._lines_key = None
+        self._update()
+
+    @property
+    def cursor_cell(self) -> tuple[int, int] | None:
+        """Draw mode's cursor as (column, line) of the plane on screen; None outside draw mode."""
+        plane = self._grid.plane
+        if not self._drawing or plane is None:
+            return None
+        if self._cursor is None:  # the middle of the plane, to start with
+            self._cursor = plane.cell_centre(plane.columns // 2, plane.lines // 2)
+        return plane.cell_of(*self._cursor)
+
+    @property
+    def cursor(self) -> tuple[float, float] | None:
+        """The point a drawn point goes to: the centre of the cursor's cell."""
+        cell, plane = self.cursor_cell, self._grid.plane
+        return None if cell is None or plane is None else plane.cell_centre(*cell)
+
+    def action_move_cursor(self, columns: int, lines: int) -> None:
+        plane, cell = self._grid.plane, self.cursor_cell
+        if plane is None or cell is None:
+            return
+        column = min(max(cell[0] + columns, 0), plane.columns - 1)
+        line = min(max(cell[1] + lines, 0), plane.lines - 1)
+        self._cursor = plane.cell_centre(column, line)
+        self._draw_lines(self._train())
+
+    def action_draw(self, label: float) -> None:
+        self._ask("add", label)
+
+    def action_erase(self) -> None:
+        self._ask("remove", None)
+
+    def _ask(self, kind: str, label: float | None) -> None:
+        at, cell = self.cursor, self.cursor_cell
+        if at is None or cell is None:
+            return
+        on_top = self._training_point_in(*cell) if kind == "add" else None
+        self.post_message(PointEdit(kind, at, label, on_top))
+
+    def _training_point_in(self, column: int, line: int) -> int | None:
+        """The training point drawn in this cell (the one drawn on top), if any."""
+        plane, snap = self._grid.plane, self._latest
+        if plane is None or snap is None:
+            return None
+        found = None
+        for i, (x, y) in enumerate(snap.inputs):
+            pixel = plane.pixel_of(x, y)
+            if pixel is not None and pixel[0] == column and pixel[1] // 2 == line:
+                found = i
+        return found
+
+    def _train(self) -> tuple[Point, ...]:
+        snap = self._latest
+        return () if snap is None else _points(snap.inputs, snap.targets)
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -358,14 +525,39 @@ class DecisionBoundary(Pane, Widget):
         return Strip.blank(width, self.rich_style)
 
     def on_click(self, event) -> None:
-        """A click on (or next to) a training point asks for that sample's graph."""
+        """Draw mode: a click asks for a point (left +1, right -1, middle removes).
+        Otherwise a click on (or next to) a training point asks for that sample's graph."""
         offset = event.get_content_offset(self)
+        if self._drawing:
+            event.stop()
+            self._click_to_draw(event, offset)
+            return
         sample = None if offset is None else self.sample_at(offset.x, offset.y)
         if sample is not None:
             event.stop()
             self.post_message(SamplePicked(sample))
         elif offset is not None and self._grid.plane is not None:
-            self.notify(f"Click a training point ({TRAIN_GLYPH}) to open its graph.", timeout=3)
+            self.notify(
+                f"Click a training point ({TRAIN_GLYPH}) to open its graph, "
+                "or press d to draw your own points.",
+                timeout=3,
+            )
+
+    def _click_to_draw(self, event, offset) -> None:
+        plane = self._grid.plane
+        if plane is None:
+            return
+        if offset is None or not (0 <= offset.x < plane.columns and 0 <= offset.y < plane.lines):
+            self.notify("Click inside the plot to draw a point there.", timeout=3)
+            return
+        self._cursor = plane.cell_centre(offset.x, offset.y)
+        self._draw_lines(self._train())
+        if event.button == MIDDLE or event.ctrl:
+            self._ask("remove", None)
+        elif event.button == RIGHT or event.meta:
+            self._ask("add", -1.0)
+        elif event.button == LEFT:
+            self._ask("add", 1.0)
 
     def sample_at(self, column: int, line: int) -> int | None:
         """The training sample drawn nearest to this cell, if one is within a cell of it."""
