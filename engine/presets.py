@@ -34,6 +34,6 @@ PRESETS: dict[str, SessionConfig] = {
     ),
     "blobs": SessionConfig(hidden=(4,), activation="tanh", loss="mse", lr=0.2),
     # A plane to draw on (draw mode, d): room for the shapes a learner draws.
-    "blank": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.5),
+    "blank": SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.2),
 }
 CSV_PRESET = SessionConfig(hidden=(8, 8), activation="tanh", loss="mse", lr=0.2)
