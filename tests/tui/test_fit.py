@@ -12,6 +12,7 @@ from textual.widgets._toast import Toast
 
 from engine import bugs
 from tests.support.pilot import make_app, wait_for
+from tui import format as fmt
 from tui.screens.gradcheck import GradCheckScreen
 from tui.widgets.boundary import DecisionBoundary
 from tui.widgets.bug_toggles import BugToggle, BugToggles
@@ -140,8 +141,6 @@ async def test_at_200x50_the_panes_use_the_room() -> None:
             app.session.step()
         app.refresh_panes()
         await pilot.pause()
-        weights = app.query_one("#weights-grid", ParameterGrid)
-        assert weights.number_width == 9  # +0.650977: more digits where the pane is wide
         app.action_swap_boundary()  # the predictions in the boundary's place
         await pilot.pause()
         side, predictions = app.query_one(SideColumn), app.query_one(PredictionsPane)
@@ -196,3 +195,31 @@ async def test_at_80x24_b_shows_the_boundary_whole_in_the_bugs_place() -> None:
         await pilot.press("b")
         await pilot.pause()
         assert app.query_one(PredictionsPane).display and not boundary.display
+
+
+async def test_at_200x50_a_net_taller_than_its_pane_shows_whole_side_by_side() -> None:
+    app = make_app("xor")  # MLP(2, [8, 8, 1]): 23 lines one layer under another
+    async with app.run_test(size=(200, 50)) as pilot:
+        app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        grid = app.query_one("#weights-grid", ParameterGrid)
+        assert not grid.heat_map
+        assert grid.virtual_size.height <= grid.scrollable_content_region.height  # no scrolling
+        assert grid.virtual_size.width <= grid.scrollable_content_region.width
+        text = "\n".join(strip.text for strip in grid._lines)
+        assert "layer 1 · tanh · 8 × (2 in + bias)  layer 2 · tanh · 8 × (8 in + bias)" in text
+        assert "layer 3 · tanh · 1 × (8 in + bias)" in text
+
+
+async def test_at_200x50_a_net_that_fits_gets_more_digits() -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        for grid in app.query(ParameterGrid):
+            assert grid.number_width == 9, grid.id  # +0.650977, not +0.6510
+        weights = app.query_one("#weights-grid", ParameterGrid)
+        w = app.session.snapshot().weights[0][0][0]
+        assert fmt.number(w, 9) in "\n".join(strip.text for strip in weights._lines)
