@@ -5,9 +5,27 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from textual.notifications import Notification
 
-from tests.support.pilot import make_app
+from tests.support.pilot import make_app, settle_pilots, wait_for
 from tui.app import MicrogradApp
+from tui.widgets.boundary import DecisionBoundary
+
+
+@pytest.fixture(autouse=True)
+def settled_pilots(monkeypatch) -> None:
+    """A Pilot's key, click or pause returns once the app has handled it (see settle)."""
+    settle_pilots(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def lasting_notifications(monkeypatch) -> None:
+    """Notices stay in ``app._notifications`` however long the test takes to look.
+
+    Textual drops a notice from that list once its timeout (2 to 10 s here) has passed by
+    the wall clock, so on a loaded machine a test could look after its notice was gone.
+    """
+    monkeypatch.setattr(Notification, "has_expired", property(lambda self: False))
 
 
 @pytest.fixture
@@ -22,7 +40,8 @@ def snap_compare(snap_compare):
     A focused Input or TextArea blinks its cursor every 0.5 s, so without this a
     snapshot drew the cursor or not with the machine's speed. The keys in ``press``
     are pressed first (they may open the screen that holds the input), then every
-    widget that blinks stops, with its cursor shown.
+    widget that blinks stops, with its cursor shown, every toast is cleared, and
+    every decision boundary has drawn the newest snapshot.
     """
 
     def compare(app, press=(), *, run_before=None, **kwargs):
@@ -36,6 +55,13 @@ def snap_compare(snap_compare):
                 for widget in screen.query("*"):
                     if hasattr(widget, "cursor_blink"):
                         widget.cursor_blink = False
+            # A toast leaves after its timeout by the wall clock: drawn or not with the
+            # machine's speed. Snapshots show none.
+            pilot.app.clear_notifications()
+            # A decision boundary evaluates a newer grid after a wait and in a thread: the
+            # snapshot waits for it, so it never shows an older step's picture.
+            boundaries = pilot.app.query(DecisionBoundary)
+            await wait_for(lambda: not any(pane.is_behind for pane in boundaries), pilot)
             await pilot.pause()
 
         return snap_compare(app, run_before=steady, **kwargs)

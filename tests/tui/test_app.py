@@ -7,7 +7,7 @@ import math
 from engine import bugs
 from engine.bugs import CATALOGUE
 from engine.session import SessionConfig, TrainingSession
-from tests.support.pilot import SIZE, make_app, wait_for
+from tests.support.pilot import SIZE, make_app, palette_ready, wait_for
 from tui.app import MicrogradApp
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.help import HelpScreen
@@ -289,7 +289,7 @@ def test_same_seed_same_run_bugs_included() -> None:
 
 
 async def test_command_palette_runs_the_apps_own_commands(app: MicrogradApp) -> None:
-    from textual.command import CommandList, CommandPalette
+    from textual.command import CommandPalette
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
@@ -297,7 +297,7 @@ async def test_command_palette_runs_the_apps_own_commands(app: MicrogradApp) -> 
         steps = app.session.step_count
         await pilot.press(*"toggle bug", "space", *"skip")  # a space typed here is text, not a step
         assert app.session.step_count == steps
-        await wait_for(lambda: app.screen.query_one(CommandList).option_count > 0, pilot)
+        await wait_for(lambda: palette_ready(app), pilot)
         await pilot.press("enter")
         await wait_for(lambda: app.session.bugs == {"skip-zero-grad"}, pilot)
         assert not isinstance(app.screen, CommandPalette)

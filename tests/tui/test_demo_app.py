@@ -9,7 +9,7 @@ from rich.console import Console
 from textual.command import CommandList, CommandPalette
 
 from engine import bugs
-from tests.support.pilot import make_app, wait_for
+from tests.support.pilot import make_app, palette_ready, wait_for
 from tui.demos import DEMOS
 from tui.screens.bug_detail import BugDetailScreen
 from tui.widgets.bug_toggles import BugToggle
@@ -93,7 +93,7 @@ async def test_the_palette_loads_a_demo_and_finds_explanations_by_why() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"why")
-        await wait_for(lambda: app.screen.query_one(CommandList).option_count >= 6, pilot)
+        await wait_for(lambda: palette_ready(app), pilot)
         prompts = [
             str(app.screen.query_one(CommandList).get_option_at_index(i).prompt)
             for i in range(app.screen.query_one(CommandList).option_count)
@@ -104,7 +104,7 @@ async def test_the_palette_loads_a_demo_and_finds_explanations_by_why() -> None:
 
         await pilot.press("ctrl+p")
         await pilot.press(*"demo bug skip")
-        await wait_for(lambda: app.screen.query_one(CommandList).option_count > 0, pilot)
+        await wait_for(lambda: palette_ready(app), pilot)
         await pilot.press("enter")
         await wait_for(lambda: app.session.bugs == {bugs.SKIP_ZERO_GRAD}, pilot)
         assert app.run_config.dataset == "moons"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.pilot import make_app, wait_for
+from tests.support.pilot import make_app, palette_ready, wait_for
 from tui.screens.graph import GraphCanvas, GraphScreen, parse_values
 from tui.widgets.boundary import DecisionBoundary
 from tui.widgets.predictions import PredictionsPane
@@ -278,7 +278,7 @@ async def test_palette_finds_graph() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"graph")
-        await pilot.pause(0.3)
+        await wait_for(lambda: palette_ready(app), pilot)
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, GraphScreen), pilot)
 
