@@ -127,7 +127,10 @@ def test_file_name_too_long_for_the_file_system(tmp_path):
 # -- fuzz: a Dataset or a DatasetError, never anything else -------------------------------
 
 # tmp_path is shared by a test's examples: each example overwrites the one file.
-FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+FUZZ = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
 
 
 def _load_or_error(path):

@@ -94,7 +94,7 @@ def test_relu_hinge_l2_trajectory_is_the_same_on_both_backends(bug_ids):
 @settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     hidden=st.lists(st.integers(1, 4), min_size=1, max_size=2),

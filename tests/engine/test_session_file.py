@@ -514,7 +514,7 @@ def _load_or_refuse(path) -> None:
 FUZZ = settings(
     max_examples=int(os.environ.get("PERSIST_FUZZ_EXAMPLES", "100")),
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
