@@ -71,17 +71,26 @@ def running(pid: int) -> bool:
 
 
 class Served:
-    """A `micrograd-tui serve` process on a free loopback port, started in ``folder``."""
+    """A `micrograd-tui serve` process on a free loopback port, started in ``folder``.
 
-    def __init__(self, folder: Path, *flags: str) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui", "serve", "--port", str(self.port), *flags],
-            cwd=folder,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.banner = self.process.stdout.readline()
+    The port was free when ``free_port`` looked, but another process (other tests run on
+    this machine too) may take it before the server listens: the server then says so and
+    exits with 2 before its banner, and a new port is tried.
+    """
+
+    def __init__(self, folder: Path, *flags: str, tries: int = 5) -> None:
+        for _ in range(tries):
+            self.port = free_port()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tui", "serve", "--port", str(self.port), *flags],
+                cwd=folder,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self.banner = self.process.stdout.readline()
+            if self.banner or self.process.wait() != 2:
+                break
+            self.process.stdout.close()  # the port was taken meanwhile: another one
         self.apps: set[int] = set()
 
     @property
