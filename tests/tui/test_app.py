@@ -199,13 +199,14 @@ async def test_a_log_step_axis_keeps_a_long_runs_first_steps_apart(app) -> None:
 async def test_throttled_speed_waits_between_steps() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        app.set_speed(0.1)  # one step every 10 s: the second step is far away
+        # One step every 1,000 s: the second step is far away, however loaded the machine.
+        app.set_speed(0.001)
         await pilot.press("r")
         await wait_for(lambda: app.session.step_count >= 1, pilot)
         await pilot.press("r")
         await app.workers.wait_for_complete()
         assert app.session.step_count == 1
-        assert "speed 0.1/s" in str(app.query_one("#status").render())
+        assert "speed 0.001/s" in str(app.query_one("#status").render())
 
 
 async def test_q_quits(app: MicrogradApp) -> None:
