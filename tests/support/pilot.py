@@ -111,9 +111,18 @@ def settling(wait_for_idle):
 
 
 def settle_pilots(monkeypatch) -> None:
-    """Make every Pilot (tests' and snapshots') settle after each key, click and pause."""
+    """Make every Pilot (tests' and snapshots') settle after each key, click and pause,
+    and ``run_test`` settle before it hands the Pilot over."""
     for module in (textual.app, textual.pilot):
         monkeypatch.setattr(module, "wait_for_idle", settling(module.wait_for_idle))
+    wait_for_screen = textual.pilot.Pilot._wait_for_screen
+
+    async def wait_for_screen_then_settle(pilot, *args, **kwargs) -> bool:
+        done = await wait_for_screen(pilot, *args, **kwargs)
+        await settle(pilot.app)
+        return done
+
+    monkeypatch.setattr(textual.pilot.Pilot, "_wait_for_screen", wait_for_screen_then_settle)
 
 
 def palette_ready(app: App) -> bool:
