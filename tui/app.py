@@ -734,7 +734,7 @@ class MicrogradApp(SaveActions, App[None]):
         bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
         # Help and quit lead the footer; in the help screen they close the list.
         bindings.sort(key=lambda b: b.id in ("help", "quit"))
-        rows = [(self._key_label(b), b.tooltip or b.description) for b in bindings]
+        rows = [(self.key_label(b), b.tooltip or b.description) for b in bindings]
         rows.insert(-1, ("ctrl+p", "Command palette: every action, dataset presets, run speeds"))
         rows.insert(
             -1,
@@ -759,7 +759,8 @@ class MicrogradApp(SaveActions, App[None]):
         self.push_screen(HelpScreen(rows, sections))
 
     @staticmethod
-    def _key_label(binding: Binding) -> str:
+    def key_label(binding: Binding) -> str:
+        """How help and the palette write a binding's keys: '[', '? or f1', 'ctrl+r'."""
         names = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
         return " or ".join(names.get(k, k) for k in binding.key.split(","))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 import datasets
@@ -12,87 +13,63 @@ from engine.bugs import CATALOGUE
 from tui.demos import DEMOS
 from tui.pacing import SPEEDS, speed_label
 
+# (title, action, what it does): the actions the palette offers by name; the key
+# each is bound to is added from the app's bindings.
+ACTIONS: list[tuple[str, str, str]] = [
+    ("Step once", "step", "forward, zero_grad, backward, update"),
+    ("Run / pause", "toggle_run", "train continuously, or stop"),
+    ("Reset", "reset", "back to the seed's initial weights"),
+    ("Halve the learning rate", "lr_down", ""),
+    ("Double the learning rate", "lr_up", ""),
+    (
+        "Run settings…",
+        "settings",
+        "dataset, samples, noise, split, layers, activation, loss, lr, seed",
+    ),
+    ("Swap decision boundary / predictions", "swap_boundary", ""),
+    (
+        "Draw mode: your own points",
+        "draw_mode",
+        "2-D data: add and remove points on the decision boundary",
+    ),
+    ("Undo the last drawn point", "undo_draw", ""),
+    ("Redo the drawn point", "redo_draw", ""),
+    (
+        "Export the data",
+        "export_data",
+        "the points, drawn ones included, as CSV for --data",
+    ),
+    ("Save the run", "save_session", "to a JSON file you can --load"),
+    ("Export the loss history", "export_history", "as CSV"),
+    ("Export to PyTorch", "export_torch", "a script that continues this run in torch"),
+    ("Gradient check", "gradcheck", "backprop vs finite differences"),
+    (
+        "Graph and chain-rule stepper",
+        "graph",
+        "draw_dot-style value graph; step forward and backward node by node",
+    ),
+    ("Toggle log scale", "toggle_log", "loss plot"),
+    (
+        "Toggle log step axis",
+        "toggle_step_axis",
+        "loss plot: a long run's first steps spread out",
+    ),
+    (
+        "Full speed / watchable pace",
+        "full_speed",
+        "as fast as it goes, or back to the default pace",
+    ),
+    ("Help", "help", "every key, pane and bug"),
+]
+
 
 class DashboardCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
+        keys = {b.action: app.key_label(b) for b in app.BINDINGS if isinstance(b, Binding)}
         commands: list[tuple[str, Callable[[], object], str]] = [
-            (
-                "Step once",
-                partial(app.run_action, "step"),
-                "forward, zero_grad, backward, update (space)",
-            ),
-            (
-                "Run / pause",
-                partial(app.run_action, "toggle_run"),
-                "train continuously, or stop (r)",
-            ),
-            (
-                "Reset",
-                partial(app.run_action, "reset"),
-                "back to the seed's initial weights (ctrl+r)",
-            ),
-            ("Halve the learning rate", partial(app.run_action, "lr_down"), "([)"),
-            ("Double the learning rate", partial(app.run_action, "lr_up"), "(])"),
-            (
-                "Run settings…",
-                partial(app.run_action, "settings"),
-                "dataset, samples, noise, split, layers, activation, loss, lr, seed (c)",
-            ),
-            (
-                "Swap decision boundary / predictions",
-                partial(app.run_action, "swap_boundary"),
-                "(b)",
-            ),
-            (
-                "Draw mode: your own points",
-                partial(app.run_action, "draw_mode"),
-                "2-D data: add and remove points on the decision boundary (d)",
-            ),
-            ("Undo the last drawn point", partial(app.run_action, "undo_draw"), "(u)"),
-            ("Redo the drawn point", partial(app.run_action, "redo_draw"), "(U)"),
-            (
-                "Export the data",
-                partial(app.run_action, "export_data"),
-                "the points, drawn ones included, as CSV for --data (ctrl+d)",
-            ),
-            (
-                "Save the run",
-                partial(app.run_action, "save_session"),
-                "to a JSON file you can --load (ctrl+s)",
-            ),
-            (
-                "Export the loss history",
-                partial(app.run_action, "export_history"),
-                "as CSV (ctrl+e)",
-            ),
-            (
-                "Export to PyTorch",
-                partial(app.run_action, "export_torch"),
-                "a script that continues this run in torch (p)",
-            ),
-            (
-                "Gradient check",
-                partial(app.run_action, "gradcheck"),
-                "backprop vs finite differences (g)",
-            ),
-            (
-                "Graph and chain-rule stepper",
-                partial(app.run_action, "graph"),
-                "draw_dot-style value graph; step forward and backward node by node (v)",
-            ),
-            ("Toggle log scale", partial(app.run_action, "toggle_log"), "loss plot (l)"),
-            (
-                "Toggle log step axis",
-                partial(app.run_action, "toggle_step_axis"),
-                "loss plot: a long run's first steps spread out (x)",
-            ),
-            (
-                "Full speed / watchable pace",
-                partial(app.run_action, "full_speed"),
-                "as fast as it goes, or back to the default pace (f)",
-            ),
-            ("Help", partial(app.run_action, "help"), "every key, pane and bug (?)"),
+            (title, partial(app.run_action, action), f"{what} ({keys[action]})".lstrip())
+            for title, action, what in ACTIONS
         ]
         for i, bug in enumerate(CATALOGUE, start=1):
             commands.append(

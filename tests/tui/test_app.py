@@ -302,3 +302,16 @@ async def test_command_palette_runs_the_apps_own_commands(app: MicrogradApp) -> 
         await pilot.press("enter")
         await wait_for(lambda: app.session.bugs == {"skip-zero-grad"}, pilot)
         assert not isinstance(app.screen, CommandPalette)
+
+
+def test_every_palette_action_is_an_action_bound_to_a_key() -> None:
+    """The palette names each action's key from the bindings: every one needs both."""
+    from textual.binding import Binding
+
+    from tui.commands import ACTIONS
+
+    bound = {b.action for b in MicrogradApp.BINDINGS if isinstance(b, Binding)}
+    assert len({action for _, action, _ in ACTIONS}) == len(ACTIONS)
+    for title, action, _ in ACTIONS:
+        assert callable(getattr(MicrogradApp, f"action_{action}", None)), title
+        assert action in bound, title
