@@ -92,15 +92,13 @@ class SaveActions(_Base):
 
     def export_data_to(self, path: str) -> bool:
         """Write the run's points to ``path`` as CSV and say where; on failure say why."""
-        title = "Could not export the points"
-        try:
-            written, n_train, n_test = export_data(path, self.session, allow_stdout=False)
-        except SessionFileError as err:
-            self.notify(str(err), title=title, severity="error", timeout=8)
+        result = self._attempt(
+            "Could not export the points",
+            lambda: export_data(path, self.session, allow_stdout=False),
+        )
+        if result is None:
             return False
-        except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
-            self.notify(f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8)
-            return False
+        written, n_train, n_test = result
         self.points_path = path
         self._offer_download(written)
         test = f" and {n_test} test points after them" if n_test else ""
@@ -125,6 +123,22 @@ class SaveActions(_Base):
         if path:
             self.export_torch_to(path)
 
+    def _attempt(
+        self, title: str, write, expected: tuple[type[Exception], ...] = (SessionFileError,)
+    ):
+        """``write()``'s result, or None after a notification titled ``title`` says why.
+
+        An ``expected`` error says it in its own words; anything else by its type.
+        A failed write never costs the run it writes.
+        """
+        try:
+            return write()
+        except expected as err:
+            self.notify(str(err), title=title, severity="error", timeout=8)
+        except Exception as err:  # noqa: BLE001 - report it, keep the run
+            self.notify(f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8)
+        return None
+
     def _offer_download(self, written: str) -> None:
         """In a browser, send the file just written as a download too (not a device or pipe)."""
         if self.is_web and os.path.isfile(written):
@@ -140,19 +154,13 @@ class SaveActions(_Base):
 
     def save_session_to(self, path: str) -> bool:
         """Save the run to ``path`` and say where; on failure say why. True if saved."""
-        try:
-            written, step = save_run(path, self.session, self.run_config, allow_stdout=False)
-        except SessionFileError as err:
-            self.notify(str(err), title="Could not save the run", severity="error", timeout=8)
+        result = self._attempt(
+            "Could not save the run",
+            lambda: save_run(path, self.session, self.run_config, allow_stdout=False),
+        )
+        if result is None:
             return False
-        except Exception as err:  # noqa: BLE001 - a failed save must never cost the run it saves
-            self.notify(
-                f"{type(err).__name__}: {err}",
-                title="Could not save the run",
-                severity="error",
-                timeout=8,
-            )
-            return False
+        written, step = result
         self.save_path = path
         self._offer_download(written)
         # A device or a pipe holds no file to open again.
@@ -162,18 +170,11 @@ class SaveActions(_Base):
 
     def export_history_to(self, path: str) -> bool:
         """Write the loss history to ``path`` as CSV and say where; on failure say why."""
-        try:
-            written = export_history(path, self.session, allow_stdout=False)
-        except SessionFileError as err:
-            self.notify(str(err), title="Could not export the history", severity="error", timeout=8)
-            return False
-        except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
-            self.notify(
-                f"{type(err).__name__}: {err}",
-                title="Could not export the history",
-                severity="error",
-                timeout=8,
-            )
+        written = self._attempt(
+            "Could not export the history",
+            lambda: export_history(path, self.session, allow_stdout=False),
+        )
+        if written is None:
             return False
         self.history_path = path
         self._offer_download(written)
@@ -184,15 +185,14 @@ class SaveActions(_Base):
         """Write the run as a PyTorch script to ``path`` and say so; on failure say why."""
         from tui.torch_export import ExportRefused, bug_note
 
-        title = "Could not export to PyTorch"
-        try:
-            written, step = export_torch(path, self.session, "the dashboard")
-        except (ExportRefused, SessionFileError) as err:
-            self.notify(str(err), title=title, severity="error", timeout=8)
+        result = self._attempt(
+            "Could not export to PyTorch",
+            lambda: export_torch(path, self.session, "the dashboard"),
+            expected=(ExportRefused, SessionFileError),
+        )
+        if result is None:
             return False
-        except Exception as err:  # noqa: BLE001 - as for saving: report it, keep the run
-            self.notify(f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8)
-            return False
+        written, step = result
         self.torch_path = path
         self._offer_download(written)
         note = bug_note(self.session.snapshot())
