@@ -205,8 +205,8 @@ def run_compile(only: Sequence[str], out) -> list[str]:
 
 _MEMORY_PROBE = """
 import sys, time
-from engine.session import TrainingSession
-from tui.config import PRESETS
+from engine.training.session import TrainingSession
+from tui.cli.config import PRESETS
 import datasets
 
 def rss_mb():

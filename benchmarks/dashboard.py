@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from textual.worker import WorkerCancelled
 
-from tui.app import MicrogradApp
-from tui.config import PRESETS, RunConfig
+from tui.cli.config import PRESETS, RunConfig
+from tui.dashboard.app import MicrogradApp
 
 
 def _config(dataset: str) -> RunConfig:

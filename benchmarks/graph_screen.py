@@ -19,10 +19,10 @@ import time
 import tracemalloc
 from dataclasses import replace
 
-from engine.presets import PRESETS
-from tui.app import MicrogradApp
-from tui.config import RunConfig
-from tui.screens.graph import GraphCanvas, GraphScreen
+from engine.training.presets import PRESETS
+from tui.cli.config import RunConfig
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.screens.graph import GraphCanvas, GraphScreen
 
 TARGET_MS = 50.0
 KEYS = ("right", "left", "end", "home", "down", "up", "enter", "full_stop", "z")

@@ -16,10 +16,10 @@ import io
 import statistics
 import time
 
-from engine.expr import EXAMPLES
-from engine.graph import expression_graph, model_graph
-from tui.config import PRESETS, RunConfig
-from tui.screens.graph_layout import Item, layout
+from engine.inspect.expr import EXAMPLES
+from engine.inspect.graph import expression_graph, model_graph
+from tui.cli.config import PRESETS, RunConfig
+from tui.graphview.layout import Item, layout
 
 
 def graphs():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 # The most points a run generates (``samples``); a CSV file holds at most as many
 # rows (``datasets.csv.MAX_CSV_ROWS``, a test keeps them equal). What a run of that
-# many costs depends on the model too: tui/config.py checks both.
+# many costs depends on the model too: tui/cli/config.py checks both.
 MAX_SAMPLES = 1_000_000
 
 

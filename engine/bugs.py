@@ -23,6 +23,12 @@ TANH_DERIVATIVE = "tanh-derivative"
 FORWARD_ORDER_BACKWARD = "forward-order-backward"
 
 
+# Where a bug acts: inside an op's or backward()'s chain rule (a Value graph shows it),
+# or in the training loop around backward() (zeroing, the update: no graph shows it).
+IN_BACKWARD = "backward"
+IN_LOOP = "loop"
+
+
 @dataclass(frozen=True)
 class Bug:
     """One injectable mistake: what it is, where it lives, what it does to training."""
@@ -30,6 +36,7 @@ class Bug:
     id: str
     title: str
     where: str  # module and function holding the line
+    acts: str  # IN_BACKWARD or IN_LOOP
     buggy_line: str
     correct_line: str
     look_for: str  # one sentence: the symptom a learner should watch for
@@ -41,6 +48,7 @@ CATALOGUE: tuple[Bug, ...] = (
         id=OVERWRITE_GRAD,
         title="Overwrite gradients instead of accumulating",
         where="engine/value.py · Value.backward",
+        acts=IN_BACKWARD,
         buggy_line="child.grad = local_grad * node.grad",
         correct_line="child.grad += local_grad * node.grad",
         look_for=(
@@ -59,7 +67,8 @@ CATALOGUE: tuple[Bug, ...] = (
     Bug(
         id=SKIP_ZERO_GRAD,
         title="Never zero the gradients",
-        where="engine/session.py · TrainingSession.step",
+        where="engine/training/session.py · TrainingSession.step",
+        acts=IN_LOOP,
         buggy_line="# model.zero_grad()  (forgotten)",
         correct_line="model.zero_grad()",
         look_for=(
@@ -79,7 +88,8 @@ CATALOGUE: tuple[Bug, ...] = (
     Bug(
         id=ZERO_GRAD_AFTER_BACKWARD,
         title="Zero the gradients after backward",
-        where="engine/session.py · TrainingSession.step",
+        where="engine/training/session.py · TrainingSession.step",
+        acts=IN_LOOP,
         buggy_line="loss.backward(); model.zero_grad(); optimizer.step()",
         correct_line="model.zero_grad(); loss.backward(); optimizer.step()",
         look_for=(
@@ -95,6 +105,7 @@ CATALOGUE: tuple[Bug, ...] = (
         id=GRADIENT_ASCENT,
         title="Step up the gradient, not down",
         where="engine/optim.py · SGD.step",
+        acts=IN_LOOP,
         buggy_line="p.data += lr * p.grad",
         correct_line="p.data -= lr * p.grad",
         look_for=(
@@ -110,6 +121,7 @@ CATALOGUE: tuple[Bug, ...] = (
         id=TANH_DERIVATIVE,
         title="Wrong derivative of tanh",
         where="engine/value.py · Value.tanh",
+        acts=IN_BACKWARD,
         buggy_line="local_grad = 1 - t",
         correct_line="local_grad = 1 - t**2",
         look_for=(
@@ -126,6 +138,7 @@ CATALOGUE: tuple[Bug, ...] = (
         id=FORWARD_ORDER_BACKWARD,
         title="Walk the graph forwards in backward()",
         where="engine/value.py · Value.backward",
+        acts=IN_BACKWARD,
         buggy_line="for node in topo:",
         correct_line="for node in reversed(topo):",
         look_for=(
@@ -142,6 +155,9 @@ CATALOGUE: tuple[Bug, ...] = (
 )
 
 BUGS: dict[str, Bug] = {bug.id: bug for bug in CATALOGUE}
+# The bugs a Value graph's backward() shows, and those that live in the training loop.
+BACKWARD_BUGS: tuple[str, ...] = tuple(bug.id for bug in CATALOGUE if bug.acts == IN_BACKWARD)
+LOOP_BUGS: tuple[str, ...] = tuple(bug.id for bug in CATALOGUE if bug.acts == IN_LOOP)
 
 _active: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "micrograd_tui_active_bugs", default=frozenset()

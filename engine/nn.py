@@ -14,7 +14,7 @@ def _linear(act: Value) -> Value:
 
 
 # What a neuron applies to its weighted sum, by name: the one list of activations.
-# (engine/inference.py and engine/fast/codegen.py each compute every one of these
+# (engine/inspect/inference.py and engine/fast/codegen.py each compute every one of these
 # in their own way; their tests run through this list.)
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "tanh": Value.tanh,

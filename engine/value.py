@@ -9,7 +9,7 @@ learner can see:
   "overwrite instead of accumulate" mistake lives. (In the lecture each op's
   ``_backward`` closure repeats that line; the maths is identical.)
 * ``backward(observer)`` tells an optional observer about each of those
-  updates, in order (``engine/graph.py`` records them for the stepper). The
+  updates, in order (``engine/inspect/graph.py`` records them for the stepper). The
   loop that does so is a copy of the plain one, line for line, so that a
   ``backward()`` nobody watches pays nothing for it.
 * Children are an ordered tuple, so the backward order, and every bug demo,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import datasets
-from engine.session import TrainingSession
+from engine.training.session import TrainingSession
 from tests.support.cli import (
     STEP_KEYS,
     SUMMARY_KEYS,
@@ -20,7 +20,7 @@ from tests.support.cli import (
     parse_json_lines,
     run_cli,
 )
-from tui.config import PRESETS
+from tui.cli.config import PRESETS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -259,7 +259,7 @@ def test_samples_and_noise_refused_for_the_fixed_tutorial_points(capsys, flag):
 
 def test_train_with_zero_steps_does_not_import_textual():
     code = (
-        "import sys; from tui.cli import main; code = main(['train', '--steps', '0']); "
+        "import sys; from tui.main import main; code = main(['train', '--steps', '0']); "
         "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(code)"
     )
     done = subprocess.run(
@@ -288,7 +288,7 @@ def test_train_with_zero_steps_does_not_import_textual():
     ],
 )
 def test_runs_too_large_are_refused_before_any_work(capsys, monkeypatch, argv, words):
-    from engine import session as session_module
+    from engine.training import session as session_module
 
     built = []
     if "--gradcheck" not in argv:  # a gradient check is refused once the run is built

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.presets import PRESETS
+from engine.training.presets import PRESETS
 from tests.support.cli import assert_one_line_error, run_cli
 from tests.support.scripts import literals
-from tui.config import RunConfig
-from tui.torch_export import ExportRefused, torch_script
+from tui.cli.config import RunConfig
+from tui.cli.torch_export import ExportRefused, torch_script
 
 
 def trained(dataset: str, steps: int, bugs: tuple[str, ...] = (), **settings):
@@ -77,7 +77,7 @@ def test_the_scripts_learning_rate_is_the_schedules_at_every_step(tmp_path):
 
 
 def test_the_scripts_blow_up_rule_is_the_engines(tmp_path):
-    from engine.divergence import blow_up
+    from engine.training.divergence import blow_up
 
     tree = ast.parse(torch_script(trained("tutorial", 2).snapshot(), "a test"))
     keep = [
@@ -180,7 +180,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, capsys, monkeypatch):
     def full_disk(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("engine.files.os.replace", full_disk)  # every write goes through it
+    monkeypatch.setattr("engine.persist.files.os.replace", full_disk)  # every write goes through it
     code, out, err = run_cli(capsys, "export", "--torch", str(target))
     assert_one_line_error(code, out, err, "cannot export", "No space left on device")
     assert target.read_text() == "old\n"

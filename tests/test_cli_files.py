@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from datasets.csv import MAX_CSV_BYTES, MAX_CSV_COLUMNS, MAX_CSV_ROWS
-from engine.session_file import MAX_JSON_DEPTH, MAX_SESSION_BYTES
+from engine.persist.session_file import MAX_JSON_DEPTH, MAX_SESSION_BYTES
 
 REPO = Path(__file__).resolve().parent.parent
 ROOT = os.geteuid() == 0
@@ -31,7 +31,7 @@ MEMORY_CAP_KB = 300_000  # "memory staying under a few hundred MB"
 # VmHWM is this process's own peak: ru_maxrss would carry over pytest's, inherited across exec.
 _RUNNER = """
 import re, sys
-from tui.cli import main
+from tui.main import main
 try:
     code = main(sys.argv[2:])
 except SystemExit as done:

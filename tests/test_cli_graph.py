@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import tui.graph_cli  # noqa: F401  (imported up front: the audit watch sees only the command)
-from engine.expr import EXAMPLES, MAX_CHARS
-from engine.graph import LOOP_BUGS
+import tui.cli.graph  # noqa: F401  (imported up front: the audit watch sees only the command)
+from engine.inspect.expr import EXAMPLES, MAX_CHARS
+from engine.inspect.graph import LOOP_BUGS
 from tests.support.cli import RUN_FLAG_VALUES, assert_one_line_error, parse_json_lines, run_cli
-from tui.config import run_flags
-from tui.widgets.parameter_grid import ParameterRef
+from tui.cli.config import run_flags
+from tui.dashboard.widgets.parameter_grid import ParameterRef
 
 REPO = Path(__file__).resolve().parent.parent
 ATTEMPTS = Path(__file__).resolve().parent / "support" / "code_attempts.txt"
@@ -349,7 +349,7 @@ def test_every_code_execution_attempt_is_refused_in_process(capsys, tmp_path):
 
 RUN_ALL = """
 import json, sys
-from tui.cli import main
+from tui.main import main
 marker, attempts = sys.argv[1], json.loads(sys.stdin.read())
 results = []
 for attempt in attempts:

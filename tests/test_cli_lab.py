@@ -8,7 +8,7 @@ import pytest
 
 import datasets
 from engine.nn import parameter_names
-from engine.session import TrainingSession
+from engine.training.session import TrainingSession
 from tests.support.cli import (
     STEP_KEYS,
     SUMMARY_KEYS,
@@ -17,7 +17,7 @@ from tests.support.cli import (
     run_cli,
 )
 from tests.support.models import objective_at
-from tui.config import PRESETS, RunConfig
+from tui.cli.config import PRESETS, RunConfig
 
 TUTORIAL = datasets.make("tutorial")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.session_file import load_session
+from engine.persist.session_file import load_session
 from tests.support.cli import RUN_FLAG_VALUES, parse_json_lines, run_cli
-from tui.config import PRESETS, RunConfig, run_flags
-from tui.saved_run import load_run, save_run
+from tui.cli.config import PRESETS, RunConfig, run_flags
+from tui.cli.saved_run import load_run, save_run
 
 
 def one_line_error(err: str, *fragments: str) -> None:
@@ -279,12 +279,12 @@ def test_unwritable_targets_are_refused_before_training(flag, capsys, tmp_path):
 
 
 def test_a_write_failing_after_training_is_one_line(capsys, tmp_path, monkeypatch):
-    import engine.session_file
+    import engine.persist.session_file
 
     def broken(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine.session_file.os, "replace", broken)
+    monkeypatch.setattr(engine.persist.session_file.os, "replace", broken)
     code, out, err = run_cli(capsys, "train", "--steps", "2", "--save", tmp_path / "f.json")
     assert code == 2 and "done: 2 steps" in out
     one_line_error(err, "f.json: cannot write it: No space left on device")

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.support.cli import assert_one_line_error, run_cli
-from tui.serve import app_command, url
+from tui.cli.serve import app_command, url
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_each_tab_runs_the_app_with_the_flags_given_but_host_and_port():
     words = shlex.split(command[len("exec ") :])
     assert words == [
         sys.executable,
-        *("-m", "tui.serve", "--dataset", "moons", "--hidden", "8,8", "--load", "my run.json"),
+        *("-m", "tui.cli.serve", "--dataset", "moons", "--hidden", "8,8", "--load", "my run.json"),
     ]
 
 

@@ -57,7 +57,7 @@ def test_the_checker_sees_every_form_of_import():
         "import os.path, numpy as np\n"
         "from . import value\n"
         "from .fast import compiled\n"
-        "from tui.app import App\n"
+        "from tui.dashboard.app import App\n"
         "import importlib\n"
         "importlib.import_module('datasets.csv')\n"
         "__import__('rich')\n"

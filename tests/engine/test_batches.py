@@ -10,9 +10,9 @@ import pytest
 
 import datasets
 from engine import bugs
-from engine.presets import PRESETS
-from engine.session import FULL_LOSS_EVERY, TrainingSession
-from engine.session_file import load_session, save_session
+from engine.persist.session_file import load_session, save_session
+from engine.training.presets import PRESETS
+from engine.training.session import FULL_LOSS_EVERY, TrainingSession
 
 DATA = datasets.make("moons", 60, seed=1)
 BATCHED = replace(PRESETS["moons"], batch_size=8, seed=3)

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from engine import budget
-from engine.presets import PRESETS
+from engine.training import budget
+from engine.training.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 
 _PEAK_PROBE = """
 import resource, sys
 import datasets
-from engine.session import SessionConfig, TrainingSession
+from engine.training.session import SessionConfig, TrainingSession
 
 samples, hidden = int(sys.argv[1]), tuple(map(int, sys.argv[2].split(",")))
 data = datasets.make("moons", samples)

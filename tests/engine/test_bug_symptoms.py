@@ -17,8 +17,8 @@ import pytest
 import datasets
 from engine import bugs
 from engine.losses import LOSSES
-from engine.presets import PRESETS
-from engine.session import BACKENDS, Snapshot, TrainingSession
+from engine.training.presets import PRESETS
+from engine.training.session import BACKENDS, Snapshot, TrainingSession
 
 TUTORIAL = datasets.make("tutorial")
 SEED = 0
@@ -139,7 +139,7 @@ def test_skip_zero_grad_weights_grow_without_bound(backend):
 
 
 # -- the gradient check through the session ---------------------------------------------------
-# tests/engine/test_gradcheck.py checks engine.gradcheck on a bare MLP with every
+# tests/engine/test_gradcheck.py checks engine.inspect.gradcheck on a bare MLP with every
 # activation and loss; these go through TrainingSession.gradcheck, which the dashboard's
 # `g` and `train --gradcheck` use (finite differences on the session's own forward pass).
 

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from engine.drawing import TEST, TRAIN, DrawnPoints, DrawRefused
-from engine.presets import PRESETS
-from engine.session import SessionConfig, TrainingSession
-from engine.session_file import load_session, save_session
+from engine.persist.session_file import load_session, save_session
+from engine.training.drawing import TEST, TRAIN, DrawnPoints, DrawRefused
+from engine.training.presets import PRESETS
+from engine.training.session import SessionConfig, TrainingSession
 
 BLANK = ([(-1.0, -1.0), (1.0, 1.0)], [-1.0, 1.0])
 CONFIG = PRESETS["blank"]

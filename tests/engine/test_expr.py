@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Value, bugs
-from engine.expr import EXAMPLES, MAX_CHARS, MAX_NODES, SOURCE_NAME, ExprError, parse
+from engine.inspect.expr import EXAMPLES, MAX_CHARS, MAX_NODES, SOURCE_NAME, ExprError, parse
 from tests.support.expressions import EXPRESSIONS, LEAF_VALUES
 
 

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 import datasets
 from engine import MLP, bugs, nn
 from engine.fast import MIRRORED_BUGS, CompiledNet
-from engine.history import HISTORY_POINTS, RECENT_POINTS, History, HistoryRecorder
 from engine.optim import SGD
-from engine.presets import PRESETS
-from engine.session import BACKENDS, SessionConfig, Snapshot, TrainingSession
+from engine.training.history import HISTORY_POINTS, RECENT_POINTS, History, HistoryRecorder
+from engine.training.presets import PRESETS
+from engine.training.session import BACKENDS, SessionConfig, Snapshot, TrainingSession
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = datasets.make("tutorial")

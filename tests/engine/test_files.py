@@ -1,4 +1,4 @@
-"""engine/files.py: what a write does to each kind of path, and bounded reads.
+"""engine/persist/files.py: what a write does to each kind of path, and bounded reads.
 
 Real files, links, named pipes, sockets and (as root) device nodes made with
 ``mknod`` in a temporary folder; a full disk is a tiny tmpfs where the tests
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import files
-from engine.files import FileProblem, check_writable, read_text, write_text
+from engine.persist import files
+from engine.persist.files import FileProblem, check_writable, read_text, write_text
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[2]
@@ -117,7 +117,7 @@ def test_dev_stdout_writes_into_the_open_file_in_order(tmp_path):
     """`> out.txt 2>&1`: what was printed, then the file, then what is printed after."""
     out = tmp_path / "out.txt"
     script = (
-        "import sys; from engine.files import write_text\n"
+        "import sys; from engine.persist.files import write_text\n"
         "print('before', file=sys.stderr)\n"
         "write_text('/dev/stdout', 'the file\\n')\n"
         "print('after', file=sys.stderr)\n"

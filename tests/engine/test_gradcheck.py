@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import MLP, bugs
-from engine.gradcheck import gradcheck
+from engine.inspect.gradcheck import gradcheck
 from engine.losses import LOSSES
 
 XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0], [-0.7, 0.2, 1.3]]

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import datasets
 from engine import Value, bugs
-from engine.expr import EXAMPLES, ExprError, parse
-from engine.graph import (
+from engine.inspect.expr import EXAMPLES, ExprError, parse
+from engine.inspect.graph import (
     ENGINE_BUGS,
     LOOP_BUGS,
     Graph,
@@ -23,8 +23,8 @@ from engine.graph import (
     trace,
 )
 from engine.losses import LOSSES
-from engine.presets import PRESETS
-from engine.session import SessionConfig, TrainingSession
+from engine.training.presets import PRESETS
+from engine.training.session import SessionConfig, TrainingSession
 from tests.support.expressions import EXPRESSIONS, LEAF_VALUES
 
 ALL_ENGINE_BUG_SETS = [
@@ -217,7 +217,7 @@ def test_sample_terms_add_up_to_the_loss_and_their_grads_to_the_gradient(config)
 
 
 def parameter_labels(layer_sizes) -> list[str]:
-    """The dashboard's names, in MLP.parameters() order (as tui/widgets/parameter_grid.py)."""
+    """The dashboard's names, in MLP.parameters() order (as dashboard/widgets/parameter_grid.py)."""
     labels = []
     for layer, (nin, nout) in enumerate(itertools.pairwise(layer_sizes)):
         source = "x" if layer == 0 else "h"

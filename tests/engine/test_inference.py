@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.inference import ACTIVATION_FUNCTIONS, PlainMLP, grid, pixel_centres
+from engine.inspect.inference import ACTIVATION_FUNCTIONS, PlainMLP, grid, pixel_centres
 from engine.nn import ACTIVATIONS, MLP, layer_activations
-from engine.session import SessionConfig, TrainingSession
+from engine.training.session import SessionConfig, TrainingSession
 from engine.value import Value
 
 

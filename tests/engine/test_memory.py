@@ -13,9 +13,9 @@ import sys
 import pytest
 
 import datasets
-from engine.history import HISTORY_POINTS
-from engine.presets import PRESETS
-from engine.session import TrainingSession
+from engine.training.history import HISTORY_POINTS
+from engine.training.presets import PRESETS
+from engine.training.session import TrainingSession
 
 WARM_UP = 5_000  # past the history's first thinning
 WINDOWS, WINDOW = 4, 2_500

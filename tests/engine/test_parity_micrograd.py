@@ -12,8 +12,8 @@ from micrograd.engine import Value as MgValue
 from micrograd.nn import MLP as MgMLP
 
 import datasets
-from engine.presets import PRESETS
-from engine.session import BACKENDS, TrainingSession
+from engine.training.presets import PRESETS
+from engine.training.session import BACKENDS, TrainingSession
 
 TOLERANCE = 1e-9
 

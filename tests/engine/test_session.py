@@ -12,10 +12,10 @@ import pytest
 
 import datasets
 from engine import MLP, Value, bugs
-from engine.divergence import BLOW_UP, blow_up
 from engine.losses import LOSSES, l2_penalty
-from engine.presets import PRESETS
-from engine.session import (
+from engine.training.divergence import BLOW_UP, blow_up
+from engine.training.presets import PRESETS
+from engine.training.session import (
     BACKENDS,
     SessionConfig,
     SessionDiverged,

@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import datasets
-from engine import bugs, session_file
-from engine.history import RECORDED, HistoryRecorder
-from engine.presets import PRESETS
-from engine.saved_state import SavedHistory
-from engine.session import SessionDiverged, Snapshot, TrainingSession
-from engine.session_file import SessionFileError, history_csv, load_session, save_session
+from engine import bugs
+from engine.persist import session_file
+from engine.persist.session_file import SessionFileError, history_csv, load_session, save_session
+from engine.training.history import RECORDED, HistoryRecorder
+from engine.training.presets import PRESETS
+from engine.training.saved_state import SavedHistory
+from engine.training.session import SessionDiverged, Snapshot, TrainingSession
 
 
 def make_session(

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from engine.session import BACKENDS, SessionConfig, TrainingSession
+from engine.training.session import BACKENDS, SessionConfig, TrainingSession
 from tests.support.models import objective_at
 
 # Two well separated classes: x > 0 is +1, x < 0 is -1.

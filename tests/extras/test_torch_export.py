@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.cli import parse_json_lines, run_cli
 from tests.support.extras import need_module
-from tui.cli import main
+from tui.main import main
 
 pytestmark = pytest.mark.torch
 
@@ -106,8 +106,8 @@ def test_a_loaded_run_with_a_new_rate_continues_in_torch(tmp_path, capsys):
 
 def test_a_buggy_run_continues_clean_in_torch(tmp_path, capsys):
     """The script trains the buggy run's weights without the bug, as the run switched clean."""
-    from engine.presets import PRESETS
-    from tui.config import RunConfig
+    from engine.training.presets import PRESETS
+    from tui.cli.config import RunConfig
 
     path = tmp_path / "model.py"
     code, _, err = run_cli(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tui.cli import main
+from tui.main import main
 
 STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm", "lr"}
 SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}

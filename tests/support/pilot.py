@@ -11,9 +11,9 @@ from textual._context import active_app
 from textual.app import App, ScreenStackError
 from textual.command import CommandList, CommandPalette
 
-from tui.app import MicrogradApp
-from tui.config import PRESETS, RunConfig
-from tui.screens.settings import RunSettingsScreen
+from tui.cli.config import PRESETS, RunConfig
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.screens.settings import RunSettingsScreen
 
 SIZE = (120, 40)  # the dashboard's reference size
 

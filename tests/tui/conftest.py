@@ -8,8 +8,8 @@ import pytest
 from textual.notifications import Notification
 
 from tests.support.pilot import make_app, settle_pilots, wait_for
-from tui.app import MicrogradApp
-from tui.widgets.boundary import DecisionBoundary
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.widgets.boundary import DecisionBoundary
 
 
 @pytest.fixture(autouse=True)

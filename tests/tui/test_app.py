@@ -6,14 +6,14 @@ import math
 
 from engine import bugs
 from engine.bugs import CATALOGUE
-from engine.session import SessionConfig, TrainingSession
+from engine.training.session import SessionConfig, TrainingSession
 from tests.support.pilot import SIZE, make_app, palette_ready, wait_for
-from tui.app import MicrogradApp
-from tui.screens.dialogs import ConfirmDialog
-from tui.screens.help import HelpScreen
-from tui.widgets.bug_toggles import BugToggle
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.parameter_grid import ParameterGrid
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.screens.dialogs import ConfirmDialog
+from tui.dashboard.screens.help import HelpScreen
+from tui.dashboard.widgets.bug_toggles import BugToggle
+from tui.dashboard.widgets.loss_plot import LossPlot
+from tui.dashboard.widgets.parameter_grid import ParameterGrid
 
 
 async def test_space_steps_and_changes_weights(app: MicrogradApp) -> None:
@@ -308,7 +308,7 @@ def test_every_palette_action_is_an_action_bound_to_a_key() -> None:
     """The palette names each action's key from the bindings: every one needs both."""
     from textual.binding import Binding
 
-    from tui.commands import ACTIONS
+    from tui.dashboard.commands import ACTIONS
 
     bound = {b.action for b in MicrogradApp.BINDINGS if isinstance(b, Binding)}
     assert len({action for _, action, _ in ACTIONS}) == len(ACTIONS)

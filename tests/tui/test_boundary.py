@@ -10,13 +10,13 @@ import pytest
 from rich.color import Color
 from textual.app import App, ComposeResult
 
-from engine.inference import PlainMLP, grid
-from engine.session import Snapshot
-from tui import format as fmt
-from tui import pacing
-from tui.config import PRESETS, RunConfig
-from tui.widgets import boundary
-from tui.widgets.boundary import (
+from engine.inspect.inference import PlainMLP, grid
+from engine.training.session import Snapshot
+from tui.cli.config import PRESETS, RunConfig
+from tui.dashboard import format as fmt
+from tui.dashboard import pacing
+from tui.dashboard.widgets import boundary
+from tui.dashboard.widgets.boundary import (
     TEST_GLYPH,
     TRAIN_GLYPH,
     UPPER_HALF,

@@ -6,8 +6,8 @@ import pytest
 
 from engine.bugs import CATALOGUE
 from tests.support.pilot import SIZE, make_app, wait_for
-from tui.screens.bug_detail import BugDetailScreen, source_of
-from tui.screens.gradcheck import GradCheckScreen
+from tui.dashboard.screens.bug_detail import BugDetailScreen, source_of
+from tui.dashboard.screens.gradcheck import GradCheckScreen
 
 
 @pytest.mark.parametrize(

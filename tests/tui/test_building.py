@@ -6,9 +6,9 @@ import threading
 from dataclasses import replace
 
 from tests.support.pilot import SIZE, make_app, wait_for
-from tui.app import BACKGROUND_BUILD_FROM, builds_slowly
-from tui.config import PRESETS, RunConfig
-from tui.screens.building import BuildingScreen
+from tui.cli.config import PRESETS, RunConfig
+from tui.dashboard.app import BACKGROUND_BUILD_FROM, builds_slowly
+from tui.dashboard.screens.building import BuildingScreen
 
 # 150 x 150 hidden: 23,251 weights, over BACKGROUND_BUILD_FROM; builds in well under a second.
 WIDE = RunConfig(dataset="moons", session=replace(PRESETS["moons"], hidden=(150, 150)))
@@ -29,7 +29,7 @@ async def test_a_large_run_is_built_in_a_worker_then_replaces_the_run(monkeypatc
             opened.append(self)
             super().on_mount()
 
-    monkeypatch.setattr("tui.app.BuildingScreen", Recorded)
+    monkeypatch.setattr("tui.dashboard.app.BuildingScreen", Recorded)
     app = make_app("moons")
     async with app.run_test(size=SIZE) as pilot:
         old = app.session

@@ -15,17 +15,17 @@ import pytest
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select
 
-from engine.session import TrainingSession
+from engine.training.session import TrainingSession
 from tests.support.pilot import SIZE, SettingsApp, make_app, shown_error
-from tui import format as fmt
-from tui.app import MicrogradApp
-from tui.config import PRESETS, RunConfig
-from tui.screens.dialogs import ConfirmDialog
-from tui.screens.settings import RunSettingsScreen
-from tui.widgets.boundary import DecisionBoundary
-from tui.widgets.gradients import GradientsPane
-from tui.widgets.parameter_grid import ParameterGrid, matrices
-from tui.widgets.predictions import PredictionsPane
+from tui.cli.config import PRESETS, RunConfig
+from tui.dashboard import format as fmt
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.screens.dialogs import ConfirmDialog
+from tui.dashboard.screens.settings import RunSettingsScreen
+from tui.dashboard.widgets.boundary import DecisionBoundary
+from tui.dashboard.widgets.gradients import GradientsPane
+from tui.dashboard.widgets.parameter_grid import ParameterGrid, matrices
+from tui.dashboard.widgets.predictions import PredictionsPane
 
 SMALL = (80, 24)  # the smallest the dashboard draws: quicker, where nothing is looked at
 
@@ -102,7 +102,7 @@ class SettingsDouble:
 @pytest.fixture
 def dialog(monkeypatch) -> SettingsDouble:
     double = SettingsDouble()
-    monkeypatch.setattr("tui.app.RunSettingsScreen", double)
+    monkeypatch.setattr("tui.dashboard.app.RunSettingsScreen", double)
     return double
 
 

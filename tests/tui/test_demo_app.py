@@ -10,10 +10,10 @@ from textual.command import CommandList, CommandPalette
 
 from engine import bugs
 from tests.support.pilot import make_app, palette_ready, wait_for
-from tui.demos import DEMOS
-from tui.screens.bug_detail import BugDetailScreen
-from tui.widgets.bug_toggles import BugToggle
-from tui.widgets.symptom import SymptomLine
+from tui.cli.demos import DEMOS
+from tui.dashboard.screens.bug_detail import BugDetailScreen
+from tui.dashboard.widgets.bug_toggles import BugToggle
+from tui.dashboard.widgets.symptom import SymptomLine
 
 SIZE = (120, 40)
 

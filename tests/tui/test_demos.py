@@ -8,8 +8,8 @@ import pytest
 
 from engine import bugs
 from engine.nn import parameter_names
-from engine.symptoms import norm, symptom
-from tui.demos import DEMO_STEPS, DEMOS
+from engine.training.symptoms import norm, symptom
+from tui.cli.demos import DEMO_STEPS, DEMOS
 
 
 def run(bug_id: str, steps: int = DEMO_STEPS):
@@ -62,7 +62,7 @@ def test_skip_zero_grad_demo() -> None:
 
 def test_skip_zero_grad_helps_on_the_tutorial_data() -> None:
     """The bug's own words: on the tutorial data the momentum happens to help."""
-    from tui.config import PRESETS, RunConfig
+    from tui.cli.config import PRESETS, RunConfig
 
     session = RunConfig(session=PRESETS["tutorial"], bugs=(bugs.SKIP_ZERO_GRAD,)).build_session()
     results, twins = [], []
@@ -119,7 +119,7 @@ def test_every_demo_has_its_own_symptom_line() -> None:
 
 
 def test_a_bug_that_does_nothing_to_this_net_shows_no_symptom() -> None:
-    from tui.config import PRESETS, RunConfig
+    from tui.cli.config import PRESETS, RunConfig
 
     config = RunConfig(dataset="moons", session=PRESETS["moons"], bugs=(bugs.TANH_DERIVATIVE,))
     session = config.build_session()  # relu: no tanh anywhere
@@ -130,8 +130,8 @@ def test_a_bug_that_does_nothing_to_this_net_shows_no_symptom() -> None:
 
 def test_the_catalogue_numbers_are_the_runs() -> None:
     """Every number the bug list, help and "why?" screens quote, measured on its run."""
-    from engine.presets import PRESETS
-    from tui.config import RunConfig
+    from engine.training.presets import PRESETS
+    from tui.cli.config import RunConfig
 
     def session(bug_id, dataset="tutorial"):
         config = RunConfig(dataset=dataset, session=PRESETS[dataset], bugs=(bug_id,))

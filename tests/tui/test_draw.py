@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 import datasets
-from engine.drawing import TRAIN, DrawnPoints
-from engine.session_file import load_session
+from engine.persist.session_file import load_session
+from engine.training.drawing import TRAIN, DrawnPoints
 from tests.support.pilot import SIZE, make_app, wait_for
-from tui.app import MicrogradApp
-from tui.cli import main
-from tui.config import PRESETS, RunConfig
-from tui.saved_run import SessionFileError, export_data, load_run
-from tui.screens.dialogs import ErrorDialog
-from tui.screens.graph import GraphScreen
-from tui.widgets.boundary import DecisionBoundary
+from tui.cli.config import PRESETS, RunConfig
+from tui.cli.saved_run import SessionFileError, export_data, load_run
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.screens.dialogs import ErrorDialog
+from tui.dashboard.screens.graph import GraphScreen
+from tui.dashboard.widgets.boundary import DecisionBoundary
+from tui.main import main
 
 
 def messages(app) -> list[str]:

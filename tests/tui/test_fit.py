@@ -12,15 +12,15 @@ from textual.widgets._toast import Toast
 
 from engine import bugs
 from tests.support.pilot import make_app, wait_for
-from tui import format as fmt
-from tui.screens.gradcheck import GradCheckScreen
-from tui.widgets.boundary import DecisionBoundary
-from tui.widgets.bug_toggles import BugToggle, BugToggles
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.parameter_grid import ParameterGrid
-from tui.widgets.predictions import PredictionsPane
-from tui.widgets.side import SideColumn
-from tui.widgets.symptom import SymptomLine
+from tui.dashboard import format as fmt
+from tui.dashboard.screens.gradcheck import GradCheckScreen
+from tui.dashboard.widgets.boundary import DecisionBoundary
+from tui.dashboard.widgets.bug_toggles import BugToggle, BugToggles
+from tui.dashboard.widgets.loss_plot import LossPlot
+from tui.dashboard.widgets.parameter_grid import ParameterGrid
+from tui.dashboard.widgets.predictions import PredictionsPane
+from tui.dashboard.widgets.side import SideColumn
+from tui.dashboard.widgets.symptom import SymptomLine
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 

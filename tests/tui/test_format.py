@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tui import format as fmt
+from tui.dashboard import format as fmt
 
 
 def test_a_history_of_zeros_is_a_flat_baseline() -> None:

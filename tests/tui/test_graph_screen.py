@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.pilot import make_app, palette_ready, wait_for
-from tui.screens.graph import GraphCanvas, GraphScreen, parse_values
-from tui.widgets.boundary import DecisionBoundary
-from tui.widgets.predictions import PredictionsPane
+from tui.dashboard.screens.graph import GraphCanvas, GraphScreen, parse_values
+from tui.dashboard.widgets.boundary import DecisionBoundary
+from tui.dashboard.widgets.predictions import PredictionsPane
 
 
 def canvas_text(app) -> str:

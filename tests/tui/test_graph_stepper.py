@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.expr import EXAMPLES, ExprError
-from engine.graph import GradEvent, Graph, GraphNode, expression_graph
+from engine.inspect.expr import EXAMPLES, ExprError
+from engine.inspect.graph import GradEvent, Graph, GraphNode, expression_graph
 from tests.support.expressions import EXPRESSIONS, LEAF_VALUES
-from tui.screens.graph_stepper import BACKWARD, FORWARD, SEED, START, Stepper, fmt
+from tui.graphview.stepper import BACKWARD, FORWARD, SEED, START, Stepper, fmt
 
 ENGINE_BUGS = ("overwrite-grad", "forward-order-backward", "tanh-derivative")
 

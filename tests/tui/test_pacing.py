@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui import pacing
-from tui.pacing import Pacer, frame_pacer, grid_pacer, speed_label
+from tui.dashboard import pacing
+from tui.dashboard.pacing import Pacer, frame_pacer, grid_pacer, speed_label
 
 
 class FakeClock:

@@ -1,18 +1,18 @@
-"""The pane contract (tui/widgets/pane.py): the app hands snapshots over; each pane lays
+"""The pane contract (tui/dashboard/widgets/pane.py): the app hands snapshots over; each pane lays
 itself out, and carries its own help."""
 
 from __future__ import annotations
 
 from tests.support.pilot import SIZE, make_app, wait_for
-from tui.screens.help import HelpScreen
-from tui.widgets.boundary import DecisionBoundary
-from tui.widgets.bug_toggles import BugToggle
-from tui.widgets.gradients import GradientsPane
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.pane import panes_in
-from tui.widgets.predictions import PredictionsPane
-from tui.widgets.side import SideColumn
-from tui.widgets.weights import WeightsPane
+from tui.dashboard.screens.help import HelpScreen
+from tui.dashboard.widgets.boundary import DecisionBoundary
+from tui.dashboard.widgets.bug_toggles import BugToggle
+from tui.dashboard.widgets.gradients import GradientsPane
+from tui.dashboard.widgets.loss_plot import LossPlot
+from tui.dashboard.widgets.pane import panes_in
+from tui.dashboard.widgets.predictions import PredictionsPane
+from tui.dashboard.widgets.side import SideColumn
+from tui.dashboard.widgets.weights import WeightsPane
 
 
 async def test_the_app_finds_its_panes_in_screen_order() -> None:

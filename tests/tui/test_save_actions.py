@@ -7,14 +7,14 @@ import dataclasses
 import os
 import stat
 
-import engine.session_file
-from engine.session_file import load_session
+import engine.persist.session_file
+from engine.persist.session_file import load_session
 from tests.support.pilot import SIZE, make_app, wait_for
 from tests.support.scripts import literals
-from tui.app import MicrogradApp
-from tui.saved_run import load_run
-from tui.screens.dialogs import ErrorDialog
-from tui.screens.path_dialog import PathDialog
+from tui.cli.saved_run import load_run
+from tui.dashboard.app import MicrogradApp
+from tui.dashboard.screens.dialogs import ErrorDialog
+from tui.dashboard.screens.path_dialog import PathDialog
 
 
 def exact(snapshot) -> str:
@@ -112,7 +112,7 @@ async def test_a_failed_save_is_a_notification_and_the_run_goes_on(tmp_path, mon
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
-        monkeypatch.setattr(engine.session_file.os, "replace", broken)
+        monkeypatch.setattr(engine.persist.session_file.os, "replace", broken)
         assert not app.save_session_to(str(path))
         await pilot.pause()
         assert any("No space left on device" in m and str(path) in m for m in messages(app))

@@ -61,8 +61,8 @@ def test_too_small_terminal(snap_compare) -> None:
 def test_two_feature_data_shows_the_decision_boundary(snap_compare) -> None:
     from dataclasses import replace
 
-    from tui.app import MicrogradApp
-    from tui.config import PRESETS, RunConfig
+    from tui.cli.config import PRESETS, RunConfig
+    from tui.dashboard.app import MicrogradApp
 
     config = RunConfig(dataset="moons", test_fraction=0.2, session=replace(PRESETS["moons"]))
     assert snap_compare(MicrogradApp(config), terminal_size=(120, 40), run_before=steps(100))
@@ -81,7 +81,7 @@ def drawn(points: tuple[tuple[float, float, float], ...], before: int, after: in
     """run_before: ``before`` steps, draw mode on, the points drawn, ``after`` steps."""
 
     async def run_before(pilot) -> None:
-        from tui.widgets.boundary import DecisionBoundary
+        from tui.dashboard.widgets.boundary import DecisionBoundary
 
         app = pilot.app
         for _ in range(before):

@@ -13,7 +13,7 @@ from textual.events import Resize
 from textual.geometry import Size
 
 from tests.support.pilot import make_app, wait_for
-from tui.screens.dialogs import ErrorDialog
+from tui.dashboard.screens.dialogs import ErrorDialog
 
 ACTIONS = [
     "step",

@@ -1,0 +1,727 @@
+"""A training run a UI can drive from one thread and watch from another.
+
+``TrainingSession`` owns the model, the data, the loss, the optimizer, the
+active bugs and the history. ``step()`` is the lecture's training loop
+body: forward, zero_grad, backward, update. ``snapshot()`` returns an
+immutable copy of plain floats, safe to read while another thread trains.
+
+The forward and backward passes run on one of two backends: ``"fast"`` (the
+default) compiles the model, loss and data to straight-line Python
+(``engine/fast``) and gives the same numbers; ``"reference"`` builds the
+``Value`` graph of ``engine/value.py`` every step, as in the lecture. While a
+bug the fast path does not mirror is on, a fast session runs the reference
+engine (``last_backend`` says which engine the last step ran on).
+
+The history (``engine/training/history.py``) keeps every step of a short run and
+thins the older steps of a long one, so memory stays bounded.
+
+``export_state()`` and ``TrainingSession.from_state()`` save a run and resume
+it bit for bit (weights, gradients, optimizer, history, bugs, clean twin) as a
+``SavedSession`` (``engine/training/saved_state.py``, which checks that a saved state
+fits together); ``engine/persist/session_file.py`` reads and writes it as JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from engine import bugs
+from engine.fast import CompiledNet, mirrors
+from engine.inspect.gradcheck import GradCheckResult, gradcheck
+from engine.losses import LOSSES, l2_penalty
+from engine.nn import ACTIVATIONS, MLP
+from engine.optim import SGD, Schedule
+from engine.training.divergence import blow_up
+from engine.training.history import History, HistoryRecorder
+from engine.training.saved_state import (
+    SavedData,
+    SavedHistory,
+    SavedLastStep,
+    SavedOptimizer,
+    SavedParameters,
+    SavedSession,
+    TrainingState,
+)
+from engine.training.symptoms import StepTrace
+from engine.value import Value
+
+BACKENDS = ("fast", "reference")
+# With mini-batches, the loss on every training sample is computed every this many
+# steps (steps 1, 11, 21, ...): the history's full_loss, nan on the other steps.
+FULL_LOSS_EVERY = 10
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Everything that decides a run, apart from the data and the bugs."""
+
+    hidden: tuple[int, ...] = (4, 4)
+    activation: str = "tanh"
+    output_activation: str | None = None  # None: tanh nets end in tanh, others linear
+    loss: str = "sse"
+    lr: float = 0.05
+    lr_end: float | None = None  # None: constant learning rate
+    decay_steps: int = 100
+    l2: float = 0.0  # alpha * sum(p**2) added to the loss
+    weight_decay: float = 0.0
+    seed: int = 0
+    # Samples per step, drawn afresh each step (None: every sample, the full batch).
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            raise ValueError(f"hidden layer sizes must be positive integers, got {self.hidden}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r} (known: {', '.join(LOSSES)})")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"learning rate must be a positive number, got {self.lr}")
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(self.lr, self.lr_end, self.decay_steps)
+
+
+class SessionDiverged(RuntimeError):
+    """Raised by ``step()`` once the run has diverged (``engine/training/divergence.py``)."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int  # the number of updates done, this one included
+    loss: float
+    accuracy: float
+    grad_norm: float  # norm of the gradient the update applied
+    weight_norm: float  # after the update
+    lr: float
+    diverged: bool
+
+
+@dataclass(frozen=True)
+class BugEvent:
+    step: int  # the bug takes effect from the update after this many steps
+    bug_id: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable copy of a session's state, all plain floats."""
+
+    step: int
+    config: SessionConfig
+    layer_sizes: tuple[int, ...]  # (inputs, hidden..., 1)
+    weights: tuple[tuple[tuple[float, ...], ...], ...]  # [layer][neuron][input]
+    biases: tuple[tuple[float, ...], ...]  # [layer][neuron]
+    weight_grads: tuple[tuple[tuple[float, ...], ...], ...]
+    bias_grads: tuple[tuple[float, ...], ...]
+    inputs: tuple[tuple[float, ...], ...]
+    targets: tuple[float, ...]
+    predictions: tuple[float, ...]  # the model's outputs at the last forward pass
+    loss: float  # the loss of the last forward pass (nan before the first)
+    accuracy: float
+    lr: float  # the rate the next update will use
+    history: History
+    bugs: frozenset[str]
+    bug_events: tuple[BugEvent, ...]
+    diverged_at: int | None
+    diverged_reason: str | None
+    test_inputs: tuple[tuple[float, ...], ...] = ()
+    test_targets: tuple[float, ...] = ()
+    test_loss: float = math.nan
+    test_accuracy: float = math.nan
+    # While any bug is on: a clean run from the same seed, in lockstep.
+    twin_history: History | None = None
+    # When the last step ran with a bug: the gradient clean code would have computed
+    # at its weights (None when it ran clean: then the gradients are the true ones).
+    true_gradients: tuple[float, ...] | None = None
+    # When the last step ran with a bug: its gradients stage by stage (engine/training/symptoms.py).
+    # A diagnosis, not part of the run's state: not saved, so left out of == and repr.
+    trace: StepTrace | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def parameters(self) -> tuple[float, ...]:
+        """Every parameter in ``MLP.parameters()`` order."""
+        return tuple(_flatten(self.weights, self.biases))
+
+    @property
+    def gradients(self) -> tuple[float, ...]:
+        return tuple(_flatten(self.weight_grads, self.bias_grads))
+
+
+def _flatten(weights, biases) -> Iterable[float]:
+    for layer_w, layer_b in zip(weights, biases):
+        for neuron_w, b in zip(layer_w, layer_b):
+            yield from neuron_w
+            yield b
+
+
+def _grad_norm(parameters: Sequence[Value]) -> float:
+    return math.sqrt(math.fsum([p.grad * p.grad for p in parameters]))
+
+
+def _weight_norm(parameters: Sequence[Value]) -> float:
+    return math.sqrt(math.fsum([p.data * p.data for p in parameters]))
+
+
+def _largest(parameters: Sequence[Value]) -> float:
+    return max((abs(p.data) for p in parameters), default=0.0)
+
+
+def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
+    """Fraction of samples whose score has the target's sign."""
+    if not scores:
+        return math.nan
+    hits = sum([(s > 0) == (y > 0) for s, y in zip(scores, targets)])
+    return hits / len(scores)
+
+
+class _Loss(Protocol):
+    """What ``step()`` needs of a loss: its value, and a backward pass."""
+
+    data: float
+
+    def backward(self) -> None: ...
+
+
+class TrainingSession:
+    """Model + data + loss + optimizer + bugs + history, behind one lock.
+
+    ``backend="fast"`` (the default) runs forward and backward compiled
+    (``engine/fast``); ``"reference"`` builds the ``Value`` graph. Both give
+    the same losses, gradients and weights, bugs included.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        xs: Sequence[Sequence[float]],
+        ys: Sequence[float],
+        bug_ids: Iterable[str] = (),
+        backend: str = "fast",
+        test_xs: Sequence[Sequence[float]] = (),
+        test_ys: Sequence[float] = (),
+    ):
+        if not xs or len(xs) != len(ys):
+            raise ValueError(
+                f"need matching, non-empty inputs and targets ({len(xs)} vs {len(ys)})"
+            )
+        widths = {len(x) for x in xs}
+        if len(widths) != 1:
+            raise ValueError(
+                f"every sample needs the same number of features, got {sorted(widths)}"
+            )
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
+        self.config = config
+        self.backend = backend
+        self.xs = tuple(tuple(float(v) for v in x) for x in xs)
+        self.ys = tuple(float(y) for y in ys)
+        if len(test_xs) != len(test_ys) or any(len(x) != len(xs[0]) for x in test_xs):
+            raise ValueError(
+                "the test set needs one target per sample and the training set's features"
+            )
+        self.test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
+        self.test_ys = tuple(float(y) for y in test_ys)
+        self._lock = threading.RLock()
+        self._bugs = bugs.validate(bug_ids)
+        self.reset()
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def nin(self) -> int:
+        return len(self.xs[0])
+
+    @property
+    def step_count(self) -> int:
+        return self._step
+
+    @property
+    def bugs(self) -> frozenset[str]:
+        return self._bugs
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self._diverged_at
+
+    @property
+    def diverged_reason(self) -> str | None:
+        """ "diverged at step N: the loss became inf", once it has."""
+        return self._diverged_reason
+
+    def reset(self) -> None:
+        """Back to step 0 with the seed's initial weights; the bugs stay as they are."""
+        with self._lock:
+            cfg = self.config
+            self.model = MLP(
+                self.nin, list(cfg.hidden) + [1], cfg.activation, cfg.output_activation, cfg.seed
+            )
+            self.optimizer = SGD(self.model.parameters(), cfg.schedule, cfg.weight_decay)
+            self._compiled: CompiledNet | None = None  # built at the first fast forward pass
+            self.last_backend = self.backend  # the engine the last step ran on
+            self._compiled_test: CompiledNet | None = None
+            self._test_predictions: tuple[float, ...] = ()
+            self._test_loss = math.nan
+            self._test_accuracy = math.nan
+            self._twin: TrainingSession | None = None
+            self._true_gradients: tuple[float, ...] | None = None
+            self._trace: StepTrace | None = None  # the last step's, while bugs are on
+            # (first update index, schedule): what a twin replays to use the same rates
+            self._lr_log: list[tuple[int, Schedule]] = [(0, self.optimizer.schedule)]
+            self._step = 0
+            # The loss on every training sample at the last step, when it trained on a
+            # batch and computed it (every FULL_LOSS_EVERY steps); nan otherwise.
+            self.full_loss = math.nan
+            self._history = HistoryRecorder()
+            self._predictions: tuple[float, ...] = ()
+            self._loss = math.nan
+            self._accuracy = math.nan
+            self._diverged_at: int | None = None
+            self._diverged_reason: str | None = None
+            self._bug_events: list[BugEvent] = [BugEvent(0, b, True) for b in sorted(self._bugs)]
+
+    def set_bugs(self, bug_ids: Iterable[str]) -> None:
+        """Switch on exactly these bugs from the next step on."""
+        with self._lock:
+            new = bugs.validate(bug_ids)
+            for bug_id in sorted(new ^ self._bugs):
+                self._bug_events.append(BugEvent(self._step, bug_id, bug_id in new))
+            self._bugs = new
+
+    def toggle_bug(self, bug_id: str) -> bool:
+        """Flip one bug; returns whether it is now on."""
+        with self._lock:
+            self.set_bugs(self._bugs ^ {bug_id})
+            return bug_id in self._bugs
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Change the rate (a decaying schedule keeps its shape, scaled)."""
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning rate must be a positive number, got {lr}")
+        with self._lock:
+            factor = lr / self.optimizer.schedule.at(self._step)
+            self.optimizer.schedule = self.optimizer.schedule.scaled(factor)
+            self._lr_log.append((self._step, self.optimizer.schedule))
+            self.config = replace(
+                self.config,
+                lr=self.optimizer.schedule.start,
+                lr_end=self.optimizer.schedule.end,
+            )
+
+    def set_data(
+        self,
+        xs: Sequence[Sequence[float]],
+        ys: Sequence[float],
+        test_xs: Sequence[Sequence[float]] | None = None,
+        test_ys: Sequence[float] | None = None,
+    ) -> None:
+        """Train on these points from the next step on (``None``: keep the test points).
+
+        Weights, optimizer and history stay; both fast passes compile again for
+        the new data; gradcheck and batches read it. The clean twin is first
+        brought level with this run on the old data, then switched too, so that
+        it never replays a step on data this run did not have. (Before any step
+        with a bug on, this run *is* its clean twin: a copy of it is made
+        instead of a replay.) The predictions are evaluated again at the
+        current weights, so they match the points. ValueError, and nothing
+        changes, for points that do not fit the model.
+        """
+        new_xs = tuple(tuple(float(v) for v in x) for x in xs)
+        new_ys = tuple(float(y) for y in ys)
+        if test_xs is None or test_ys is None:
+            new_test_xs, new_test_ys = self.test_xs, self.test_ys
+        else:
+            new_test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
+            new_test_ys = tuple(float(y) for y in test_ys)
+        if not new_xs or len(new_xs) != len(new_ys):
+            raise ValueError(
+                f"need matching, non-empty inputs and targets ({len(new_xs)} vs {len(new_ys)})"
+            )
+        if len(new_test_xs) != len(new_test_ys):
+            raise ValueError("the test set needs one target per sample")
+        if any(len(x) != self.nin for x in new_xs + new_test_xs):
+            raise ValueError(f"every point needs the model's {self.nin} features")
+        with self._lock:
+            if self._step and self._twin is None:
+                self._twin = self._clean_copy()
+            elif self._twin is not None:
+                self._advance_twin()
+            self._replace_data(new_xs, new_ys, new_test_xs, new_test_ys)
+            if self._twin is not None:
+                self._twin._replace_data(new_xs, new_ys, (), ())
+
+    def _replace_data(self, xs, ys, test_xs, test_ys) -> None:
+        self.xs, self.ys, self.test_xs, self.test_ys = xs, ys, test_xs, test_ys
+        self._compiled = self._compiled_test = None
+        if not self._step:
+            return  # no forward pass yet: no predictions to match
+        with bugs.injected(self._bugs):
+            self._predictions = self._forward()[1]
+            self._test_predictions = self._forward(held_out=True)[1] if test_xs else ()
+            if not test_xs:
+                self._test_loss = self._test_accuracy = math.nan
+
+    def _clean_copy(self) -> TrainingSession:
+        """This run as its own clean twin: right while no step has run with a bug on
+        (then the twin would replay exactly these steps), and cheaper than a replay."""
+        state = self._training_state()
+        kept = state.history.kept
+        no_test = (math.nan,) * len(kept)
+        clean = replace(
+            state,
+            bugs=frozenset(),
+            bug_events=(),
+            last_step=replace(state.last_step, test_predictions=(), true_gradients=None),
+            history=replace(
+                state.history, kept=replace(kept, test_loss=no_test, test_accuracy=no_test)
+            ),
+        )
+        return TrainingSession._resume(clean, SavedData(self.xs, self.ys))
+
+    @property
+    def twin_loss(self) -> float | None:
+        """The clean twin's loss at the last step, while any bug is on."""
+        twin = self._twin
+        return twin._loss if self._bugs and twin is not None else None
+
+    @property
+    def test_metrics(self) -> tuple[float, float]:
+        """Loss and accuracy on the held-out points at the last step (nan without them)."""
+        return self._test_loss, self._test_accuracy
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate the next update will use."""
+        return self.optimizer.schedule.at(self._step)
+
+    # -- training --------------------------------------------------------------
+
+    def _trace_step(self, leftover, backprop, before) -> StepTrace:
+        """What this step's gradients were at each stage, and how the update moved."""
+        params = self.optimizer.parameters
+        return StepTrace(
+            leftover=tuple(leftover),
+            backprop=tuple(b - g for b, g in zip(backprop, leftover)),
+            applied=tuple(p.grad for p in params),
+            true=self._true_gradients or (),
+            moved=tuple(p.data - w for p, w in zip(params, before)),
+        )
+
+    def step(self, lr: float | None = None) -> StepResult:
+        """One update: forward, zero_grad, backward, SGD step (at ``lr``, if given)."""
+        with self._lock, bugs.injected(self._bugs):
+            self._trace = None
+            if self._diverged_at is not None:
+                raise SessionDiverged(self._diverged_reason)
+            self.last_backend = "fast" if self._runs_fast() else "reference"
+            rows = self.batch(self._step)
+            loss, predictions = self._forward(rows=rows)
+
+            if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
+                self.model.zero_grad()
+            params = self.optimizer.parameters
+            # With a bug on, record each stage's gradients for the symptom line.
+            leftover = [p.grad for p in params] if self._bugs else None
+            loss.backward()
+            backprop = [p.grad for p in params] if self._bugs else None
+            if bugs.is_on(bugs.ZERO_GRAD_AFTER_BACKWARD):
+                self.model.zero_grad()  # the bug: wipes what backward() just computed
+
+            grad_norm = _grad_norm(params)
+            self._loss = loss.data
+            full_loss = math.nan
+            if rows is None:
+                self._predictions = predictions
+            elif self._step % FULL_LOSS_EVERY == 0:
+                # The loss on every training sample (no gradients), at the batch's weights.
+                full, self._predictions = self._forward()
+                full_loss = full.data
+            self._accuracy = accuracy(self._predictions, self.ys)
+            self.full_loss = full_loss
+            self._true_gradients = self._clean_gradients(rows) if self._bugs else None
+            if self.test_xs:
+                test_loss, self._test_predictions = self._forward(held_out=True)
+                self._test_loss = test_loss.data
+                self._test_accuracy = accuracy(self._test_predictions, self.test_ys)
+            number = self._step + 1
+            if lr is None:
+                lr = self.optimizer.schedule.at(self._step)
+
+            first_loss = loss.data if number == 1 else self._history.first_loss
+            reason = blow_up(loss.data, first_loss, 0.0)
+            if reason is None:  # else keep the weights that produced it, for inspection
+                before = [p.data for p in params] if self._bugs else None
+                self.optimizer.step(self._step, lr)
+                reason = blow_up(loss.data, first_loss, _largest(params))
+                if before is not None:
+                    self._trace = self._trace_step(leftover, backprop, before)
+            diverged = reason is not None
+            if diverged:
+                self._diverged_at = number
+                self._diverged_reason = f"diverged at step {number}: {reason}"
+            self._step = number
+            weight_norm = _weight_norm(params)
+            self._history.append(
+                number,
+                loss.data,
+                self._accuracy,
+                grad_norm,
+                weight_norm,
+                lr,
+                self._test_loss,
+                self._test_accuracy,
+                full_loss,
+            )
+            if self._bugs:
+                self._advance_twin()
+            return StepResult(
+                number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
+            )
+
+    def _forward(
+        self, held_out: bool = False, rows: Sequence[int] | None = None
+    ) -> tuple[_Loss, tuple[float, ...]]:
+        """The loss at the current weights, and each sample's score.
+
+        ``held_out``: the same objective on the test points instead.
+        """
+        if self._runs_fast():
+            loss = self._compiled_net(held_out).forward(rows)
+            return loss, tuple(loss.predictions)
+        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
+        if rows is not None:
+            xs, ys = [xs[i] for i in rows], [ys[i] for i in rows]
+        loss, scores = self._value_forward(xs, ys)
+        return loss, tuple(s.data for s in scores)
+
+    def batch(self, step: int) -> tuple[int, ...] | None:
+        """The training samples update number ``step`` (from 0) trains on; None: all of them.
+
+        Drawn by a generator seeded from the run's seed and the step number, so
+        the same seed gives the same batches, a clean twin draws the batches of
+        its run, and a resumed run the ones it would have drawn: the generator's
+        whole state is (seed, step), and both are saved.
+        """
+        size = self.config.batch_size
+        if size is None or size >= len(self.xs):
+            return None
+        rng = random.Random(f"batch {self.config.seed} {step}")
+        return tuple(sorted(rng.sample(range(len(self.xs)), size)))
+
+    def _compiled_net(self, held_out: bool = False) -> CompiledNet:
+        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
+        cache = "_compiled_test" if held_out else "_compiled"
+        compiled = getattr(self, cache)
+        # Built on first use (a run of 0 steps never pays for it), and again
+        # if the model object was replaced: it reads that model's Values.
+        if compiled is None or compiled.model is not self.model:
+            compiled = CompiledNet(self.model, self.config.loss, self.config.l2, xs, ys)
+            setattr(self, cache, compiled)
+        return compiled
+
+    def compile(self) -> None:
+        """Compile the fast path's passes now, not at the first step (a UI does it off
+        its own thread); nothing to do on the reference backend."""
+        with self._lock:
+            if self.backend != "fast":
+                return
+            for held_out in (False, True) if self.test_xs else (False,):
+                net = self._compiled_net(held_out)
+                net.forward_function(tanh_bug=False)
+                net.backward_function(overwrite=False, forward_order=False, skip_zeros=False)
+
+    def _runs_fast(self) -> bool:
+        """The fast backend, unless a bug it does not mirror is on: then the reference's.
+
+        (Both give the same numbers; ``engine.fast.MIRRORED_BUGS`` lists the bugs.)
+        """
+        return self.backend == "fast" and mirrors(bugs.active())
+
+    def _clean_gradients(self, rows: Sequence[int] | None = None) -> tuple[float, ...]:
+        """What clean code computes at the current weights (on the step's batch);
+        leaves .grad as it was."""
+        params = self.optimizer.parameters
+        buggy = [p.grad for p in params]
+        with bugs.injected(()):
+            self.model.zero_grad()
+            loss, _ = self._forward(rows=rows)
+            loss.backward()
+            clean = tuple(p.grad for p in params)
+        for p, g in zip(params, buggy):
+            p.grad = g
+        return clean
+
+    def _lr_at(self, update: int) -> float:
+        """The rate this run used (or will use) for update number ``update`` (from 0)."""
+        # The log starts at update 0, so some entry always applies.
+        return next(s.at(update) for start, s in reversed(self._lr_log) if start <= update)
+
+    def _advance_twin(self) -> None:
+        """Bring the clean twin level with this run: same seed, data and rates, no bugs."""
+        if self._twin is None:
+            self._twin = TrainingSession(self.config, self.xs, self.ys, (), self.backend)
+        twin = self._twin
+        while twin._step < self._step and twin._diverged_at is None:
+            twin.step(lr=self._lr_at(twin._step))
+
+    def _value_forward(self, xs=None, ys=None) -> tuple[Value, list[Value]]:
+        """The lecture's forward pass: the whole batch as one ``Value`` graph."""
+        xs, ys = (self.xs, self.ys) if xs is None else (xs, ys)
+        scores = [self.model(x) for x in xs]
+        loss = LOSSES[self.config.loss](scores, ys)
+        if self.config.l2:
+            loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
+        return loss, scores
+
+    def evaluate(self) -> tuple[float, float]:
+        """Loss and accuracy at the current weights, without touching gradients."""
+        with self._lock:
+            loss, predictions = self._forward()
+            return loss.data, accuracy(predictions, self.ys)
+
+    def gradcheck(self, max_parameters: int | None = None, seed: int = 0) -> GradCheckResult:
+        """Backprop (with the active bugs) vs finite differences at the current weights.
+
+        Backprop always on the reference ``Value`` engine. With ``max_parameters``,
+        checks that many parameters chosen at random (reproducibly from
+        ``seed``). Weights and gradients are left as they were.
+        """
+        with self._lock, bugs.injected(self._bugs):
+            params = self.model.parameters()
+            saved = [p.grad for p in params]
+            indices = None
+            if max_parameters is not None and max_parameters < len(params):
+                indices = sorted(random.Random(seed).sample(range(len(params)), max_parameters))
+            try:
+                # Backprop on the lecture's engine; the finite differences may use
+                # the fast forward pass, which gives the same loss.
+                return gradcheck(
+                    lambda: self._value_forward()[0],
+                    params,
+                    indices,
+                    loss_value=lambda: self._forward()[0].data,
+                )
+            finally:
+                for p, g in zip(params, saved):
+                    p.grad = g
+
+    # -- reading ---------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """An immutable copy of everything a UI draws (the history thinned in long runs)."""
+        with self._lock:
+            layers = self.model.layers
+            return Snapshot(
+                step=self._step,
+                config=self.config,
+                layer_sizes=(self.nin,) + tuple(len(layer.neurons) for layer in layers),
+                weights=tuple(
+                    tuple(tuple(w.data for w in n.w) for n in layer.neurons) for layer in layers
+                ),
+                biases=tuple(tuple(n.b.data for n in layer.neurons) for layer in layers),
+                weight_grads=tuple(
+                    tuple(tuple(w.grad for w in n.w) for n in layer.neurons) for layer in layers
+                ),
+                bias_grads=tuple(tuple(n.b.grad for n in layer.neurons) for layer in layers),
+                inputs=self.xs,
+                targets=self.ys,
+                predictions=self._predictions,
+                loss=self._loss,
+                accuracy=self._accuracy,
+                lr=self.learning_rate,
+                history=self._history.view(),
+                bugs=self._bugs,
+                bug_events=tuple(self._bug_events),
+                diverged_at=self._diverged_at,
+                diverged_reason=self._diverged_reason,
+                test_inputs=self.test_xs,
+                test_targets=self.test_ys,
+                test_loss=self._test_loss,
+                test_accuracy=self._test_accuracy,
+                twin_history=self._twin._history.view() if self._bugs and self._twin else None,
+                # Kept when the bugs go off, until the next step: the gradients are still buggy.
+                true_gradients=self._true_gradients,
+                trace=self._trace,
+            )
+
+    # -- saving and resuming -----------------------------------------------------
+
+    def export_state(self) -> SavedSession:
+        """Everything the run needs to continue exactly (``from_state()`` is the inverse).
+
+        Consistent while another thread trains: it is copied under the lock.
+        """
+        with self._lock:
+            data = SavedData(self.xs, self.ys, self.test_xs, self.test_ys)
+            twin = None if self._twin is None else self._twin._training_state()
+            return SavedSession(self._training_state(), data, twin)
+
+    def _training_state(self) -> TrainingState:
+        params = self.model.parameters()
+        return TrainingState(
+            backend=self.backend,
+            config=self.config,
+            step=self._step,
+            bugs=self._bugs,
+            bug_events=tuple(self._bug_events),
+            parameters=SavedParameters(
+                tuple(p.data for p in params), tuple(p.grad for p in params)
+            ),
+            optimizer=SavedOptimizer(self.optimizer.schedule, tuple(self._lr_log)),
+            last_step=SavedLastStep(
+                self._predictions, self._test_predictions, self._true_gradients
+            ),
+            diverged_at=self._diverged_at,
+            history=SavedHistory(
+                self._history.capacity, self._history.recent, self._history.view()
+            ),
+        )
+
+    @classmethod
+    def from_state(cls, saved: SavedSession) -> TrainingSession:
+        """The run ``export_state()`` saved, ready to step on as if it had never stopped."""
+        session = cls._resume(saved.state, saved.data)
+        if saved.twin is not None:
+            session._twin = cls._resume(saved.twin, SavedData(saved.data.xs, saved.data.ys))
+        return session
+
+    @classmethod
+    def _resume(cls, state: TrainingState, data: SavedData) -> TrainingSession:
+        session = cls(
+            state.config, data.xs, data.ys, state.bugs, state.backend, data.test_xs, data.test_ys
+        )
+        step = session._step = state.step
+        session._bug_events = list(state.bug_events)
+        saved = state.history
+        session._history = HistoryRecorder.resume(saved.capacity, saved.recent, saved.kept, step)
+        if step:
+            history = saved.kept
+            session._loss, session._accuracy = history.loss[-1], history.accuracy[-1]
+            session._test_loss = history.test_loss[-1]
+            session._test_accuracy = history.test_accuracy[-1]
+        for p, w, g in zip(
+            session.model.parameters(), state.parameters.data, state.parameters.grad
+        ):
+            p.data, p.grad = w, g
+        session.optimizer.schedule = state.optimizer.schedule
+        session._lr_log = list(state.optimizer.lr_log)
+        last = state.last_step
+        session._predictions = last.predictions
+        session._test_predictions = last.test_predictions
+        session._true_gradients = last.true_gradients
+        if state.diverged_at is not None:  # saved_state checked that the rule agrees
+            session._diverged_at = state.diverged_at
+            reason = blow_up(
+                session._loss, state.history.kept.loss[0], _largest(session.model.parameters())
+            )
+            session._diverged_reason = f"diverged at step {state.diverged_at}: {reason}"
+        return session

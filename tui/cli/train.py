@@ -1,0 +1,206 @@
+"""Headless training: the dashboard's session code, printing instead of drawing."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from engine.inspect.gradcheck import PASS_THRESHOLD, GradCheckResult
+from engine.nn import parameter_names
+from engine.persist.session_file import json_ready
+from engine.training.session import StepResult, TrainingSession
+from tui.cli.config import RunConfig
+
+
+def progress_line(
+    result: StepResult, steps: int, extra: dict[str, float], batched: bool = False
+) -> str:
+    width = len(str(steps))
+    what = "batch loss" if batched else "loss"
+    line = (
+        f"step {result.step:>{width}}  {what} {result.loss:.6g}  "
+        f"accuracy {result.accuracy:6.1%}  "
+        f"|grad| {result.grad_norm:.4g}  |w| {result.weight_norm:.4g}  lr {result.lr:.4g}"
+    )
+    return line + _extras_text(extra, accuracy_width=6)
+
+
+def _extras_text(extra: dict[str, float], accuracy_width: int = 0) -> str:
+    """The test metrics and twin loss of ``_extras``, as the tail of a line."""
+    text = ""
+    if "full_loss" in extra:
+        text += f"  loss on all samples {extra['full_loss']:.6g}"
+    if "test_loss" in extra:
+        accuracy = f"{extra['test_accuracy']:{accuracy_width or ''}.1%}"
+        text += f"  test loss {extra['test_loss']:.6g}  test accuracy {accuracy}"
+    if "twin_loss" in extra:
+        text += f"  clean twin loss {extra['twin_loss']:.6g}"
+    return text
+
+
+def _extras(session: TrainingSession, twin: bool) -> dict[str, float]:
+    """Test-set metrics (with a split) and the clean twin's loss (with --twin and a bug on)."""
+    extra: dict[str, float] = {}
+    if not math.isnan(session.full_loss):
+        extra["full_loss"] = session.full_loss
+    if session.test_xs:
+        extra["test_loss"], extra["test_accuracy"] = session.test_metrics
+    if twin and session.twin_loss is not None:
+        extra["twin_loss"] = session.twin_loss
+    return extra
+
+
+def gradcheck_report(
+    result: GradCheckResult, step: int, names: Sequence[str], worst: int = 5
+) -> str:
+    """The verdict, then the worst parameters by the dashboard's names for them."""
+    verdict = "PASS" if result.passed else "FAIL"
+    scope = (
+        f"{len(result.checks)} of {result.total_parameters} parameters, chosen at random"
+        if result.is_subset
+        else f"all {result.total_parameters} parameters"
+    )
+    lines = [
+        (
+            f"gradient check at step {step}: {verdict}, max relative error "
+            f"{result.max_rel_error:.3g} (pass below {PASS_THRESHOLD:g}) over {scope}"
+        )
+    ]
+    if not result.passed:
+        shown = sorted(result.checks, key=lambda c: -c.rel_error)[:worst]
+        width = max(len(names[c.index]) for c in shown)
+        lines.append(f"  worst: {'parameter':<{width}}  numerical      backprop       rel. error")
+        for check in shown:
+            lines.append(
+                f"         {names[check.index]:<{width}}  {check.numerical:+.6e}  "
+                f"{check.backprop:+.6e}  {check.rel_error:.3g}"
+            )
+    return "\n".join(lines)
+
+
+def gradcheck_record(result: GradCheckResult) -> dict:
+    return {
+        "passed": result.passed,
+        "max_rel_error": json_ready(result.max_rel_error),
+        "max_abs_error": json_ready(result.max_abs_error),
+        "checked": len(result.checks),
+        "parameters": result.total_parameters,
+    }
+
+
+GRADCHECK_LIMIT = 400  # check a random subset of larger nets, as the dashboard does
+
+
+def train(
+    config: RunConfig,
+    steps: int,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    twin: bool = False,
+    gradcheck: bool = False,
+    session: TrainingSession | None = None,
+    resumed_from: str | None = None,
+) -> int:
+    """Run ``steps`` updates; exit code 0, or 1 if the loss diverged.
+
+    ``session``: train this one (e.g. loaded from ``resumed_from``) instead of
+    a new one built from ``config``.
+    """
+    out = out or sys.stdout
+    if session is None:
+        session = config.build_session()
+    first = session.step_count
+    every = max(1, steps // 10)
+    if not as_json:
+        cfg = session.config
+        held_out = f", {len(session.test_xs)} held out" if session.test_xs else ""
+        doing = f"resuming {resumed_from} at step {first}" if resumed_from else "training"
+        print(
+            f"{doing} on {config.data_label} ({len(session.xs)} samples{held_out}): "
+            f"MLP({session.nin}, {list(cfg.hidden) + [1]}) {cfg.activation}, loss {cfg.loss}, "
+            f"lr {cfg.schedule.describe()}, seed {cfg.seed}"
+            + (f", batches of {cfg.batch_size}" if session.batch(0) is not None else "")
+            + (f", bugs: {', '.join(sorted(session.bugs))}" if session.bugs else ""),
+            file=out,
+        )
+    if twin and not session.bugs:
+        # On stderr too with --json, so the JSON lines stay clean.
+        print(
+            "--twin: no bug is on, so there is no clean twin to compare with",
+            file=sys.stderr if as_json else out,
+        )
+    batched = session.batch(0) is not None
+    start = time.perf_counter()
+    last: StepResult | None = None
+    extra: dict[str, float] = {}
+    # A loaded run may have diverged already: it takes no step, and says why below.
+    for _ in range(steps if session.diverged_at is None else 0):
+        last = session.step()
+        extra = _extras(session, twin)
+        if as_json:
+            record = {
+                "step": last.step,
+                "loss": json_ready(last.loss),
+                "accuracy": last.accuracy,
+                "grad_norm": json_ready(last.grad_norm),
+                "weight_norm": json_ready(last.weight_norm),
+                "lr": last.lr,
+            }
+            record.update({k: json_ready(v) for k, v in extra.items()})
+            print(json.dumps(record), file=out)
+        elif last.step % every == 0 or last.step == 1 or last.diverged:
+            print(progress_line(last, first + steps, extra, batched), file=out)
+        if last.diverged:
+            break
+    elapsed = time.perf_counter() - start
+    done = session.step_count
+    taken = done - first
+    rate = taken / elapsed if elapsed > 0 and taken else 0.0
+    if last is None:
+        loss, acc = session.evaluate()
+    else:
+        loss, acc = last.loss, last.accuracy
+    diverged_at = session.diverged_at
+    check = None
+    if gradcheck and diverged_at is not None:
+        # Finite differences of an inf/NaN loss say nothing about the gradients.
+        print(
+            "--gradcheck: skipped, the run diverged (its loss is not finite)",
+            file=sys.stderr if as_json else out,
+        )
+    elif gradcheck:
+        count = len(session.optimizer.parameters)
+        check = session.gradcheck(
+            max_parameters=GRADCHECK_LIMIT if count > GRADCHECK_LIMIT else None
+        )
+    if as_json:
+        summary = {
+            "summary": True,
+            "steps": done,
+            "loss": json_ready(loss),
+            "accuracy": acc,
+            "steps_per_s": rate,
+            "diverged_at": diverged_at,
+        }
+        summary.update({k: json_ready(v) for k, v in extra.items()})
+        if check is not None:
+            summary["gradcheck"] = gradcheck_record(check)
+        print(json.dumps(summary), file=out)
+    else:
+        tail = _extras_text(extra)
+        whole = f", {done} in all" if first else ""
+        print(
+            f"done: {taken} steps in {elapsed:.2f} s ({rate:,.0f} steps/s){whole}  "
+            f"loss {loss:.6g}  accuracy {acc:.1%}{tail}",
+            file=out,
+        )
+        if diverged_at is not None:
+            print(f"{session.diverged_reason}; try a lower --lr", file=out)
+        if check is not None:
+            sizes = (session.nin, *session.config.hidden, 1)
+            print(gradcheck_report(check, done, parameter_names(sizes)), file=out)
+    return 1 if diverged_at is not None else 0
