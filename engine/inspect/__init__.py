@@ -1,1 +1,1 @@
-"""engine/inspect"""
+"""Looking inside a run: expressions, graphs and backward()'s events, gradient checks, inference."""

@@ -1,1 +1,1 @@
-"""engine/persist"""
+"""Files: the one careful writer and bounded reader (``files``), and session files."""

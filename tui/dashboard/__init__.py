@@ -1,1 +1,1 @@
-"""tui/dashboard"""
+"""The Textual dashboard: the app, its panes (``widgets/``) and screens (``screens/``)."""

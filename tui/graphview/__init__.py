@@ -1,1 +1,1 @@
-"""tui/graphview"""
+"""The Graph screen's logic without Textual: layout, the picture of boxes, the chain-rule stepper."""
