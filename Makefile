@@ -54,8 +54,9 @@ serve: $(STAMP_SERVE)
 train: $(STAMP_RUN)
 	$(BIN)/micrograd-tui train $(ARGS)
 
+# Every core runs tests (pytest-xdist): each test owns its app, ports and temp folders.
 test: $(STAMP_TEST)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # Exported PyTorch scripts agree with `train --json` (tests marked `torch`).
 test-torch: $(STAMP_TORCH)

@@ -23,8 +23,10 @@ TANH_DERIVATIVE = "tanh-derivative"
 FORWARD_ORDER_BACKWARD = "forward-order-backward"
 
 
-# Where a bug acts: inside an op's or backward()'s chain rule (a Value graph shows it),
-# or in the training loop around backward() (zeroing, the update: no graph shows it).
+# Where a bug acts: in an op (its local derivative), in backward() (the chain rule's walk),
+# or in the training loop around backward() (zeroing, the update). A Value graph's
+# backward() shows the first two; no graph shows the third.
+IN_OP = "op"
 IN_BACKWARD = "backward"
 IN_LOOP = "loop"
 
@@ -36,7 +38,7 @@ class Bug:
     id: str
     title: str
     where: str  # module and function holding the line
-    acts: str  # IN_BACKWARD or IN_LOOP
+    acts: str  # IN_OP, IN_BACKWARD or IN_LOOP
     buggy_line: str
     correct_line: str
     look_for: str  # one sentence: the symptom a learner should watch for
@@ -121,7 +123,7 @@ CATALOGUE: tuple[Bug, ...] = (
         id=TANH_DERIVATIVE,
         title="Wrong derivative of tanh",
         where="engine/value.py · Value.tanh",
-        acts=IN_BACKWARD,
+        acts=IN_OP,
         buggy_line="local_grad = 1 - t",
         correct_line="local_grad = 1 - t**2",
         look_for=(
@@ -155,8 +157,9 @@ CATALOGUE: tuple[Bug, ...] = (
 )
 
 BUGS: dict[str, Bug] = {bug.id: bug for bug in CATALOGUE}
-# The bugs a Value graph's backward() shows, and those that live in the training loop.
-BACKWARD_BUGS: tuple[str, ...] = tuple(bug.id for bug in CATALOGUE if bug.acts == IN_BACKWARD)
+# The bugs a Value graph's backward() shows (in an op or in backward()), and those that
+# live in the training loop.
+BACKWARD_BUGS: tuple[str, ...] = tuple(bug.id for bug in CATALOGUE if bug.acts != IN_LOOP)
 LOOP_BUGS: tuple[str, ...] = tuple(bug.id for bug in CATALOGUE if bug.acts == IN_LOOP)
 
 _active: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(

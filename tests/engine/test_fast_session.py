@@ -157,7 +157,16 @@ UNLISTED = "doubled-tanh-input"
 @pytest.fixture
 def unlisted_bug(monkeypatch) -> str:
     """A new bug, not in engine.fast.MIRRORED_BUGS: tanh neurons see twice their input."""
-    bug = bugs.Bug(UNLISTED, "Doubled tanh input", "engine/nn.py · Neuron.__call__", "", "", "", "")
+    bug = bugs.Bug(
+        UNLISTED,
+        "Doubled tanh input",
+        "engine/nn.py · Neuron.__call__",
+        bugs.IN_OP,
+        "",
+        "",
+        "",
+        "",
+    )
     monkeypatch.setitem(bugs.BUGS, UNLISTED, bug)
     tanh = nn.ACTIVATIONS["tanh"]
     doubled = lambda act: tanh(act * 2) if bugs.is_on(UNLISTED) else tanh(act)

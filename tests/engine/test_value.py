@@ -467,3 +467,22 @@ def test_bugs_are_off_outside_an_injected_block():
     a = Value(2.0)
     (a + a).backward()
     assert a.grad == 2.0
+
+
+def _reused_tanh_grads() -> list[float]:
+    """Gradients of tanh((a*b) * (a+b)): a and b each reach the output along two paths."""
+    a, b = Value(-0.4), Value(0.3)
+    ((a * b) * (a + b)).tanh().backward()
+    return [a.grad, b.grad]
+
+
+@pytest.mark.parametrize("bug", bugs.CATALOGUE, ids=lambda bug: bug.id)
+def test_where_a_bug_acts_says_whether_backward_shows_it(bug):
+    """Bug.acts: a bug in an op or in backward() changes a graph's gradients; one in the
+    training loop (zeroing, the update) leaves backward() exact."""
+    clean = _reused_tanh_grads()
+    with bugs.injected([bug.id]):
+        buggy = _reused_tanh_grads()
+    assert (buggy != clean) == (bug.acts != bugs.IN_LOOP)
+    assert (bug.id in bugs.BACKWARD_BUGS) == (bug.acts != bugs.IN_LOOP)
+    assert (bug.id in bugs.LOOP_BUGS) == (bug.acts == bugs.IN_LOOP)
