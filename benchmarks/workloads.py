@@ -23,7 +23,8 @@ from engine.fast import CompiledNet
 from engine.losses import LOSSES, l2_penalty
 from engine.nn import MLP
 from engine.optim import SGD, Schedule
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import TrainingSession
 
 Step = Callable[[], None]
 EPISODE = 100

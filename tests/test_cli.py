@@ -257,15 +257,31 @@ def test_samples_and_noise_refused_for_the_fixed_tutorial_points(capsys, flag):
     assert_one_line_error(code, out, err, flag[0], "tutorial")
 
 
-def test_train_with_zero_steps_does_not_import_textual():
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--steps", "3", "--dataset", "moons"],
+        ["train", "--steps", "2", "--json", "--twin", "--bug", "skip-zero-grad", "--gradcheck"],
+        ["graph", "--example", "neuron"],
+        ["graph", "--model", "--sample", "1", "--steps", "2"],
+        ["export", "--torch", "{tmp}/run.py", "--steps", "2"],
+    ],
+    ids=["train", "train-json-twin-gradcheck", "graph", "graph-model", "export"],
+)
+def test_headless_commands_never_import_textual(tmp_path, argv):
+    """train, graph and export run to the end without Textual (or Rich, or plotext) loaded."""
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
     code = (
-        "import sys; from tui.main import main; code = main(['train', '--steps', '0']); "
-        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(code)"
+        "import sys; from tui.main import main; code = main(sys.argv[1:]); "
+        "ui = sorted(m for m in ('textual', 'rich', 'plotext', 'tui.dashboard') "
+        "if m in sys.modules); "
+        "assert not ui, f'imported {ui}'; sys.exit(code)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, *argv], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+    assert done.stdout  # it did its work: every one of these prints what it made
 
 
 # -- sizes: refused before any work, with the flag, the limit and the estimate ------------

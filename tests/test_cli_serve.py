@@ -44,7 +44,7 @@ def test_each_tab_runs_the_app_with_the_flags_given_but_host_and_port():
     words = shlex.split(command[len("exec ") :])
     assert words == [
         sys.executable,
-        *("-m", "tui.cli.serve", "--dataset", "moons", "--hidden", "8,8", "--load", "my run.json"),
+        *("-m", "tui.served_app", "--dataset", "moons", "--hidden", "8,8", "--load", "my run.json"),
     ]
 
 

@@ -161,3 +161,104 @@ def test_tests_share_code_only_through_tests_support():
         ours = {m for m in modules if m.split(".")[0] == "tests"}
         strays = {m for m in ours if not m.startswith("tests.support")}
         assert not strays, f"{path} imports {sorted(strays)}"
+
+
+# -- the module graph: no cycle, even through an import inside a function --------------
+
+OUR_PACKAGES = ("engine", "datasets", "tui")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Each of our modules -> the modules of ours it imports, anywhere in its text.
+
+    ``from a.b import c`` is an edge to ``a.b.c`` when that is a module, else to ``a.b``.
+    A package's ``__init__`` running before its submodule is Python's doing, not an edge.
+    """
+    modules = {
+        _module_name(path): path
+        for package in OUR_PACKAGES
+        for path in python_files(REPO / package)
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    targets.append(full if full in modules else base)
+            edges.update(t for t in targets if t in modules and t != name)
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph as a list of modules (first == last), or None."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle_through_three_modules():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_cycle_even_inside_functions():
+    graph = module_graph()
+    assert {"engine.value", "engine.training.session", "tui.main", "tui.cli.serve"} <= set(graph)
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+LECTURE_CORE = ("engine.value", "engine.nn", "engine.losses", "engine.optim", "engine.bugs")
+
+
+def test_the_lecture_core_imports_only_itself():
+    """value, nn, losses, optim and bugs read alone: nothing of training, files, inspection or
+    the fast path."""
+    graph = module_graph()
+    for name in LECTURE_CORE:
+        outside = {m for m in graph[name] if m not in LECTURE_CORE and m != "engine"}
+        assert not outside, f"{name} imports {sorted(outside)}"
+
+
+@pytest.mark.parametrize("package", ["tui/cli", "tui/graphview"])
+def test_headless_packages_import_no_textual_and_no_dashboard(package):
+    for path in python_files(REPO / package):
+        text = path.read_text(encoding="utf-8")
+        modules = imported_modules(text, "tui")
+        assert not modules & {"textual", "textual_plotext", "plotext"}, path
+        dotted = module_graph()[_module_name(path)]
+        assert not {m for m in dotted if m.startswith(("tui.dashboard", "tui.main"))}, path

@@ -42,6 +42,7 @@ from typing import Any
 from engine.optim import Schedule
 from engine.persist.files import FileProblem, read_text, write_text
 from engine.training.history import RECORDED, History
+from engine.training.records import BugEvent, SessionConfig
 from engine.training.saved_state import (
     SavedData,
     SavedHistory,
@@ -51,7 +52,7 @@ from engine.training.saved_state import (
     SavedSession,
     TrainingState,
 )
-from engine.training.session import BACKENDS, BugEvent, SessionConfig, TrainingSession
+from engine.training.session import BACKENDS, TrainingSession
 
 FORMAT = "micrograd-tui session"
 VERSION = 1

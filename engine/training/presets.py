@@ -7,7 +7,7 @@ these same configurations.
 
 from __future__ import annotations
 
-from engine.training.session import SessionConfig
+from engine.training.records import SessionConfig
 
 PRESETS: dict[str, SessionConfig] = {
     # The lecture: MLP(3, [4, 4, 1]) of tanh, sum of squared errors, lr 0.05.

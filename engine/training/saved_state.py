@@ -20,16 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from engine import bugs
 from engine.nn import ACTIVATIONS
 from engine.optim import Schedule
 from engine.training.divergence import blow_up
 from engine.training.history import RECORDED, History, kept_steps
-
-if TYPE_CHECKING:
-    from engine.training.session import BugEvent, SessionConfig
+from engine.training.records import BugEvent, SessionConfig
 
 
 @contextmanager

@@ -27,17 +27,18 @@ import math
 import random
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Protocol
 
 from engine import bugs
 from engine.fast import CompiledNet, mirrors
 from engine.inspect.gradcheck import GradCheckResult, gradcheck
 from engine.losses import LOSSES, l2_penalty
-from engine.nn import ACTIVATIONS, MLP
+from engine.nn import MLP
 from engine.optim import SGD, Schedule
 from engine.training.divergence import blow_up
-from engine.training.history import History, HistoryRecorder
+from engine.training.history import HistoryRecorder
+from engine.training.records import BugEvent, SessionConfig, Snapshot, StepResult
 from engine.training.saved_state import (
     SavedData,
     SavedHistory,
@@ -56,112 +57,8 @@ BACKENDS = ("fast", "reference")
 FULL_LOSS_EVERY = 10
 
 
-@dataclass(frozen=True)
-class SessionConfig:
-    """Everything that decides a run, apart from the data and the bugs."""
-
-    hidden: tuple[int, ...] = (4, 4)
-    activation: str = "tanh"
-    output_activation: str | None = None  # None: tanh nets end in tanh, others linear
-    loss: str = "sse"
-    lr: float = 0.05
-    lr_end: float | None = None  # None: constant learning rate
-    decay_steps: int = 100
-    l2: float = 0.0  # alpha * sum(p**2) added to the loss
-    weight_decay: float = 0.0
-    seed: int = 0
-    # Samples per step, drawn afresh each step (None: every sample, the full batch).
-    batch_size: int | None = None
-
-    def __post_init__(self) -> None:
-        if not self.hidden or any(int(h) < 1 for h in self.hidden):
-            raise ValueError(f"hidden layer sizes must be positive integers, got {self.hidden}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r} (known: {', '.join(LOSSES)})")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"learning rate must be a positive number, got {self.lr}")
-
-    @property
-    def schedule(self) -> Schedule:
-        return Schedule(self.lr, self.lr_end, self.decay_steps)
-
-
 class SessionDiverged(RuntimeError):
     """Raised by ``step()`` once the run has diverged (``engine/training/divergence.py``)."""
-
-
-@dataclass(frozen=True)
-class StepResult:
-    step: int  # the number of updates done, this one included
-    loss: float
-    accuracy: float
-    grad_norm: float  # norm of the gradient the update applied
-    weight_norm: float  # after the update
-    lr: float
-    diverged: bool
-
-
-@dataclass(frozen=True)
-class BugEvent:
-    step: int  # the bug takes effect from the update after this many steps
-    bug_id: str
-    on: bool
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """An immutable copy of a session's state, all plain floats."""
-
-    step: int
-    config: SessionConfig
-    layer_sizes: tuple[int, ...]  # (inputs, hidden..., 1)
-    weights: tuple[tuple[tuple[float, ...], ...], ...]  # [layer][neuron][input]
-    biases: tuple[tuple[float, ...], ...]  # [layer][neuron]
-    weight_grads: tuple[tuple[tuple[float, ...], ...], ...]
-    bias_grads: tuple[tuple[float, ...], ...]
-    inputs: tuple[tuple[float, ...], ...]
-    targets: tuple[float, ...]
-    predictions: tuple[float, ...]  # the model's outputs at the last forward pass
-    loss: float  # the loss of the last forward pass (nan before the first)
-    accuracy: float
-    lr: float  # the rate the next update will use
-    history: History
-    bugs: frozenset[str]
-    bug_events: tuple[BugEvent, ...]
-    diverged_at: int | None
-    diverged_reason: str | None
-    test_inputs: tuple[tuple[float, ...], ...] = ()
-    test_targets: tuple[float, ...] = ()
-    test_loss: float = math.nan
-    test_accuracy: float = math.nan
-    # While any bug is on: a clean run from the same seed, in lockstep.
-    twin_history: History | None = None
-    # When the last step ran with a bug: the gradient clean code would have computed
-    # at its weights (None when it ran clean: then the gradients are the true ones).
-    true_gradients: tuple[float, ...] | None = None
-    # When the last step ran with a bug: its gradients stage by stage (engine/training/symptoms.py).
-    # A diagnosis, not part of the run's state: not saved, so left out of == and repr.
-    trace: StepTrace | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def parameters(self) -> tuple[float, ...]:
-        """Every parameter in ``MLP.parameters()`` order."""
-        return tuple(_flatten(self.weights, self.biases))
-
-    @property
-    def gradients(self) -> tuple[float, ...]:
-        return tuple(_flatten(self.weight_grads, self.bias_grads))
-
-
-def _flatten(weights, biases) -> Iterable[float]:
-    for layer_w, layer_b in zip(weights, biases):
-        for neuron_w, b in zip(layer_w, layer_b):
-            yield from neuron_w
-            yield b
 
 
 def _grad_norm(parameters: Sequence[Value]) -> float:

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _PEAK_PROBE = """
 import resource, sys
 import datasets
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.session import TrainingSession
+from engine.training.records import SessionConfig
 
 samples, hidden = int(sys.argv[1]), tuple(map(int, sys.argv[2].split(",")))
 data = datasets.make("moons", samples)

@@ -18,7 +18,8 @@ import datasets
 from engine import bugs
 from engine.losses import LOSSES
 from engine.training.presets import PRESETS
-from engine.training.session import BACKENDS, Snapshot, TrainingSession
+from engine.training.records import Snapshot
+from engine.training.session import BACKENDS, TrainingSession
 
 TUTORIAL = datasets.make("tutorial")
 SEED = 0

@@ -9,7 +9,8 @@ import pytest
 from engine.persist.session_file import load_session, save_session
 from engine.training.drawing import TEST, TRAIN, DrawnPoints, DrawRefused
 from engine.training.presets import PRESETS
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import TrainingSession
 
 BLANK = ([(-1.0, -1.0), (1.0, 1.0)], [-1.0, 1.0])
 CONFIG = PRESETS["blank"]

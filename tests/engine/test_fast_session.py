@@ -18,7 +18,8 @@ from engine.fast import MIRRORED_BUGS, CompiledNet
 from engine.optim import SGD
 from engine.training.history import HISTORY_POINTS, RECENT_POINTS, History, HistoryRecorder
 from engine.training.presets import PRESETS
-from engine.training.session import BACKENDS, SessionConfig, Snapshot, TrainingSession
+from engine.training.records import SessionConfig, Snapshot
+from engine.training.session import BACKENDS, TrainingSession
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = datasets.make("tutorial")

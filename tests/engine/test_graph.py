@@ -24,7 +24,8 @@ from engine.inspect.graph import (
 )
 from engine.losses import LOSSES
 from engine.training.presets import PRESETS
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import TrainingSession
 from tests.support.expressions import EXPRESSIONS, LEAF_VALUES
 
 ALL_ENGINE_BUG_SETS = [

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from engine.inspect.inference import ACTIVATION_FUNCTIONS, PlainMLP, grid, pixel_centres
 from engine.nn import ACTIVATIONS, MLP, layer_activations
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import TrainingSession
 from engine.value import Value
 
 

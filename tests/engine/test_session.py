@@ -15,13 +15,8 @@ from engine import MLP, Value, bugs
 from engine.losses import LOSSES, l2_penalty
 from engine.training.divergence import BLOW_UP, blow_up
 from engine.training.presets import PRESETS
-from engine.training.session import (
-    BACKENDS,
-    SessionConfig,
-    SessionDiverged,
-    Snapshot,
-    TrainingSession,
-)
+from engine.training.records import SessionConfig, Snapshot
+from engine.training.session import BACKENDS, SessionDiverged, TrainingSession
 
 TUTORIAL = datasets.make("tutorial")
 

@@ -27,8 +27,9 @@ from engine.persist import session_file
 from engine.persist.session_file import SessionFileError, history_csv, load_session, save_session
 from engine.training.history import RECORDED, HistoryRecorder
 from engine.training.presets import PRESETS
+from engine.training.records import Snapshot
 from engine.training.saved_state import SavedHistory
-from engine.training.session import SessionDiverged, Snapshot, TrainingSession
+from engine.training.session import SessionDiverged, TrainingSession
 
 
 def make_session(

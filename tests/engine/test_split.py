@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from engine.training.session import BACKENDS, SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import BACKENDS, TrainingSession
 from tests.support.models import objective_at
 
 # Two well separated classes: x > 0 is +1, x < 0 is -1.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine import MLP
 from engine.losses import LOSSES, l2_penalty
-from engine.training.session import SessionConfig
+from engine.training.records import SessionConfig
 
 
 def objective_at(config: SessionConfig, parameters, xs, ys) -> tuple[float, float]:

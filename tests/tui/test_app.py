@@ -6,7 +6,8 @@ import math
 
 from engine import bugs
 from engine.bugs import CATALOGUE
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import TrainingSession
 from tests.support.pilot import SIZE, make_app, palette_ready, wait_for
 from tui.dashboard.app import MicrogradApp
 from tui.dashboard.screens.dialogs import ConfirmDialog

@@ -11,7 +11,7 @@ from rich.color import Color
 from textual.app import App, ComposeResult
 
 from engine.inspect.inference import PlainMLP, grid
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.cli.config import PRESETS, RunConfig
 from tui.dashboard import format as fmt
 from tui.dashboard import pacing

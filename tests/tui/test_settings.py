@@ -11,9 +11,9 @@ from textual.widgets import Input, Label, Select
 
 import datasets
 from tests.support.pilot import SettingsApp, shown_error
+from tui.cli.commands import _app_parser
 from tui.cli.config import PRESETS, RunConfig
 from tui.dashboard.screens.settings import RunSettingsScreen
-from tui.main import _app_parser
 
 SIZE = (80, 24)
 MOONS = RunConfig(

@@ -17,7 +17,8 @@ from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
 from engine.training import budget
 from engine.training.presets import CSV_PRESET, PRESETS
-from engine.training.session import SessionConfig, TrainingSession
+from engine.training.records import SessionConfig
+from engine.training.session import TrainingSession
 
 DEFAULT_DATASET = "tutorial"
 

@@ -30,9 +30,11 @@ from engine.inspect.graph import (
 from engine.losses import l2_penalty
 from engine.persist.session_file import json_ready
 from engine.value import Value
+from tui.cli import common
+from tui.cli.common import Parser, configure, load
 from tui.cli.config import add_run_flags, run_flags, whole_number
 
-PROG = "micrograd-tui graph"
+PROG = f"{common.PROG} graph"
 
 # A leaf's backprop and numerical gradients "differ" past this relative error
 # (central differences with h = 1e-6 agree to about 1e-8 on smooth graphs).
@@ -43,8 +45,8 @@ class GraphInputError(ValueError):
     """A flag or an expression the graph command refuses: one line, exit 2."""
 
 
-def graph_parser(base: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = base(
+def graph_parser() -> argparse.ArgumentParser:
+    parser = Parser(
         prog=PROG,
         description="Run forward and backward on an expression (or one training sample of a "
         "model) and print every node: label, op, data, grad, and each leaf's numerical "
@@ -540,11 +542,11 @@ def model_output(args: argparse.Namespace, config, session) -> str:
     return model_text(graph, header, footer, args.expand)
 
 
-def run_model(args: argparse.Namespace, loaded, configure) -> str:
+def run_model(args: argparse.Namespace, prog: str) -> str:
     if args.load is not None:
-        config, session = loaded(args)
+        config, session = load(prog, args)
     else:
-        config = configure(args)
+        config = configure(prog, args)
         check_bugs(config.bugs)
         session = config.build_session()
     steps = args.steps or 0
@@ -554,7 +556,7 @@ def run_model(args: argparse.Namespace, loaded, configure) -> str:
     return model_output(args, config, session)
 
 
-def graph_main(argv: Sequence[str], parser: argparse.ArgumentParser, loaded, configure) -> int:
+def graph_main(argv: Sequence[str], parser: argparse.ArgumentParser) -> int:
     """Parse, build, print. Every refusal is one line on stderr and exit 2."""
     args = parser.parse_args(argv)
     try:
@@ -562,7 +564,7 @@ def graph_main(argv: Sequence[str], parser: argparse.ArgumentParser, loaded, con
         if args.list_examples:
             text = list_examples()
         elif args.model:
-            text = run_model(args, loaded, configure)
+            text = run_model(args, parser.prog)
         else:
             text = run_expression(args)
     except (GraphInputError, ExprError, GraphError) as err:

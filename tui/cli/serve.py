@@ -41,7 +41,7 @@ def url(host: str, port: int) -> str:
 
 def app_command(app_argv: Sequence[str]) -> str:
     """The shell command textual-serve runs per browser tab: this module, ``exec``ed."""
-    return shlex.join([sys.executable, "-m", "tui.cli.serve", *app_argv]).join(("exec ", ""))
+    return shlex.join([sys.executable, "-m", "tui.served_app", *app_argv]).join(("exec ", ""))
 
 
 def child_pids() -> list[int]:
@@ -139,7 +139,7 @@ def serve(app_argv: Sequence[str], host: str, port: int) -> int:
     return 0
 
 
-def _die_with_the_server() -> None:
+def die_with_the_server() -> None:
     """In a served app: be killed when the server goes, or exit now if it has gone already."""
     expected = os.environ.get(SERVER_PID_VARIABLE)
     if expected is None:
@@ -148,15 +148,3 @@ def _die_with_the_server() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != int(expected):  # the server died before prctl took effect
         os._exit(1)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """A served app: the dashboard with these flags, tied to the server that started it."""
-    _die_with_the_server()
-    from tui.main import main as cli_main
-
-    return cli_main(list(sys.argv[1:] if argv is None else argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

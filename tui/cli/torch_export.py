@@ -37,7 +37,7 @@ import textwrap
 from collections.abc import Sequence
 
 from engine.losses import LOSS_TITLES
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 
 # The loss of each kind, as the script writes it: (docstring, body).
 _LOSS_CODE = {

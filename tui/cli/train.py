@@ -12,7 +12,8 @@ from typing import TextIO
 from engine.inspect.gradcheck import PASS_THRESHOLD, GradCheckResult
 from engine.nn import parameter_names
 from engine.persist.session_file import json_ready
-from engine.training.session import StepResult, TrainingSession
+from engine.training.records import StepResult
+from engine.training.session import TrainingSession
 from tui.cli.config import RunConfig
 
 

@@ -28,7 +28,8 @@ import datasets
 from engine import bugs as bug_catalogue
 from engine.training import budget
 from engine.training.drawing import TEST, DrawnPoints, DrawRefused, Edit
-from engine.training.session import SessionDiverged, Snapshot, TrainingSession
+from engine.training.records import Snapshot
+from engine.training.session import SessionDiverged, TrainingSession
 from tui.cli.config import PRESETS, ConfigError, RunConfig
 from tui.cli.demos import DEMOS
 from tui.dashboard.commands import DashboardCommands

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from engine.training.session import Snapshot, TrainingSession
+from engine.training.records import Snapshot
+from engine.training.session import TrainingSession
 
 
 class TrainingProgress(Message):

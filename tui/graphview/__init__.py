@@ -1,1 +1,1 @@
-"""The Graph screen's logic without Textual: layout, the picture of boxes, the chain-rule stepper."""
+"""The Graph screen's logic without Textual: layout, the picture of boxes, the stepper."""

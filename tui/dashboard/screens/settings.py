@@ -26,7 +26,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 import datasets
 from engine.losses import LOSSES
-from engine.training.session import SessionConfig
+from engine.training.records import SessionConfig
 from tui.cli.config import (
     CSV_PRESET,
     HIDDEN_ACTIVATIONS,

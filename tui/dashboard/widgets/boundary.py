@@ -48,7 +48,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from engine.inspect.inference import PlainMLP, grid, pixel_centres
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard import format as fmt
 from tui.dashboard import pacing
 from tui.dashboard.messages import PointEdit, SamplePicked

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from engine.bugs import CATALOGUE, Bug
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard.widgets.pane import Pane
 
 

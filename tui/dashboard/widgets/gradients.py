@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard import format as fmt
 from tui.dashboard.widgets.pane import Pane
 from tui.dashboard.widgets.parameter_grid import GRADIENT_VIEWS, ParameterGrid, ParameterPane

@@ -7,7 +7,8 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from engine.training.session import FULL_LOSS_EVERY, Snapshot
+from engine.training.records import Snapshot
+from engine.training.session import FULL_LOSS_EVERY
 from tui.dashboard import format as fmt
 from tui.dashboard.widgets.pane import Pane
 

@@ -38,7 +38,7 @@ from typing import ClassVar
 
 from textual.dom import DOMNode
 
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 
 REDRAW_HALVES = ("parameters", "curves")
 

@@ -28,7 +28,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from engine.nn import layer_activations, parameter_name
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard import format as fmt
 
 Cursor = tuple[int, int, int]  # layer, neuron, column (column == fan-in: the bias)

@@ -7,7 +7,7 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard import format as fmt
 from tui.dashboard.messages import SamplePicked
 from tui.dashboard.widgets.pane import Pane

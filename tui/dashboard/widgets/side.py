@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard.widgets.boundary import DecisionBoundary
 from tui.dashboard.widgets.bug_toggles import BugToggles
 from tui.dashboard.widgets.pane import Pane

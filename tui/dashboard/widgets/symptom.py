@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.nn import parameter_names
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from engine.training.symptoms import symptom
 
 

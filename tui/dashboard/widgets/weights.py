@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from engine.training.session import Snapshot
+from engine.training.records import Snapshot
 from tui.dashboard.widgets.pane import Pane
 from tui.dashboard.widgets.parameter_grid import ParameterGrid, ParameterPane
 

@@ -1,0 +1,19 @@
+"""A served app, one per browser tab: ``python -m tui.served_app FLAGS`` (``tui/cli/serve.py``
+starts it). It ties itself to the server that started it, then runs the dashboard."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from tui.cli.serve import die_with_the_server
+from tui.main import main as dashboard_main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    die_with_the_server()
+    return dashboard_main(list(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
