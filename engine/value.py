@@ -27,15 +27,19 @@ from collections.abc import Callable
 
 from engine import bugs
 
+# The float arithmetic under exp and **, shared by every engine that must give the same
+# numbers as Value (the compiled fast path, graph records): IEEE results, never exceptions.
 
-def _exp(x: float) -> float:
+
+def ieee_exp(x: float) -> float:
+    """``e ** x``, ``inf`` where Python's math.exp raises OverflowError."""
     try:
         return math.exp(x)
     except OverflowError:
         return math.inf
 
 
-def _pow(x: float, n: float) -> float:
+def ieee_pow(x: float, n: float) -> float:
     """``x ** n`` with IEEE results instead of Python's exceptions."""
     try:
         result = math.pow(x, n)
@@ -86,13 +90,13 @@ class Value:
 
     def __pow__(self, other: float) -> Value:
         assert isinstance(other, (int, float)), "only int/float powers are supported"
-        out = _pow(self.data, other)
+        out = ieee_pow(self.data, other)
         # d/dx x**0 is 0 everywhere; 0 * 0**-1 would make it nan at x = 0
-        local_grad = other * _pow(self.data, other - 1) if other != 0 else 0.0
+        local_grad = other * ieee_pow(self.data, other - 1) if other != 0 else 0.0
         return Value(out, (self,), f"**{other}", (local_grad,))
 
     def exp(self) -> Value:
-        out = _exp(self.data)
+        out = ieee_exp(self.data)
         return Value(out, (self,), "exp", (out,))
 
     def log(self) -> Value:
@@ -113,7 +117,7 @@ class Value:
         return Value(out, (self,), "ReLU", (1.0 if self.data > 0 else 0.0,))
 
     def sigmoid(self) -> Value:
-        s = 1.0 / (1.0 + _exp(-self.data))
+        s = 1.0 / (1.0 + ieee_exp(-self.data))
         return Value(s, (self,), "sigmoid", (s * (1 - s),))
 
     # -- derived operations: one line each, built from the primitives ---------

@@ -79,7 +79,7 @@ computation. For every number the ``Value`` graph computes, the generated
 code does the same IEEE operations on the same operands in the same order:
 
 * forward: ``Neuron.__call__`` sums ``b + w0*x0 + w1*x1 ...`` left to right;
-  ``Value.__pow__`` uses ``_pow`` (``x**2`` is *not* always ``x*x``);
+  ``Value.__pow__`` uses ``ieee_pow`` (``x**2`` is *not* always ``x*x``);
   ``1 + -y * s`` is ``s * (-y) + 1.0``; a loss's ``sum(terms, Value(0.0))``
   is accumulated in sample order; ``mean`` multiplies by ``1.0 / n``.
 * backward: ``Value.backward()`` walks the reversed topological order of the

@@ -30,7 +30,7 @@ from engine.fast.codegen import (
 )
 from engine.losses import LOSSES
 from engine.nn import MLP, Neuron
-from engine.value import Value, _exp, _pow
+from engine.value import Value, ieee_exp, ieee_pow
 
 # From this many parameters a net compiles to loops (code of a fixed size)
 # instead of one line per multiply (faster steps, but compile time and memory
@@ -66,8 +66,8 @@ def mirrors(bug_ids: Iterable[str]) -> bool:
 _GLOBALS = {
     "__builtins__": __builtins__,
     "tanh": math.tanh,
-    "_exp": _exp,
-    "_pow": _pow,
+    "_exp": ieee_exp,
+    "_pow": ieee_pow,
     "_log": _log,
     "mul": operator.mul,
     "compress": itertools.compress,

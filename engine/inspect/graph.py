@@ -27,7 +27,7 @@ from engine import bugs as engine_bugs
 from engine.inspect.expr import parse
 from engine.losses import LOSSES
 from engine.nn import MLP
-from engine.value import Value, _exp, _pow
+from engine.value import Value, ieee_exp, ieee_pow
 
 # The bugs that act inside backward() or an op; the others live in the training loop.
 ENGINE_BUGS = engine_bugs.BACKWARD_BUGS
@@ -157,9 +157,9 @@ def _forward_function(node: GraphNode) -> Callable[[list[float]], float]:
     x = c[0]
     if op.startswith("**"):
         n = float(op[2:])
-        return lambda d: _pow(d[x], n)
+        return lambda d: ieee_pow(d[x], n)
     if op == "exp":
-        return lambda d: _exp(d[x])
+        return lambda d: ieee_exp(d[x])
     if op == "log":
         return lambda d: math.log(d[x]) if d[x] > 0 else math.nan
     if op == "tanh":
@@ -167,7 +167,7 @@ def _forward_function(node: GraphNode) -> Callable[[list[float]], float]:
     if op == "ReLU":
         return lambda d: d[x] if d[x] > 0 else 0.0
     if op == "sigmoid":
-        return lambda d: 1.0 / (1.0 + _exp(-d[x]))
+        return lambda d: 1.0 / (1.0 + ieee_exp(-d[x]))
     raise ValueError(f"no forward rule for op {op!r}")
 
 
