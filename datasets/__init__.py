@@ -1,6 +1,6 @@
 """Toy datasets as plain Python lists of floats, labels ±1. Never imports the engine."""
 
-from datasets.csv import csv_text, load_csv
+from datasets.csv import csv_text, parse_csv
 from datasets.generate import (
     DATASETS,
     MAX_SAMPLES,
@@ -30,9 +30,9 @@ __all__ = [
     "csv_text",
     "default_samples",
     "features",
-    "load_csv",
     "make",
     "moons",
+    "parse_csv",
     "spiral",
     "split",
     "tutorial",

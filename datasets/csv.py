@@ -5,25 +5,23 @@ header. Blank lines and lines starting with ``#`` are skipped. Every problem
 raises :class:`DatasetError` naming the file, the line and what is wrong.
 
 A data file may hold at most ``MAX_CSV_BYTES`` bytes, ``MAX_CSV_ROWS`` data
-rows and ``MAX_CSV_COLUMNS`` columns (features and the label). The file is
-read in pieces and refused at the first piece over a limit or holding binary
-junk, so ``/dev/zero`` or a huge log costs a fraction of a second, not the
-machine's memory.
+rows and ``MAX_CSV_COLUMNS`` columns (features and the label). This module
+parses text; the file is read by the one bounded reader (``engine/persist/files.py``,
+through ``tui/cli/data_file.py``), in pieces, refused at the first piece over
+the limit or holding binary junk, so ``/dev/zero`` or a huge log costs a
+fraction of a second, not the machine's memory.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv as _csv
 import math
 import os
-import stat
 from pathlib import Path
 
 MAX_CSV_BYTES = 64 << 20  # 64 MB: a million rows of a few features, with room
 MAX_CSV_ROWS = 1_000_000
 MAX_CSV_COLUMNS = 1_000
-_PIECE = 1 << 20
 
 from datasets.generate import Dataset, DatasetError
 
@@ -35,43 +33,13 @@ def _number(cell: str) -> float | None:
         return None
 
 
-def _read_text(path: Path) -> str:
-    """The file's text, read in pieces: refused at the first piece that is binary or too much."""
-    too_big = f"{path}: larger than {MAX_CSV_BYTES >> 20} MB, the most a data file may be"
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pieces: list[str] = []
-    total = 0
-    try:
-        if not path.exists():
-            raise DatasetError(f"{path}: no such file")
-        if path.is_dir():
-            raise DatasetError(f"{path}: is a directory, not a CSV file")
-        with path.open("rb") as f:
-            info = os.fstat(f.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_CSV_BYTES:
-                raise DatasetError(too_big)
-            while True:
-                piece = f.read(min(_PIECE, MAX_CSV_BYTES + 1 - total))
-                total += len(piece)
-                text = decoder.decode(piece, final=not piece)
-                if "\x00" in text:
-                    raise DatasetError(f"{path}: not a text file (contains NUL bytes)")
-                pieces.append(text)
-                if not piece:
-                    break
-                if total > MAX_CSV_BYTES:
-                    raise DatasetError(too_big)
-    except UnicodeDecodeError as err:  # err.object: the bytes it held back, then this piece
-        start = total - len(err.object) + err.start
-        raise DatasetError(f"{path}: not a UTF-8 text file (byte {start})") from None
-    except OSError as err:
-        raise DatasetError(f"{path}: cannot read ({err.strerror})") from None
-    return "".join(pieces)
+def parse_csv(text: str, path: str | os.PathLike) -> Dataset:
+    """The dataset in ``text``, the content of the file ``path`` (named in every message).
 
-
-def load_csv(path: str | os.PathLike) -> Dataset:
-    path = Path(path)
-    text = _read_text(path)
+    Reading the file is the caller's: through the one bounded reader
+    (``engine/persist/files.py``), at most ``MAX_CSV_BYTES`` bytes (``tui/cli/data_file.py``).
+    """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
 
     lines = text.splitlines()
     too_many = f"{path}: more than {MAX_CSV_ROWS:,} rows, the most a data file may hold"
@@ -140,7 +108,7 @@ def load_csv(path: str | os.PathLike) -> Dataset:
         only = next(iter(classes))
         raise DatasetError(f"{path}: every label is {only:g}; a classifier needs two classes")
     ys = [1.0 if y == 1.0 else -1.0 for _, y in labels]
-    return Dataset(path.stem, xs, ys)
+    return Dataset(Path(path).stem, xs, ys)
 
 
 def csv_text(xs: list[list[float]] | tuple, ys: list[float] | tuple) -> str:

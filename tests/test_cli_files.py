@@ -193,9 +193,9 @@ def test_a_bad_destination_fails_before_training(bad, tmp_path):
 @pytest.mark.parametrize(
     ("flag", "device", "reason"),
     [
-        ("--data", "/dev/zero", "not a text file (contains NUL bytes)"),
+        ("--data", "/dev/zero", "not a CSV data file: binary data (a NUL byte)"),
         ("--load", "/dev/zero", "not a session file: binary data (a NUL byte)"),
-        ("--data", "/dev/urandom", "not a UTF-8 text file"),
+        ("--data", "/dev/urandom", "not a CSV data file: not UTF-8 text"),
         ("--load", "/dev/urandom", "not a session file: not UTF-8 text"),
     ],
 )
@@ -208,7 +208,7 @@ def test_endless_devices_are_refused(flag, device, reason, tmp_path):
 
 @pytest.mark.parametrize(
     ("flag", "limit", "what"),
-    [("--data", MAX_CSV_BYTES, "a data file"), ("--load", MAX_SESSION_BYTES, "a session file")],
+    [("--data", MAX_CSV_BYTES, "a CSV data file"), ("--load", MAX_SESSION_BYTES, "a session file")],
 )
 def test_a_file_over_the_size_cap_is_refused(flag, limit, what, tmp_path):
     huge = tmp_path / "huge.log"

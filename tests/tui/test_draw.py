@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-import datasets
 from engine.persist.session_file import load_session
 from engine.training.drawing import TRAIN, DrawnPoints
 from tests.support.pilot import SIZE, make_app, wait_for
 from tui.cli.config import PRESETS, RunConfig
+from tui.cli.data_file import load_csv
 from tui.cli.saved_run import SessionFileError, export_data, load_run
 from tui.dashboard.app import MicrogradApp
 from tui.dashboard.screens.dialogs import ErrorDialog
@@ -167,7 +167,7 @@ async def test_a_saved_run_keeps_the_drawn_points_and_export_reads_back(tmp_path
 
     loaded = MicrogradApp(*load_run(tmp_path / "run.json"))  # --load FILE
     assert loaded.session.xs == expected.inputs and loaded.session.ys == expected.targets
-    back = datasets.load_csv(tmp_path / "points.csv")
+    back = load_csv(tmp_path / "points.csv")
     assert [tuple(x) for x in back.xs] == list(expected.inputs)
     assert back.ys == list(expected.targets)
 

@@ -19,6 +19,7 @@ from engine.training import budget
 from engine.training.presets import CSV_PRESET, PRESETS
 from engine.training.records import SessionConfig
 from engine.training.session import TrainingSession
+from tui.cli.data_file import load_csv
 
 DEFAULT_DATASET = "tutorial"
 
@@ -46,7 +47,7 @@ class RunConfig:
         refused (FlagError) before its data is generated, or once a CSV file is read.
         """
         if self.data_path:
-            data = datasets.load_csv(self.data_path)
+            data = load_csv(self.data_path)
             self.check_cost(len(data), data.features)
         else:
             samples = self.samples

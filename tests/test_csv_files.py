@@ -1,5 +1,6 @@
-"""The CSV loader: good files load; every bad one is a DatasetError naming the file
-and, where there is one, the line; no other exception ever escapes."""
+"""The CSV loader (the bounded reader of engine/persist/files.py, then datasets.parse_csv):
+good files load; every bad one is a DatasetError naming the file and, where there is one,
+the line; no other exception ever escapes."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasets import Dataset, DatasetError, load_csv
+from datasets import Dataset, DatasetError
 from datasets import csv as csv_module
+from engine.persist import files
+from tui.cli.data_file import load_csv
 
 
 def write(tmp_path, text: str | bytes, name: str = "data.csv"):
@@ -211,7 +214,7 @@ def test_columns_up_to_the_cap_load_and_one_more_is_refused(tmp_path):
 
 def test_bytes_over_the_cap_are_refused_in_pieces(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_module, "MAX_CSV_BYTES", 1000)
-    monkeypatch.setattr(csv_module, "_PIECE", 64)
+    monkeypatch.setattr(files, "READ_PIECE", 64)
     assert len(load_csv(write(tmp_path, "0.5,1\n-0.5,0\n" * 76)).xs) == 152  # 988 bytes
     with pytest.raises(DatasetError, match="larger than"):
         load_csv(write(tmp_path, "0.5,1\n-0.5,0\n" * 77))  # 1001 bytes
