@@ -32,10 +32,11 @@ from typing import Protocol
 
 from engine import bugs
 from engine.fast import CompiledNet, mirrors
-from engine.inspect.gradcheck import GradCheckResult, gradcheck
+from engine.inspect.gradcheck import GradCheckResult, gradcheck, parameters_to_check
 from engine.losses import LOSSES, l2_penalty
 from engine.nn import MLP
 from engine.optim import SGD, Schedule
+from engine.training.budget import multiply_adds, parameter_count
 from engine.training.divergence import blow_up
 from engine.training.history import HistoryRecorder
 from engine.training.records import BugEvent, SessionConfig, Snapshot, StepResult
@@ -488,10 +489,15 @@ class TrainingSession:
     def gradcheck(self, max_parameters: int | None = None, seed: int = 0) -> GradCheckResult:
         """Backprop (with the active bugs) vs finite differences at the current weights.
 
-        Backprop always on the reference ``Value`` engine. With ``max_parameters``,
-        checks that many parameters chosen at random (reproducibly from
-        ``seed``). Weights and gradients are left as they were.
+        Backprop always on the reference ``Value`` engine. Checks as many parameters
+        as the one rule allows (``engine.inspect.gradcheck.parameters_to_check``), or
+        ``max_parameters`` when given; a subset is chosen at random, reproducibly from
+        ``seed``. Weights and gradients are left as they were.
         """
+        if max_parameters is None:
+            work = len(self.xs) * multiply_adds(self.nin, self.config.hidden)
+            count = parameter_count(self.nin, self.config.hidden)
+            max_parameters = parameters_to_check(count, work)
         with self._lock, bugs.injected(self._bugs):
             params = self.model.parameters()
             saved = [p.grad for p in params]
@@ -501,12 +507,13 @@ class TrainingSession:
             try:
                 # Backprop on the lecture's engine; the finite differences may use
                 # the fast forward pass, which gives the same loss.
-                return gradcheck(
+                result = gradcheck(
                     lambda: self._value_forward()[0],
                     params,
                     indices,
                     loss_value=lambda: self._forward()[0].data,
                 )
+                return replace(result, step=self._step)
             finally:
                 for p, g in zip(params, saved):
                     p.grad = g

@@ -54,3 +54,36 @@ def test_gradcheck_restores_parameters_and_checks_a_subset():
     assert [model.parameters()[c.index].grad for c in result.checks] == [
         c.backprop for c in result.checks
     ]
+
+
+# -- how many parameters a check looks at: one rule for the dashboard and train ----------
+
+
+def test_every_parameter_while_the_work_fits_then_a_subset_that_fits():
+    from engine.inspect.gradcheck import CHECK_MULTIPLY_ADDS, MIN_CHECKED, parameters_to_check
+
+    assert parameters_to_check(41, 4 * 32) is None  # the tutorial: every parameter
+    per_parameter = 4 * 1000
+    fits = CHECK_MULTIPLY_ADDS // per_parameter
+    assert parameters_to_check(fits, 1000) is None
+    assert parameters_to_check(fits + 1, 1000) == fits
+    assert parameters_to_check(10**6, 10**9) == MIN_CHECKED  # never fewer than a few
+
+
+def test_a_session_check_names_its_step_and_follows_the_rule():
+    from engine.inspect.gradcheck import parameters_to_check
+    from engine.training.budget import multiply_adds, parameter_count
+    from engine.training.records import SessionConfig
+    from engine.training.session import TrainingSession
+
+    xs = [[i / 50, (i % 7) / 7] for i in range(100)]
+    ys = [1.0 if i % 2 else -1.0 for i in range(100)]
+    session = TrainingSession(SessionConfig(hidden=(32, 32), activation="relu"), xs, ys)
+    session.step()
+    session.step()
+    result = session.gradcheck()
+    total = parameter_count(2, (32, 32))
+    assert result.step == 2
+    assert result.total_parameters == total
+    assert len(result.checks) == parameters_to_check(total, 100 * multiply_adds(2, (32, 32)))
+    assert result.is_subset

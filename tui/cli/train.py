@@ -93,9 +93,6 @@ def gradcheck_record(result: GradCheckResult) -> dict:
     }
 
 
-GRADCHECK_LIMIT = 400  # check a random subset of larger nets, as the dashboard does
-
-
 def train(
     config: RunConfig,
     steps: int,
@@ -174,10 +171,7 @@ def train(
             file=sys.stderr if as_json else out,
         )
     elif gradcheck:
-        count = len(session.optimizer.parameters)
-        check = session.gradcheck(
-            max_parameters=GRADCHECK_LIMIT if count > GRADCHECK_LIMIT else None
-        )
+        check = session.gradcheck()
     if as_json:
         summary = {
             "summary": True,

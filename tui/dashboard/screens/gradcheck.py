@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from typing import ClassVar
 
 from rich.table import Table
@@ -21,11 +20,7 @@ from engine.training import budget
 from engine.training.session import TrainingSession
 from tui.dashboard.widgets.parameter_grid import ParameterRef
 
-# Above this many parameters, check a labelled random subset so the answer comes
-# within about BUDGET seconds (four forward passes a parameter).
-FULL_CHECK_LIMIT = 64
 WIDE_TABLE = 80  # columns the table needs for six digits: name 27, 2 x 13, error 7, gaps
-BUDGET = 0.6
 
 
 def parameter_refs(layer_sizes: tuple[int, ...]) -> list[ParameterRef]:
@@ -79,8 +74,9 @@ def summary(result: GradCheckResult) -> Text:
         if result.is_subset
         else f"checked all {result.total_parameters} parameters"
     )
+    at = "" if result.step is None else f"at step {result.step}: "
     text.append(
-        f"\n{scope}; central differences with eps {result.eps:g}; "
+        f"\n{at}{scope}; central differences with eps {result.eps:g}; "
         "gradients from the active bugs' backward()",
         style="dim",
     )
@@ -104,6 +100,7 @@ class GradCheckScreen(ModalScreen[None]):
     def __init__(self, session: TrainingSession) -> None:
         super().__init__()
         self.session = session
+        self.layer_sizes = session.snapshot().layer_sizes  # a run's shape never changes
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="gradcheck") as body:
@@ -125,15 +122,9 @@ class GradCheckScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _check(self) -> None:
-        count = len(self.session.snapshot().parameters)
-        subset = None
-        if count > FULL_CHECK_LIMIT:
-            started = time.perf_counter()
-            self.session.evaluate()  # one forward pass, to size the subset
-            per_parameter = 4 * (time.perf_counter() - started)
-            subset = max(8, min(FULL_CHECK_LIMIT, int(BUDGET / max(per_parameter, 1e-9))))
-        result = self.session.gradcheck(max_parameters=subset)
-        layer_sizes = self.session.snapshot().layer_sizes
+        # Under the session's lock: the weights of one step, which the summary names.
+        result = self.session.gradcheck()
+        layer_sizes = self.layer_sizes
         self.app.call_from_thread(self._show, result, layer_sizes)
 
     def _show(self, result: GradCheckResult, layer_sizes: tuple[int, ...]) -> None:
