@@ -34,6 +34,19 @@ ENGINE_BUGS = engine_bugs.BACKWARD_BUGS
 LOOP_BUGS = engine_bugs.LOOP_BUGS
 
 NUDGE = 1e-6  # the numerical gradient's h, for a leaf of size up to 1
+NUDGE_TEXT = "1e-6"  # how messages write it
+# A leaf's backprop and numerical gradients "differ" past this relative error (central
+# differences with h = NUDGE agree to about 1e-8 on smooth graphs).
+DIFFERS = 1e-4
+
+
+def differs(backprop: float, numerical: float) -> bool:
+    """Whether backprop's gradient and the numerical one disagree: the one rule for the
+    graph command and the Graph screen's stepper."""
+    if math.isnan(numerical) or math.isnan(backprop):
+        return math.isnan(numerical) != math.isnan(backprop)
+    scale = max(abs(backprop), abs(numerical), 1e-3)
+    return abs(backprop - numerical) > DIFFERS * scale
 
 
 class GraphError(ValueError):

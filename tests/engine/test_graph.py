@@ -315,3 +315,9 @@ def test_numerical_gradients_can_be_skipped_and_nothing_else_changes():
     assert (bare.nodes, bare.events) == (full.nodes, full.events)
     example = EXAMPLES["first"]
     assert expression_graph(example.source, example.values, numerical=False).numerical == {}
+
+
+def test_the_nudge_is_written_as_it_is():
+    from engine.inspect.graph import NUDGE, NUDGE_TEXT
+
+    assert float(NUDGE_TEXT) == NUDGE

@@ -21,9 +21,11 @@ from collections.abc import Sequence
 from engine.inspect.expr import EXAMPLES, MAX_CHARS, ExprError, parse, short_name
 from engine.inspect.graph import (
     ENGINE_BUGS,
+    NUDGE_TEXT,
     Graph,
     GraphError,
     check_bugs,
+    differs,
     expression_graph,
     model_graph,
 )
@@ -35,10 +37,6 @@ from tui.cli.common import Parser, configure, load
 from tui.cli.config import add_run_flags, run_flags, whole_number
 
 PROG = f"{common.PROG} graph"
-
-# A leaf's backprop and numerical gradients "differ" past this relative error
-# (central differences with h = 1e-6 agree to about 1e-8 on smooth graphs).
-DIFFERS = 1e-4
 
 
 class GraphInputError(ValueError):
@@ -255,13 +253,6 @@ def computed_as(graph: Graph, i: int) -> str:
     return f"{node.op}({names[0]})"
 
 
-def differs(backprop: float, numerical: float) -> bool:
-    if math.isnan(numerical) or math.isnan(backprop):
-        return math.isnan(numerical) != math.isnan(backprop)
-    scale = max(abs(backprop), abs(numerical), 1e-3)
-    return abs(backprop - numerical) > DIFFERS * scale
-
-
 def table(graph: Graph, rows: Sequence[tuple[int, str, str]]) -> list[str]:
     """Rows of (node id, name, computed as) with data, grad and numerical columns."""
     header = ("#", "node", "computed as", "data", "grad", "numerical")
@@ -318,7 +309,7 @@ def _leaf_summary(graph: Graph) -> str:
             f"from the numerical one: {names}"
         )
     return (
-        f"{verdict}\n(numerical: central differences, h = 1e-6; "
+        f"{verdict}\n(numerical: central differences, h = {NUDGE_TEXT}; "
         f"backward(): {len(graph.events)} updates, see --json)"
     )
 

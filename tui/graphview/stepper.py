@@ -22,7 +22,7 @@ from engine.bugs import (
     TANH_DERIVATIVE,
     ZERO_GRAD_AFTER_BACKWARD,
 )
-from engine.inspect.graph import GradEvent, Graph, GraphNode
+from engine.inspect.graph import GradEvent, Graph, GraphNode, differs
 
 START, FORWARD, SEED, BACKWARD = "start", "forward", "seed", "backward"
 
@@ -343,7 +343,7 @@ class Stepper:
             parts = []
             for leaf, value in list(numerical.items())[:6]:
                 got = self.grads[leaf]
-                mark = "✓" if math.isclose(got, value, rel_tol=1e-3, abs_tol=1e-4) else "✗"
+                mark = "✗" if differs(got, value) else "✓"
                 parts.append(f"{self.names[leaf]} {fmt(got)} vs {fmt(value)} {mark}")
             lines.append(PanelLine("numerical (nudge by h): " + ", ".join(parts), "note"))
         if ZERO_GRAD_AFTER_BACKWARD in self.loop_bugs:
