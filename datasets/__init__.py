@@ -3,6 +3,7 @@
 from datasets.csv import csv_text, parse_csv
 from datasets.generate import (
     DATASETS,
+    FIXED_POINTS,
     MAX_SAMPLES,
     Dataset,
     DatasetError,
@@ -13,6 +14,7 @@ from datasets.generate import (
     features,
     make,
     moons,
+    shape_problem,
     spiral,
     split,
     tutorial,
@@ -21,6 +23,7 @@ from datasets.generate import (
 
 __all__ = [
     "DATASETS",
+    "FIXED_POINTS",
     "MAX_SAMPLES",
     "Dataset",
     "DatasetError",
@@ -33,6 +36,7 @@ __all__ = [
     "make",
     "moons",
     "parse_csv",
+    "shape_problem",
     "spiral",
     "split",
     "tutorial",

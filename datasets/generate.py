@@ -157,16 +157,31 @@ DATASETS: dict[str, Generator] = {
 }
 
 
+# The datasets whose points are fixed, with what they are: samples and noise do not apply.
+FIXED_POINTS = {"tutorial": "the lecture's 4 fixed points"}
+
+
+def shape_problem(name: str, samples: int | None, noise: float | None) -> str | None:
+    """What is wrong with generating ``name`` with these samples and noise, or None: the one
+    home of the rules (the run flags, the settings dialog and ``make`` ask it)."""
+    if name not in DATASETS:
+        return f"unknown dataset {name!r} (known: {', '.join(DATASETS)})"
+    if name in FIXED_POINTS and (samples is not None or noise is not None):
+        return f"samples and noise shape generated datasets; {name} is {FIXED_POINTS[name]}"
+    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
+        return f"samples must be from 1 to {MAX_SAMPLES:,}, got {samples:,}"
+    if noise is not None and not (math.isfinite(noise) and noise >= 0):
+        return f"noise must be a number >= 0, got {noise}"
+    return None
+
+
 def make(
     name: str, samples: int | None = None, noise: float | None = None, seed: int = 0
 ) -> Dataset:
     """Build a dataset by name; ``None`` keeps the generator's default."""
-    if name not in DATASETS:
-        raise DatasetError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
-    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
-        raise DatasetError(f"samples must be from 1 to {MAX_SAMPLES:,}, got {samples:,}")
-    if noise is not None and not (math.isfinite(noise) and noise >= 0):
-        raise DatasetError(f"noise must be a number >= 0, got {noise}")
+    problem = shape_problem(name, samples, noise)
+    if problem:
+        raise DatasetError(problem)
     kwargs: dict = {"seed": seed}
     if samples is not None:
         kwargs["samples"] = samples
@@ -177,14 +192,14 @@ def make(
 
 def default_samples(name: str) -> int:
     """How many points ``make(name)`` generates when ``samples`` is not given."""
-    if name == "tutorial":
-        return 4
+    if name in FIXED_POINTS:
+        return len(DATASETS[name]())
     return inspect.signature(DATASETS[name]).parameters["samples"].default
 
 
 def features(name: str) -> int:
     """How many features each point of dataset ``name`` has."""
-    return tutorial().features if name == "tutorial" else DATASETS[name](samples=2).features
+    return DATASETS[name]().features if name in FIXED_POINTS else DATASETS[name](samples=2).features
 
 
 def split(dataset: Dataset, test_fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:

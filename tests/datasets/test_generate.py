@@ -170,3 +170,16 @@ def test_csv_text_reads_back_exactly(tmp_path):
     back = datasets.parse_csv(text, "points.csv")
     assert back.xs == xs and back.ys == ys
     assert text.splitlines()[0] == "x1,x2,label"
+
+
+def test_fixed_points_take_no_samples_or_noise_and_generated_sets_do():
+    """One home for the rules: FIXED_POINTS and shape_problem, asked by make and the flags."""
+    assert "tutorial" in datasets.FIXED_POINTS
+    assert "tutorial" in datasets.shape_problem("tutorial", 10, None)
+    assert "tutorial" in datasets.shape_problem("tutorial", None, 0.0)
+    assert datasets.shape_problem("tutorial", None, None) is None
+    assert datasets.shape_problem("moons", 10, 0.0) is None
+    assert "noise" in datasets.shape_problem("moons", None, -1.0)
+    with pytest.raises(datasets.DatasetError, match="fixed points"):
+        datasets.make("tutorial", samples=10)
+    assert datasets.default_samples("tutorial") == len(datasets.make("tutorial").ys) == 4

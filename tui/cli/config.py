@@ -339,15 +339,14 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         overrides["batch_size"] = args.batch_size
     if args.data and (args.samples is not None or args.noise is not None):
         raise ConfigError("--samples and --noise shape generated datasets, not a --data file")
-    if (
-        dataset == "tutorial"
-        and not args.data
-        and (args.samples is not None or args.noise is not None)
-    ):
-        raise ConfigError(
-            "--samples and --noise shape generated datasets; "
-            "tutorial is the lecture's 4 fixed points"
-        )
+    problem = None if args.data else datasets.shape_problem(dataset, args.samples, args.noise)
+    if problem:
+        given = [
+            flag
+            for flag, v in (("--samples", args.samples), ("--noise", args.noise))
+            if v is not None
+        ]
+        raise ConfigError(f"{', '.join(given) or '--dataset'}: {problem}")
     return RunConfig(
         dataset=dataset,
         data_path=args.data,

@@ -285,7 +285,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
 
     def _fit_to_dataset(self) -> None:
         """Samples and noise shape generated data; the lecture's points and files are fixed."""
-        fixed = self._dataset in (CSV, "tutorial")
+        fixed = self._dataset == CSV or self._dataset in datasets.FIXED_POINTS
         for field_id in ("samples", "noise"):
             box = self.query_one(f"#{field_id}", Input)
             box.disabled = fixed
