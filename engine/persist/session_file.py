@@ -332,8 +332,7 @@ def _read_state(f: _Fields) -> TrainingState:
             tuple((e.int("from_update", low=0), _schedule(e)) for e in optimizer.objects("lr_log")),
         ),
         last_step=SavedLastStep(
-            last.floats("predictions"),
-            last.floats("test_predictions"),
+            last.floats("predictions"),  # older files also hold test_predictions: unused, ignored
             last.floats("true_gradients", null=True),
         ),
         diverged_at=f.int("diverged_at", low=1, null=True),

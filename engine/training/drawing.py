@@ -57,19 +57,6 @@ class DrawnPoints:
         self._done: list[Edit] = []
         self._undone: list[Edit] = []
 
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._done)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._undone)
-
-    @property
-    def edits(self) -> int:
-        """How many edits are in effect (done, not undone)."""
-        return len(self._done)
-
     def add(self, point: Sequence[float], label: float) -> Edit:
         """A training point at ``point`` of class ``label`` (+1 or -1)."""
         if not all(math.isfinite(v) for v in point):

@@ -54,10 +54,6 @@ class History:
     def __len__(self) -> int:
         return len(self.loss)
 
-    @property
-    def is_thinned(self) -> bool:
-        return bool(self.steps) and self.steps[-1] != len(self.steps)
-
 
 def kept_steps(step_count: int, capacity: int, recent: int) -> tuple[int, range, range]:
     """What a recorder holds after ``step_count`` steps: (stride, archived steps, recent window).

@@ -111,13 +111,11 @@ class SavedLastStep:
     """What the last forward pass computed (its loss and accuracy are the history's last row)."""
 
     predictions: tuple[float, ...]
-    test_predictions: tuple[float, ...]
     true_gradients: tuple[float, ...] | None  # set when the last step ran with a bug
 
     def check(self, step: int, data: SavedData, parameter_count: int) -> None:
         expected = {
             "predictions": len(data.xs) if step else 0,
-            "test_predictions": len(data.test_xs) if step else 0,
             "true_gradients": parameter_count,
         }
         for name, length in expected.items():

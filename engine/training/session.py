@@ -167,7 +167,6 @@ class TrainingSession:
             self._compiled: CompiledNet | None = None  # built at the first fast forward pass
             self.last_backend = self.backend  # the engine the last step ran on
             self._compiled_test: CompiledNet | None = None
-            self._test_predictions: tuple[float, ...] = ()
             self._test_loss = math.nan
             self._test_accuracy = math.nan
             self._twin: TrainingSession | None = None
@@ -264,7 +263,6 @@ class TrainingSession:
             return  # no forward pass yet: no predictions to match
         with bugs.injected(self._bugs):
             self._predictions = self._forward()[1]
-            self._test_predictions = self._forward(held_out=True)[1] if test_xs else ()
             if not test_xs:
                 self._test_loss = self._test_accuracy = math.nan
 
@@ -278,7 +276,7 @@ class TrainingSession:
             state,
             bugs=frozenset(),
             bug_events=(),
-            last_step=replace(state.last_step, test_predictions=(), true_gradients=None),
+            last_step=replace(state.last_step, true_gradients=None),
             history=replace(
                 state.history, kept=replace(kept, test_loss=no_test, test_accuracy=no_test)
             ),
@@ -347,9 +345,9 @@ class TrainingSession:
             self.full_loss = full_loss
             self._true_gradients = self._clean_gradients(rows) if self._bugs else None
             if self.test_xs:
-                test_loss, self._test_predictions = self._forward(held_out=True)
+                test_loss, test_predictions = self._forward(held_out=True)
                 self._test_loss = test_loss.data
-                self._test_accuracy = accuracy(self._test_predictions, self.test_ys)
+                self._test_accuracy = accuracy(test_predictions, self.test_ys)
             number = self._step + 1
             if lr is None:
                 lr = self.optimizer.schedule.at(self._step)
@@ -581,9 +579,7 @@ class TrainingSession:
                 tuple(p.data for p in params), tuple(p.grad for p in params)
             ),
             optimizer=SavedOptimizer(self.optimizer.schedule, tuple(self._lr_log)),
-            last_step=SavedLastStep(
-                self._predictions, self._test_predictions, self._true_gradients
-            ),
+            last_step=SavedLastStep(self._predictions, self._true_gradients),
             diverged_at=self._diverged_at,
             history=SavedHistory(
                 self._history.capacity, self._history.recent, self._history.view()
@@ -620,7 +616,6 @@ class TrainingSession:
         session._lr_log = list(state.optimizer.lr_log)
         last = state.last_step
         session._predictions = last.predictions
-        session._test_predictions = last.test_predictions
         session._true_gradients = last.true_gradients
         if state.diverged_at is not None:  # saved_state checked that the rule agrees
             session._diverged_at = state.diverged_at

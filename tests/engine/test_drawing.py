@@ -143,14 +143,16 @@ def test_undo_and_redo_walk_the_edits_back_and_forth():
     assert edited == (((-1.0, -1.0), (0.5, -0.5)), (1.0, 1.0))
     assert [drawn.undo().kind for _ in range(3)] == ["remove", "relabel", "add"]
     assert (session.xs, session.ys) == original
-    assert drawn.undo() is None and not drawn.can_undo
+    assert drawn.undo() is None  # nothing left to undo
     for _ in range(3):
         drawn.redo()
     assert (session.xs, session.ys) == edited
     assert drawn.redo() is None
     drawn.undo()
     drawn.add((0.0, 0.0), -1.0)  # a new edit forgets what was undone
-    assert not drawn.can_redo and drawn.edits == 3
+    assert drawn.redo() is None
+    assert [drawn.undo().kind for _ in range(3)] == ["add", "relabel", "add"]
+    assert drawn.undo() is None
 
 
 def test_the_last_training_point_cannot_be_removed():
@@ -158,7 +160,7 @@ def test_the_last_training_point_cannot_be_removed():
     drawn = DrawnPoints(session)
     with pytest.raises(DrawRefused, match="last training point"):
         drawn.remove(TRAIN, 0)
-    assert session.xs == ((0.0, 0.0),) and not drawn.can_undo
+    assert session.xs == ((0.0, 0.0),) and drawn.undo() is None
 
 
 def test_nearest_looks_at_training_and_test_points():

@@ -259,14 +259,12 @@ def test_history_keeps_every_step_up_to_its_capacity():
     history = recorder.view()
     assert history.steps == tuple(range(1, 17))
     assert history.loss == tuple(float(s) for s in range(1, 17))
-    assert not history.is_thinned
 
 
 def test_long_history_is_thinned_evenly_with_the_latest_steps_whole():
     recorder = HistoryRecorder(capacity=16, recent=4)
     record(recorder, range(1, 1001))
     history = recorder.view()
-    assert history.is_thinned
     assert len(history) <= 16 + 4
     assert history.steps[0] == 1
     assert history.steps[-4:] == (997, 998, 999, 1000)

@@ -58,12 +58,12 @@ def test_forward_fills_data_in_topological_order_and_back_undoes_it() -> None:
     e, d, big_l = (index_of(stepper, n) for n in ("e", "d", "L"))
     assert stepper.phase == START
     assert not stepper.has_data(e) and stepper.has_data(index_of(stepper, "a"))
-    stepper.next()
+    stepper.go(stepper.position + 1)
     assert stepper.phase == FORWARD and stepper.step.node == e
     assert "e.data = 2.0 × -3.0 = -6.0" in panel_text(stepper)
-    stepper.next()
+    stepper.go(stepper.position + 1)
     assert stepper.step.node == d and not stepper.has_data(big_l)
-    stepper.previous()
+    stepper.go(stepper.position - 1)
     assert stepper.has_data(e) and not stepper.has_data(d)
 
 
@@ -149,7 +149,7 @@ def test_hand_built_records_drive_the_stepper() -> None:
     assert "a.grad += a.data × b.grad  →  0.0 + 3.0 × 1.0 = 3.0" in text
     assert "a.grad += a.data × b.grad  →  3.0 + 3.0 × 1.0 = 6.0" in text
     assert "a 6.0 vs 6.0 ✓" in text
-    stepper.previous()
+    stepper.go(stepper.position - 1)
     assert stepper.grads == [0.0, 1.0]
 
 

@@ -52,15 +52,6 @@ def test_the_interval_counts_from_the_start_so_a_slow_job_still_repeats():
     assert pacer.wait() == 0.0
 
 
-def test_restart_lets_the_next_job_start_at_once():
-    clock = FakeClock()
-    pacer = Pacer(0.1, clock=clock)
-    pacer.done(clock.now, cost=1.0)
-    assert pacer.wait() > 0
-    pacer.restart()
-    assert pacer.wait() == 0.0
-
-
 def test_a_share_outside_zero_to_one_is_refused():
     for share in (0.0, -0.1, 1.5):
         with pytest.raises(ValueError, match="share"):

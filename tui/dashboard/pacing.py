@@ -75,10 +75,6 @@ class Pacer:
         interval = min(max(cost / self.share, self.min_interval), self.max_interval)
         self.next_at = started + interval
 
-    def restart(self) -> None:
-        """Let the next job start at once (say, after a pause)."""
-        self.next_at = float("-inf")
-
 
 def frame_pacer(clock: Clock = time.monotonic) -> Pacer:
     """The pacing of the training worker's frames."""

@@ -118,12 +118,6 @@ class Stepper:
         for event in events:
             self.grads[event.child] = event.after if forwards else event.before
 
-    def next(self) -> None:
-        self.go(self.position + 1)
-
-    def previous(self) -> None:
-        self.go(self.position - 1)
-
     def home(self) -> None:
         """To the start of this pass; from there, to the very start."""
         self.go(self.seed if self.position > self.seed else 0)

@@ -44,7 +44,6 @@ from tui.cli.config import (
 
 CSV = "csv"  # the dataset choice that keeps the current CSV file
 CONSTANT, LINEAR_DECAY = "constant", "linear"
-SCHEDULES = (CONSTANT, LINEAR_DECAY)
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,6 @@ class ParameterRef:
     column: int
     fan_in: int
 
-    @property
-    def is_bias(self) -> bool:
-        return self.column == self.fan_in
-
     def describe(self) -> str:
         return parameter_name(self.layer, self.neuron, self.column, self.fan_in)
 
