@@ -56,7 +56,7 @@ async def _pause_training(app: MicrogradApp, pilot) -> None:
 
 
 async def _dashboard(dataset: str, seconds: float, presses: int) -> tuple[float, list[float], int]:
-    app = MicrogradApp(_config(dataset))
+    app = MicrogradApp(_config(dataset), freeze_gc=True)
     latencies: list[float] = []
     pressed_at: list[float] = []
     original = app.action_toggle_log
@@ -99,7 +99,7 @@ def _rss_mb() -> float:
 
 async def _dashboard_memory(total: int) -> tuple[float, float, int]:
     """RSS after 1,000 and after ``total`` tutorial steps trained by the dashboard's worker."""
-    app = MicrogradApp(_config("tutorial"))
+    app = MicrogradApp(_config("tutorial"), freeze_gc=True)
     app.speed = None  # full speed: at 20 steps/s the run would take hours
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_toggle_run()

@@ -71,7 +71,9 @@ async def _timed(pilot, key: str) -> float:
 
 
 async def _measure(repeats: int) -> tuple[dict[str, list[float]], int, float, float]:
-    app = MicrogradApp(RunConfig(dataset="moons", session=replace(PRESETS["moons"])))
+    app = MicrogradApp(
+        RunConfig(dataset="moons", session=replace(PRESETS["moons"])), freeze_gc=True
+    )
     times: dict[str, list[float]] = {"open (m)": []}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("v")

@@ -17,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config, session = commands.dashboard_run(argv)
     from tui.dashboard.app import MicrogradApp
 
-    MicrogradApp(config, session).run()
+    MicrogradApp(config, session, freeze_gc=True).run()
     return 0
 
 

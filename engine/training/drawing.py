@@ -27,6 +27,15 @@ class DrawRefused(ValueError):
     """An edit that would leave the run without data; the message says why."""
 
 
+class SameClassHere(ValueError):
+    """A point placed on a point of its own class; the message says why it is refused."""
+
+
+def sign(label: float | None) -> str:
+    """How a class is written: "+1" or "-1"."""
+    return "+1" if label is not None and label > 0 else "-1"
+
+
 @dataclass(frozen=True)
 class Edit:
     """One change to the points: ``kind`` "add", "remove" or "relabel".
@@ -64,6 +73,20 @@ class DrawnPoints:
         label = 1.0 if label > 0 else -1.0
         edit = Edit("add", TRAIN, len(self.session.xs), tuple(float(v) for v in point), label)
         return self._do(edit)
+
+    def place(self, point: Sequence[float], label: float, on_top: int | None = None) -> Edit:
+        """A point of class ``label`` where the learner pointed. ``on_top``: the training
+        point already in that spot (its cell on the plane), if any: one of the other class
+        is flipped (a relabel); one of the same class is refused, since a second there
+        would only count it twice."""
+        if on_top is None or on_top >= len(self.session.ys):
+            return self.add(point, label)
+        if self.session.ys[on_top] == label:
+            raise SameClassHere(
+                f"There is already a {sign(label)} point in this cell; "
+                "a second would only count it twice"
+            )
+        return self.relabel(on_top)
 
     def remove(self, part: str, index: int) -> Edit:
         """The ``index``-th training or test point."""

@@ -305,14 +305,25 @@ async def test_command_palette_runs_the_apps_own_commands(app: MicrogradApp) -> 
         assert not isinstance(app.screen, CommandPalette)
 
 
-def test_every_palette_action_is_an_action_bound_to_a_key() -> None:
-    """The palette names each action's key from the bindings: every one needs both."""
+def test_every_key_palette_entry_and_help_line_comes_from_the_action_table() -> None:
+    """One home per key: the bindings, the palette and the help screen all read ACTIONS."""
     from textual.binding import Binding
 
-    from tui.dashboard.commands import ACTIONS
+    from tui.dashboard import actions
 
-    bound = {b.action for b in MicrogradApp.BINDINGS if isinstance(b, Binding)}
-    assert len({action for _, action, _ in ACTIONS}) == len(ACTIONS)
-    for title, action, _ in ACTIONS:
-        assert callable(getattr(MicrogradApp, f"action_{action}", None)), title
-        assert action in bound, title
+    table = actions.ACTIONS
+    assert len({a.id for a in table}) == len({a.action for a in table}) == len(table)
+    bindings = [b for b in MicrogradApp.BINDINGS if isinstance(b, Binding)]
+    assert [(b.key, b.action, b.description, b.id, b.show) for b in bindings] == [
+        (a.keys, a.action, a.footer, a.id, a.show) for a in table
+    ]
+    for a in table:
+        name = a.action.split("(")[0]
+        assert callable(getattr(MicrogradApp, f"action_{name}", None)), a.id
+    for title, action, what in actions.palette_entries():
+        row = next(a for a in table if a.action == action)
+        assert title == row.palette and what.endswith(f"({actions.key_label(row.keys)})")
+    rows = actions.help_rows()
+    assert len(rows) == len(table) + len(actions.WIDGET_KEYS)
+    assert {text for _, text in rows} >= {a.help for a in table}
+    assert rows[-1] == ("q", "Quit")

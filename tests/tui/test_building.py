@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from tests.support.pilot import SIZE, make_app, wait_for
 from tui.cli.config import PRESETS, RunConfig
-from tui.dashboard.app import BACKGROUND_BUILD_FROM, builds_slowly
+from tui.dashboard.runs import BACKGROUND_BUILD_FROM, builds_slowly
 from tui.dashboard.screens.building import BuildingScreen
 
 # 150 x 150 hidden: 23,251 weights, over BACKGROUND_BUILD_FROM; builds in well under a second.
@@ -29,11 +29,11 @@ async def test_a_large_run_is_built_in_a_worker_then_replaces_the_run(monkeypatc
             opened.append(self)
             super().on_mount()
 
-    monkeypatch.setattr("tui.dashboard.app.BuildingScreen", Recorded)
+    monkeypatch.setattr("tui.dashboard.runs.BuildingScreen", Recorded)
     app = make_app("moons")
     async with app.run_test(size=SIZE) as pilot:
         old = app.session
-        app._replace_run(WIDE, "Apply the new settings")  # at step 0: no question asked
+        app.runs.replace(WIDE, "Apply the new settings")  # at step 0: no question asked
         await wait_for(lambda: app.session is not old, pilot)
         assert len(opened) == 1
         screen = opened[0]
@@ -67,7 +67,7 @@ async def cancel_a_stuck_build(app, release: threading.Event) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
         old, steps = app.session, app.session.step_count
-        app._replace_run(WIDE, "Apply the new settings")
+        app.runs.replace(WIDE, "Apply the new settings")
         await pilot.pause()
         await pilot.press("y")  # discard the run of 1 step
         await wait_for(lambda: isinstance(app.screen, BuildingScreen), pilot)

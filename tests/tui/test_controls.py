@@ -102,7 +102,7 @@ class SettingsDouble:
 @pytest.fixture
 def dialog(monkeypatch) -> SettingsDouble:
     double = SettingsDouble()
-    monkeypatch.setattr("tui.dashboard.app.RunSettingsScreen", double)
+    monkeypatch.setattr("tui.dashboard.runs.RunSettingsScreen", double)
     return double
 
 

@@ -159,8 +159,8 @@ async def test_a_saved_run_keeps_the_drawn_points_and_export_reads_back(tmp_path
     app = make_app("blank", bugs=("overwrite-grad",))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "d", "plus", "right", "right", "right", "minus", "space")
-        assert app.save_session_to(str(tmp_path / "run.json"))
-        assert app.export_data_to(str(tmp_path / "points.csv"))
+        assert app.saving.save_session_to(str(tmp_path / "run.json"))
+        assert app.saving.export_data_to(str(tmp_path / "points.csv"))
         await pilot.pause()
         assert any("micrograd-tui --data" in m for m in messages(app))
         expected = app.session.snapshot()

@@ -88,15 +88,17 @@ async def test_saving_onto_a_link_or_a_device_leaves_it_in_place(tmp_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
-        assert app.save_session_to(str(tmp_path / "link.json"))
+        assert app.saving.save_session_to(str(tmp_path / "link.json"))
         assert os.path.islink(tmp_path / "link.json")
         assert load_session(tmp_path / "target.json").session.step_count == 1
-        assert app.save_session_to("/dev/null") and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+        assert app.saving.save_session_to("/dev/null") and stat.S_ISCHR(
+            os.stat("/dev/null").st_mode
+        )
         await pilot.pause()
         assert "Step 1 saved to /dev/null." in messages(app)  # nothing there to open again
-        assert not app.save_session_to("/dev/stdout")  # the terminal the dashboard draws on
+        assert not app.saving.save_session_to("/dev/stdout")  # the terminal the dashboard draws on
         # A pipe nobody reads: refused at once (the dashboard must not hang), the pipe kept.
-        assert not app.save_session_to(str(tmp_path / "fifo"))
+        assert not app.saving.save_session_to(str(tmp_path / "fifo"))
         await pilot.pause()
         assert any("a named pipe no program is reading from" in m for m in messages(app))
         assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode)
@@ -113,7 +115,7 @@ async def test_a_failed_save_is_a_notification_and_the_run_goes_on(tmp_path, mon
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
         monkeypatch.setattr(engine.persist.session_file.os, "replace", broken)
-        assert not app.save_session_to(str(path))
+        assert not app.saving.save_session_to(str(path))
         await pilot.pause()
         assert any("No space left on device" in m and str(path) in m for m in messages(app))
         assert path.read_text() == "the old file"
@@ -130,9 +132,9 @@ async def test_saving_while_training_runs_gives_consistent_files(tmp_path):
         await wait_for(lambda: app.session.step_count >= 20, pilot)
         steps = []
         for i in range(3):
-            assert app.save_session_to(str(tmp_path / f"{i}.json"))
+            assert app.saving.save_session_to(str(tmp_path / f"{i}.json"))
             steps.append(load_session(tmp_path / f"{i}.json").session.step_count)
-            assert app.export_history_to(str(tmp_path / f"{i}.csv"))
+            assert app.saving.export_history_to(str(tmp_path / f"{i}.csv"))
             await wait_for(lambda: app.session.step_count > steps[-1], pilot)  # it trains on
         await pilot.press("r")
         await app.workers.wait_for_complete()
@@ -162,7 +164,7 @@ async def test_a_saved_run_opens_where_it_was_and_continues_exactly(tmp_path):
     path = tmp_path / "run.json"
     async with original.run_test(size=SIZE) as pilot:
         await pilot.press("space", "space", "right_square_bracket", "space")
-        assert original.save_session_to(str(path))
+        assert original.saving.save_session_to(str(path))
         await pilot.press("space", "space")
         expected = original.session.snapshot()
 
@@ -198,7 +200,7 @@ async def test_a_diverged_run_is_not_exported_and_says_why(tmp_path):
         while app.session.diverged_at is None:
             app.session.step()
         await pilot.pause()
-        assert app.export_torch_to(str(tmp_path / "model.py")) is False
+        assert app.saving.export_torch_to(str(tmp_path / "model.py")) is False
         await pilot.pause()
         assert any("diverged at step" in m for m in messages(app)), messages(app)
         assert not (tmp_path / "model.py").exists()

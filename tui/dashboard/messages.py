@@ -1,6 +1,12 @@
-"""Messages the training worker posts to the app: small, and coalescing when frequent."""
+"""The dashboard's messages: small dataclasses, the frequent one coalescing.
+
+Textual's ``Message`` calls ``__post_init__``, so a dataclass message is set up as any;
+``eq=False`` keeps a message equal only to itself, as Textual's own are.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.message import Message
 
@@ -8,43 +14,39 @@ from engine.training.records import Snapshot
 from engine.training.session import TrainingSession
 
 
+@dataclass(eq=False)
 class TrainingProgress(Message):
     """Steps happened; the app redraws from a fresh snapshot.
 
     Posted at most ~15 times a second; a queued one is replaced by the next.
     """
 
-    def __init__(
-        self, session: TrainingSession, snapshot: Snapshot, steps_per_s: float | None
-    ) -> None:
-        super().__init__()
-        self.session = session
-        self.snapshot = snapshot  # taken in the worker, so the UI never waits on the lock
-        self.steps_per_s = steps_per_s
+    session: TrainingSession
+    snapshot: Snapshot  # taken in the worker, so the UI never waits on the lock
+    steps_per_s: float | None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TrainingProgress)
 
 
+@dataclass(eq=False)
 class TrainingStopped(Message):
     """The worker left its loop: paused by the user, or the loss diverged."""
 
-    def __init__(self, diverged_reason: str | None) -> None:
-        super().__init__()
-        self.diverged_reason = diverged_reason
+    diverged_reason: str | None
 
 
+@dataclass(eq=False)
 class SamplePicked(Message):
     """A learner clicked one training sample (a predictions row or a point on the boundary).
 
     ``sample`` is 0-based, in the order of the session's training points.
     """
 
-    def __init__(self, sample: int) -> None:
-        super().__init__()
-        self.sample = sample
+    sample: int
 
 
+@dataclass(eq=False)
 class PointEdit(Message):
     """Draw mode asks for a change to the run's points at ``at`` (data coordinates).
 
@@ -53,15 +55,7 @@ class PointEdit(Message):
     cell, if any (0-based), so that the app can say what happens to it.
     """
 
-    def __init__(
-        self,
-        kind: str,
-        at: tuple[float, float],
-        label: float | None = None,
-        on_top: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.kind = kind
-        self.at = at
-        self.label = label
-        self.on_top = on_top
+    kind: str
+    at: tuple[float, float]
+    label: float | None = None
+    on_top: int | None = None

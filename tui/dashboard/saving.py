@@ -1,4 +1,4 @@
-"""The dashboard's save and export keys: a mixin for the App (files via ``tui/cli/saved_run.py``).
+"""The saving room: the dashboard's save and export keys (files via ``tui/cli/saved_run.py``).
 
 ``ctrl+s`` asks where to save (prefilled with the last path used, at first
 ``micrograd-run.json`` in the current directory) and writes the whole session,
@@ -16,10 +16,9 @@ download, since the learner cannot reach the server's disk.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
-from engine.training.session import TrainingSession
-from tui.cli.config import RunConfig
+from textual.app import App
+
 from tui.cli.saved_run import (
     DEFAULT_DATA_PATH,
     DEFAULT_HISTORY_PATH,
@@ -34,52 +33,42 @@ from tui.cli.saved_run import (
 )
 from tui.dashboard.screens.path_dialog import PathDialog
 
-if TYPE_CHECKING:
-    from textual.app import App
-
-    _Base = App[None]
-else:
-    _Base = object
-
 
 def _check_file(path: str) -> str | None:
     """Why the dashboard cannot write ``path``: standard output is the dashboard's own screen."""
     return check_writable(path, allow_stdout=False)
 
 
-class SaveActions(_Base):
-    """Mixed into ``MicrogradApp``: save the session, export the history.
+class Saving:
+    """Saves ``app.session`` (with ``app.run_config``) and exports it, asking where first."""
 
-    Needs the app's ``session`` and ``run_config``; bind ``save_session`` and
-    ``export_history`` to keys.
-    """
+    def __init__(self, app: App) -> None:
+        self.app = app
+        # Prefilled in the dialogs: the last path used for each kind of file.
+        self.save_path = DEFAULT_SESSION_PATH
+        self.history_path = DEFAULT_HISTORY_PATH
+        self.torch_path = DEFAULT_TORCH_PATH
+        self.points_path = DEFAULT_DATA_PATH
 
-    session: TrainingSession
-    run_config: RunConfig
-    save_path: str = DEFAULT_SESSION_PATH  # prefilled in the dialog: the last path used
-    history_path: str = DEFAULT_HISTORY_PATH
-    torch_path: str = DEFAULT_TORCH_PATH
-    points_path: str = DEFAULT_DATA_PATH
-
-    def action_save_session(self) -> None:
+    def save_session(self) -> None:
         """Ask where to save the run, then save it."""
-        self.push_screen(
+        self.app.push_screen(
             PathDialog("Save the run to", self.save_path, "Save", _check_file),
             self._save_chosen,
         )
 
-    def action_export_history(self) -> None:
+    def export_history(self) -> None:
         """Ask where to write the loss history as CSV, then write it."""
-        self.push_screen(
+        self.app.push_screen(
             PathDialog(
                 "Export the loss history (CSV) to", self.history_path, "Export", _check_file
             ),
             self._export_chosen,
         )
 
-    def action_export_data(self) -> None:
+    def export_data(self) -> None:
         """Ask where to write the run's points as CSV, then write them."""
-        self.push_screen(
+        self.app.push_screen(
             PathDialog(
                 "Export the points (CSV, for --data) to", self.points_path, "Export", _check_file
             ),
@@ -94,7 +83,7 @@ class SaveActions(_Base):
         """Write the run's points to ``path`` as CSV and say where; on failure say why."""
         result = self._attempt(
             "Could not export the points",
-            lambda: export_data(path, self.session, allow_stdout=False),
+            lambda: export_data(path, self.app.session, allow_stdout=False),
         )
         if result is None:
             return False
@@ -102,7 +91,7 @@ class SaveActions(_Base):
         self.points_path = path
         self._offer_download(written)
         test = f" and {n_test} test points after them" if n_test else ""
-        self.notify(
+        self.app.notify(
             f"{n_train} training points{test} written to {written}. "
             f"Train on them: micrograd-tui --data {path}",
             title="Points exported",
@@ -110,9 +99,9 @@ class SaveActions(_Base):
         )
         return True
 
-    def action_export_torch(self) -> None:
+    def export_torch(self) -> None:
         """Ask where to write the run as a PyTorch script, then write it."""
-        self.push_screen(
+        self.app.push_screen(
             PathDialog(
                 "Export the run as a PyTorch script to", self.torch_path, "Export", check_writable
             ),
@@ -134,15 +123,17 @@ class SaveActions(_Base):
         try:
             return write()
         except expected as err:
-            self.notify(str(err), title=title, severity="error", timeout=8)
+            self.app.notify(str(err), title=title, severity="error", timeout=8)
         except Exception as err:  # noqa: BLE001 - report it, keep the run
-            self.notify(f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8)
+            self.app.notify(
+                f"{type(err).__name__}: {err}", title=title, severity="error", timeout=8
+            )
         return None
 
     def _offer_download(self, written: str) -> None:
         """In a browser, send the file just written as a download too (not a device or pipe)."""
-        if self.is_web and os.path.isfile(written):
-            self.deliver_binary(written)
+        if self.app.is_web and os.path.isfile(written):
+            self.app.deliver_binary(written)
 
     def _save_chosen(self, path: str | None) -> None:
         if path:
@@ -156,7 +147,7 @@ class SaveActions(_Base):
         """Save the run to ``path`` and say where; on failure say why. True if saved."""
         result = self._attempt(
             "Could not save the run",
-            lambda: save_run(path, self.session, self.run_config, allow_stdout=False),
+            lambda: save_run(path, self.app.session, self.app.run_config, allow_stdout=False),
         )
         if result is None:
             return False
@@ -165,20 +156,20 @@ class SaveActions(_Base):
         self._offer_download(written)
         # A device or a pipe holds no file to open again.
         reopen = f" Open it with: micrograd-tui --load {path}" if os.path.isfile(written) else ""
-        self.notify(f"Step {step} saved to {written}.{reopen}", title="Run saved", timeout=6)
+        self.app.notify(f"Step {step} saved to {written}.{reopen}", title="Run saved", timeout=6)
         return True
 
     def export_history_to(self, path: str) -> bool:
         """Write the loss history to ``path`` as CSV and say where; on failure say why."""
         written = self._attempt(
             "Could not export the history",
-            lambda: export_history(path, self.session, allow_stdout=False),
+            lambda: export_history(path, self.app.session, allow_stdout=False),
         )
         if written is None:
             return False
         self.history_path = path
         self._offer_download(written)
-        self.notify(f"Loss history written to {written}.", title="History exported", timeout=6)
+        self.app.notify(f"Loss history written to {written}.", title="History exported", timeout=6)
         return True
 
     def export_torch_to(self, path: str) -> bool:
@@ -187,7 +178,7 @@ class SaveActions(_Base):
 
         result = self._attempt(
             "Could not export to PyTorch",
-            lambda: export_torch(path, self.session, "the dashboard"),
+            lambda: export_torch(path, self.app.session, "the dashboard"),
             expected=(ExportRefused, SessionFileError),
         )
         if result is None:
@@ -195,8 +186,8 @@ class SaveActions(_Base):
         written, step = result
         self.torch_path = path
         self._offer_download(written)
-        note = bug_note(self.session.snapshot())
-        self.notify(
+        note = bug_note(self.app.session.snapshot())
+        self.app.notify(
             f"Step {step} written to {written}. Run it: python {path} --steps 100"
             + (f"\nNote: {note}." if note else ""),
             title="Exported to PyTorch",

@@ -15,10 +15,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from engine.bugs import CATALOGUE
+from tui.dashboard.actions import help_rows
+from tui.dashboard.screens.gradcheck import GradCheckScreen
+from tui.dashboard.screens.graph import GraphScreen
+from tui.dashboard.widgets.pane import help_sections
 
 
 def keys_table(bindings) -> Table:
@@ -49,6 +53,14 @@ def bug_section(bug, key: int) -> Group:
         grid,
         Text(""),
     )
+
+
+def dashboard_help(dashboard: Screen) -> HelpScreen:
+    """Every key (from the action table), the dashboard's panes in screen order, the screens."""
+    sections = help_sections(dashboard)
+    sections.append((GradCheckScreen.HELP_TITLE, GradCheckScreen.HELP))
+    sections.append((GraphScreen.HELP_TITLE, GraphScreen.HELP))
+    return HelpScreen(help_rows(), sections)
 
 
 class HelpScreen(ModalScreen[None]):
