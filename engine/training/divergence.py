@@ -24,3 +24,8 @@ def blow_up(loss: float, first_loss: float, largest_parameter: float) -> str | N
     if not largest_parameter <= BLOW_UP:  # nan too
         return f"a parameter reached {largest_parameter:.3g} (over 10^6 in size)"
     return None
+
+
+def largest(parameters) -> float:
+    """The largest parameter's size: what the rule's third test reads (``Value``s)."""
+    return max((abs(p.data) for p in parameters), default=0.0)

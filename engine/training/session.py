@@ -28,26 +28,18 @@ import random
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from engine import bugs
-from engine.fast import CompiledNet, mirrors
-from engine.inspect.gradcheck import GradCheckResult, gradcheck, parameters_to_check
-from engine.losses import LOSSES, l2_penalty
 from engine.nn import MLP
 from engine.optim import SGD, Schedule
-from engine.training.budget import multiply_adds, parameter_count
-from engine.training.divergence import blow_up
+from engine.training.divergence import blow_up, largest
 from engine.training.history import HistoryRecorder
+from engine.training.passes import Passes
 from engine.training.records import BugEvent, SessionConfig, Snapshot, StepResult
+from engine.training.resume import resumed, state_of
 from engine.training.saved_state import (
     SavedData,
-    SavedHistory,
-    SavedLastStep,
-    SavedOptimizer,
-    SavedParameters,
     SavedSession,
-    TrainingState,
 )
 from engine.training.symptoms import StepTrace
 from engine.value import Value
@@ -70,24 +62,12 @@ def _weight_norm(parameters: Sequence[Value]) -> float:
     return math.sqrt(math.fsum([p.data * p.data for p in parameters]))
 
 
-def _largest(parameters: Sequence[Value]) -> float:
-    return max((abs(p.data) for p in parameters), default=0.0)
-
-
 def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
     """Fraction of samples whose score has the target's sign."""
     if not scores:
         return math.nan
     hits = sum([(s > 0) == (y > 0) for s, y in zip(scores, targets)])
     return hits / len(scores)
-
-
-class _Loss(Protocol):
-    """What ``step()`` needs of a loss: its value, and a backward pass."""
-
-    data: float
-
-    def backward(self) -> None: ...
 
 
 class TrainingSession:
@@ -164,9 +144,8 @@ class TrainingSession:
                 self.nin, list(cfg.hidden) + [1], cfg.activation, cfg.output_activation, cfg.seed
             )
             self.optimizer = SGD(self.model.parameters(), cfg.schedule, cfg.weight_decay)
-            self._compiled: CompiledNet | None = None  # built at the first fast forward pass
+            self.passes = Passes(self)  # compiles the fast path at its first pass
             self.last_backend = self.backend  # the engine the last step ran on
-            self._compiled_test: CompiledNet | None = None
             self._test_loss = math.nan
             self._test_accuracy = math.nan
             self._twin: TrainingSession | None = None
@@ -258,18 +237,18 @@ class TrainingSession:
 
     def _replace_data(self, xs, ys, test_xs, test_ys) -> None:
         self.xs, self.ys, self.test_xs, self.test_ys = xs, ys, test_xs, test_ys
-        self._compiled = self._compiled_test = None
+        self.passes = Passes(self)  # compiled again for the new data
         if not self._step:
             return  # no forward pass yet: no predictions to match
         with bugs.injected(self._bugs):
-            self._predictions = self._forward()[1]
+            self._predictions = self.passes.forward()[1]
             if not test_xs:
                 self._test_loss = self._test_accuracy = math.nan
 
     def _clean_copy(self) -> TrainingSession:
         """This run as its own clean twin: right while no step has run with a bug on
         (then the twin would replay exactly these steps), and cheaper than a replay."""
-        state = self._training_state()
+        state = state_of(self)
         kept = state.history.kept
         no_test = (math.nan,) * len(kept)
         clean = replace(
@@ -281,7 +260,7 @@ class TrainingSession:
                 state.history, kept=replace(kept, test_loss=no_test, test_accuracy=no_test)
             ),
         )
-        return TrainingSession._resume(clean, SavedData(self.xs, self.ys))
+        return resumed(TrainingSession, clean, SavedData(self.xs, self.ys))
 
     @property
     def twin_loss(self) -> float | None:
@@ -318,9 +297,9 @@ class TrainingSession:
             self._trace = None
             if self._diverged_at is not None:
                 raise SessionDiverged(self._diverged_reason)
-            self.last_backend = "fast" if self._runs_fast() else "reference"
+            self.last_backend = "fast" if self.passes.runs_fast() else "reference"
             rows = self.batch(self._step)
-            loss, predictions = self._forward(rows=rows)
+            loss, predictions = self.passes.forward(rows=rows)
 
             if not bugs.is_on(bugs.SKIP_ZERO_GRAD):  # the bug leaves this call out
                 self.model.zero_grad()
@@ -339,13 +318,13 @@ class TrainingSession:
                 self._predictions = predictions
             elif self._step % FULL_LOSS_EVERY == 0:
                 # The loss on every training sample (no gradients), at the batch's weights.
-                full, self._predictions = self._forward()
+                full, self._predictions = self.passes.forward()
                 full_loss = full.data
             self._accuracy = accuracy(self._predictions, self.ys)
             self.full_loss = full_loss
-            self._true_gradients = self._clean_gradients(rows) if self._bugs else None
+            self._true_gradients = self.passes.clean_gradients(rows) if self._bugs else None
             if self.test_xs:
-                test_loss, test_predictions = self._forward(held_out=True)
+                test_loss, test_predictions = self.passes.forward(held_out=True)
                 self._test_loss = test_loss.data
                 self._test_accuracy = accuracy(test_predictions, self.test_ys)
             number = self._step + 1
@@ -357,7 +336,7 @@ class TrainingSession:
             if reason is None:  # else keep the weights that produced it, for inspection
                 before = [p.data for p in params] if self._bugs else None
                 self.optimizer.step(self._step, lr)
-                reason = blow_up(loss.data, first_loss, _largest(params))
+                reason = blow_up(loss.data, first_loss, largest(params))
                 if before is not None:
                     self._trace = self._trace_step(leftover, backprop, before)
             diverged = reason is not None
@@ -383,22 +362,6 @@ class TrainingSession:
                 number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
             )
 
-    def _forward(
-        self, held_out: bool = False, rows: Sequence[int] | None = None
-    ) -> tuple[_Loss, tuple[float, ...]]:
-        """The loss at the current weights, and each sample's score.
-
-        ``held_out``: the same objective on the test points instead.
-        """
-        if self._runs_fast():
-            loss = self._compiled_net(held_out).forward(rows)
-            return loss, tuple(loss.predictions)
-        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
-        if rows is not None:
-            xs, ys = [xs[i] for i in rows], [ys[i] for i in rows]
-        loss, scores = self._value_forward(xs, ys)
-        return loss, tuple(s.data for s in scores)
-
     def batch(self, step: int) -> tuple[int, ...] | None:
         """The training samples update number ``step`` (from 0) trains on; None: all of them.
 
@@ -413,49 +376,6 @@ class TrainingSession:
         rng = random.Random(f"batch {self.config.seed} {step}")
         return tuple(sorted(rng.sample(range(len(self.xs)), size)))
 
-    def _compiled_net(self, held_out: bool = False) -> CompiledNet:
-        xs, ys = (self.test_xs, self.test_ys) if held_out else (self.xs, self.ys)
-        cache = "_compiled_test" if held_out else "_compiled"
-        compiled = getattr(self, cache)
-        # Built on first use (a run of 0 steps never pays for it), and again
-        # if the model object was replaced: it reads that model's Values.
-        if compiled is None or compiled.model is not self.model:
-            compiled = CompiledNet(self.model, self.config.loss, self.config.l2, xs, ys)
-            setattr(self, cache, compiled)
-        return compiled
-
-    def compile(self) -> None:
-        """Compile the fast path's passes now, not at the first step (a UI does it off
-        its own thread); nothing to do on the reference backend."""
-        with self._lock:
-            if self.backend != "fast":
-                return
-            for held_out in (False, True) if self.test_xs else (False,):
-                net = self._compiled_net(held_out)
-                net.forward_function(tanh_bug=False)
-                net.backward_function(overwrite=False, forward_order=False, skip_zeros=False)
-
-    def _runs_fast(self) -> bool:
-        """The fast backend, unless a bug it does not mirror is on: then the reference's.
-
-        (Both give the same numbers; ``engine.fast.MIRRORED_BUGS`` lists the bugs.)
-        """
-        return self.backend == "fast" and mirrors(bugs.active())
-
-    def _clean_gradients(self, rows: Sequence[int] | None = None) -> tuple[float, ...]:
-        """What clean code computes at the current weights (on the step's batch);
-        leaves .grad as it was."""
-        params = self.optimizer.parameters
-        buggy = [p.grad for p in params]
-        with bugs.injected(()):
-            self.model.zero_grad()
-            loss, _ = self._forward(rows=rows)
-            loss.backward()
-            clean = tuple(p.grad for p in params)
-        for p, g in zip(params, buggy):
-            p.grad = g
-        return clean
-
     def _lr_at(self, update: int) -> float:
         """The rate this run used (or will use) for update number ``update`` (from 0)."""
         # The log starts at update 0, so some entry always applies.
@@ -469,52 +389,11 @@ class TrainingSession:
         while twin._step < self._step and twin._diverged_at is None:
             twin.step(lr=self._lr_at(twin._step))
 
-    def _value_forward(self, xs=None, ys=None) -> tuple[Value, list[Value]]:
-        """The lecture's forward pass: the whole batch as one ``Value`` graph."""
-        xs, ys = (self.xs, self.ys) if xs is None else (xs, ys)
-        scores = [self.model(x) for x in xs]
-        loss = LOSSES[self.config.loss](scores, ys)
-        if self.config.l2:
-            loss = loss + l2_penalty(self.model.parameters(), self.config.l2)
-        return loss, scores
-
     def evaluate(self) -> tuple[float, float]:
         """Loss and accuracy at the current weights, without touching gradients."""
         with self._lock:
-            loss, predictions = self._forward()
+            loss, predictions = self.passes.forward()
             return loss.data, accuracy(predictions, self.ys)
-
-    def gradcheck(self, max_parameters: int | None = None, seed: int = 0) -> GradCheckResult:
-        """Backprop (with the active bugs) vs finite differences at the current weights.
-
-        Backprop always on the reference ``Value`` engine. Checks as many parameters
-        as the one rule allows (``engine.inspect.gradcheck.parameters_to_check``), or
-        ``max_parameters`` when given; a subset is chosen at random, reproducibly from
-        ``seed``. Weights and gradients are left as they were.
-        """
-        if max_parameters is None:
-            work = len(self.xs) * multiply_adds(self.nin, self.config.hidden)
-            count = parameter_count(self.nin, self.config.hidden)
-            max_parameters = parameters_to_check(count, work)
-        with self._lock, bugs.injected(self._bugs):
-            params = self.model.parameters()
-            saved = [p.grad for p in params]
-            indices = None
-            if max_parameters is not None and max_parameters < len(params):
-                indices = sorted(random.Random(seed).sample(range(len(params)), max_parameters))
-            try:
-                # Backprop on the lecture's engine; the finite differences may use
-                # the fast forward pass, which gives the same loss.
-                result = gradcheck(
-                    lambda: self._value_forward()[0],
-                    params,
-                    indices,
-                    loss_value=lambda: self._forward()[0].data,
-                )
-                return replace(result, step=self._step)
-            finally:
-                for p, g in zip(params, saved):
-                    p.grad = g
 
     # -- reading ---------------------------------------------------------------
 
@@ -564,63 +443,13 @@ class TrainingSession:
         """
         with self._lock:
             data = SavedData(self.xs, self.ys, self.test_xs, self.test_ys)
-            twin = None if self._twin is None else self._twin._training_state()
-            return SavedSession(self._training_state(), data, twin)
-
-    def _training_state(self) -> TrainingState:
-        params = self.model.parameters()
-        return TrainingState(
-            backend=self.backend,
-            config=self.config,
-            step=self._step,
-            bugs=self._bugs,
-            bug_events=tuple(self._bug_events),
-            parameters=SavedParameters(
-                tuple(p.data for p in params), tuple(p.grad for p in params)
-            ),
-            optimizer=SavedOptimizer(self.optimizer.schedule, tuple(self._lr_log)),
-            last_step=SavedLastStep(self._predictions, self._true_gradients),
-            diverged_at=self._diverged_at,
-            history=SavedHistory(
-                self._history.capacity, self._history.recent, self._history.view()
-            ),
-        )
+            twin = None if self._twin is None else state_of(self._twin)
+            return SavedSession(state_of(self), data, twin)
 
     @classmethod
     def from_state(cls, saved: SavedSession) -> TrainingSession:
         """The run ``export_state()`` saved, ready to step on as if it had never stopped."""
-        session = cls._resume(saved.state, saved.data)
+        session = resumed(cls, saved.state, saved.data)
         if saved.twin is not None:
-            session._twin = cls._resume(saved.twin, SavedData(saved.data.xs, saved.data.ys))
-        return session
-
-    @classmethod
-    def _resume(cls, state: TrainingState, data: SavedData) -> TrainingSession:
-        session = cls(
-            state.config, data.xs, data.ys, state.bugs, state.backend, data.test_xs, data.test_ys
-        )
-        step = session._step = state.step
-        session._bug_events = list(state.bug_events)
-        saved = state.history
-        session._history = HistoryRecorder.resume(saved.capacity, saved.recent, saved.kept, step)
-        if step:
-            history = saved.kept
-            session._loss, session._accuracy = history.loss[-1], history.accuracy[-1]
-            session._test_loss = history.test_loss[-1]
-            session._test_accuracy = history.test_accuracy[-1]
-        for p, w, g in zip(
-            session.model.parameters(), state.parameters.data, state.parameters.grad
-        ):
-            p.data, p.grad = w, g
-        session.optimizer.schedule = state.optimizer.schedule
-        session._lr_log = list(state.optimizer.lr_log)
-        last = state.last_step
-        session._predictions = last.predictions
-        session._true_gradients = last.true_gradients
-        if state.diverged_at is not None:  # saved_state checked that the rule agrees
-            session._diverged_at = state.diverged_at
-            reason = blow_up(
-                session._loss, state.history.kept.loss[0], _largest(session.model.parameters())
-            )
-            session._diverged_reason = f"diverged at step {state.diverged_at}: {reason}"
+            session._twin = resumed(cls, saved.twin, SavedData(saved.data.xs, saved.data.ys))
         return session

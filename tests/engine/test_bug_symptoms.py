@@ -95,9 +95,9 @@ def test_gradient_ascent_climbs_the_loss(backend):
 def test_tanh_derivative_fails_gradcheck_yet_lowers_the_loss_erratically(backend):
     # The gradient check catches it at the very first weights...
     buggy = tutorial_session([bugs.TANH_DERIVATIVE], backend)
-    check = buggy.gradcheck()
+    check = buggy.passes.gradcheck()
     assert not check.passed and check.max_rel_error > 0.1
-    assert tutorial_session(backend=backend).gradcheck().passed  # the same weights, clean
+    assert tutorial_session(backend=backend).passes.gradcheck().passed  # the same weights, clean
 
     # ...while the loss does go down: far below where it began at some point,
     loss = train_twice([bugs.TANH_DERIVATIVE], backend, 60).history.loss
@@ -150,7 +150,7 @@ def test_skip_zero_grad_weights_grow_without_bound(backend):
 def test_session_gradcheck_passes_on_the_clean_engine(activation, loss, backend):
     session = tutorial_session(backend=backend, activation=activation, loss=loss)
     train(session, 3)  # not only at the initial weights
-    result = session.gradcheck()
+    result = session.passes.gradcheck()
     assert result.passed, (result.max_abs_error, result.max_rel_error)
     assert len(result.checks) == result.total_parameters == 41
     assert max(abs(c.backprop) for c in result.checks) > 1e-3  # not a trivial check
@@ -159,7 +159,7 @@ def test_session_gradcheck_passes_on_the_clean_engine(activation, loss, backend)
 def test_session_gradcheck_passes_with_l2_in_the_loss(backend):
     session = tutorial_session(backend=backend, l2=0.01)
     train(session, 3)
-    assert session.gradcheck().passed
+    assert session.passes.gradcheck().passed
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_session_gradcheck_catches_exactly_the_backprop_bugs(bug, passes, backen
     session = tutorial_session([bug], backend)
     train(session, 3)
     before = session.snapshot()
-    result = session.gradcheck()
+    result = session.passes.gradcheck()
     assert result.passed is passes, result.max_rel_error
     if not passes:
         assert result.max_rel_error > 1e-2

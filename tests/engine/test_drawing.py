@@ -124,11 +124,11 @@ def test_test_points_change_with_the_data_and_the_test_loss_follows():
 def test_gradcheck_sees_the_drawn_points():
     session = TrainingSession(CONFIG, *BLANK)
     session.step()
-    before = session.gradcheck()
+    before = session.passes.gradcheck()
     DrawnPoints(session).add((0.5, -0.5), 1.0)
-    after = session.gradcheck()
+    after = session.passes.gradcheck()
     fresh = TrainingSession.from_state(session.export_state())  # built on the new data
-    assert after == fresh.gradcheck()
+    assert after == fresh.passes.gradcheck()
     assert after != before
 
 

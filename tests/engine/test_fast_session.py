@@ -218,7 +218,7 @@ def test_evaluate_and_gradcheck_agree_across_backends():
     fast, ref = twins(MOONS_SMALL_CONFIG, MOONS_SMALL, (bugs.TANH_DERIVATIVE,))
     train_both(fast, ref, steps=2)
     assert fast.evaluate() == ref.evaluate()
-    assert fast.gradcheck(max_parameters=5) == ref.gradcheck(max_parameters=5)
+    assert fast.passes.gradcheck(max_parameters=5) == ref.passes.gradcheck(max_parameters=5)
     assert_same_snapshots(fast.snapshot(), ref.snapshot(), 2)  # gradcheck left no trace
 
 

@@ -81,7 +81,7 @@ def test_a_session_check_names_its_step_and_follows_the_rule():
     session = TrainingSession(SessionConfig(hidden=(32, 32), activation="relu"), xs, ys)
     session.step()
     session.step()
-    result = session.gradcheck()
+    result = session.passes.gradcheck()
     total = parameter_count(2, (32, 32))
     assert result.step == 2
     assert result.total_parameters == total

@@ -261,7 +261,7 @@ def test_model_graph_follows_the_given_weights_not_the_seed():
     weights = [n.data for n in graph.nodes if n.kind in ("weight", "bias")]
     assert sorted(weights) == sorted(snap.parameters)
     assert graph.nodes[graph.output].data == pytest.approx(
-        (session._value_forward()[1][2].data - session.ys[2]) ** 2
+        (session.passes.value_forward()[1][2].data - session.ys[2]) ** 2
     )
 
 

@@ -43,7 +43,7 @@ async def test_a_large_run_is_built_in_a_worker_then_replaces_the_run(monkeypatc
         assert screen.phases[0] == "generating the data…"
         assert "23,251 weights, 100 points" in screen.phases[1]
         assert screen.phases[2:] == ["compiling the training step…", "ready"]
-        assert app.session._compiled is not None  # compiled in the worker, not at the first step
+        assert app.session.passes.compiled is not None  # in the worker
 
 
 async def test_escape_cancels_a_build_and_keeps_the_run(monkeypatch):

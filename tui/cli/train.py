@@ -171,7 +171,7 @@ def train(
             file=sys.stderr if as_json else out,
         )
     elif gradcheck:
-        check = session.gradcheck()
+        check = session.passes.gradcheck()
     if as_json:
         summary = {
             "summary": True,

@@ -102,7 +102,7 @@ class BuildingScreen(ModalScreen["TrainingSession | str | None"]):
                 config.session, train.xs, train.ys, config.bugs, "fast", *held_out
             )
             phase("compiling the training step…")
-            session.compile()
+            session.passes.compile()
             phase("ready")
             result: TrainingSession | str = session
         except _Cancelled:

@@ -123,7 +123,7 @@ class GradCheckScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _check(self) -> None:
         # Under the session's lock: the weights of one step, which the summary names.
-        result = self.session.gradcheck()
+        result = self.session.passes.gradcheck()
         layer_sizes = self.layer_sizes
         self.app.call_from_thread(self._show, result, layer_sizes)
 
