@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.pilot import make_app, palette_ready, wait_for
-from tui.dashboard.screens.graph import GraphCanvas, GraphScreen, parse_values
+from tui.dashboard.screens.graph import GraphCanvas, GraphScreen
 from tui.dashboard.widgets.boundary import DecisionBoundary
 from tui.dashboard.widgets.predictions import PredictionsPane
+from tui.graphview.source import parse_values
 
 
 def canvas_text(app) -> str:
@@ -360,3 +361,32 @@ async def test_clicking_a_training_point_on_the_boundary_opens_its_graph() -> No
         if all(abs(c - pc) > 3 or abs(r - pr) > 3 for pc, pr in lines)
     ]
     assert far and all(boundary.sample_at(c, r) is None for c, r in far)
+
+
+async def test_the_model_graph_keeps_the_weights_and_step_it_was_opened_with() -> None:
+    """Screens read snapshots: steps taken after opening (a worker training on) change
+    neither the weights drawn nor the step the title names, even when the graph is rebuilt."""
+    from engine.inspect.graph import model_graph
+
+    app = make_app("moons")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            app.action_step()
+        opened = app.session.snapshot()
+        screen = await open_graph(pilot)
+        await pilot.press("m")
+        for _ in range(5):
+            app.session.step()  # as the training worker would, behind the screen
+        await pilot.press("1")  # a bug in this graph: the graph is built again
+        assert app.session.step_count == 8
+        assert "weights of step 3" in title(app)
+        expected = model_graph(
+            opened.config,
+            opened.parameters,
+            opened.inputs,
+            opened.targets,
+            0,
+            frozenset({"overwrite-grad"}),
+            numerical=False,
+        )
+        assert [n.data for n in screen.graph.nodes] == [n.data for n in expected.nodes]

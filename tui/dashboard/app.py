@@ -45,6 +45,7 @@ from tui.dashboard.widgets.side import SideColumn
 from tui.dashboard.widgets.status import StatusBar
 from tui.dashboard.widgets.symptom import SymptomLine
 from tui.dashboard.widgets.weights import WeightsPane
+from tui.graphview.source import Source
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 ROOMY_WIDTH, ROOMY_HEIGHT = 120, 40  # from here toasts have room at the bottom right
@@ -380,7 +381,7 @@ class MicrogradApp(App[None]):
 
     def action_graph(self) -> None:
         if not isinstance(self.screen, GraphScreen):
-            self.push_screen(GraphScreen(self.session, self.graph_state))
+            self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
 
     @on(SamplePicked)
     def _open_sample_graph(self, message: SamplePicked) -> None:
@@ -388,10 +389,10 @@ class MicrogradApp(App[None]):
         if isinstance(self.screen, GraphScreen):
             self.screen.show_sample(message.sample)
             return
-        self.graph_state.source = "model"
+        self.graph_state.source = Source.MODEL
         self.graph_state.sample = message.sample
         self.graph_state.position = 0
-        self.push_screen(GraphScreen(self.session, self.graph_state))
+        self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -9,8 +9,7 @@ walk the forward pass, then ``backward()``'s own updates (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,53 +25,20 @@ from textual.widgets import Footer, Input, Static
 
 from engine import bugs as bug_catalogue
 from engine.inspect.expr import EXAMPLES, ExprError, parse
-from engine.inspect.graph import Graph, expression_graph, model_graph
-from tui.graphview.picture import Group, Picture
-from tui.graphview.stepper import BACKWARD, FORWARD, SEED, Stepper, fmt
-
-if TYPE_CHECKING:
-    from engine.training.session import TrainingSession
-
-GRAPH_BUGS = bug_catalogue.BACKWARD_BUGS
-LOOP_BUGS = bug_catalogue.LOOP_BUGS
-EXAMPLE_NAMES = tuple(EXAMPLES)
-
-START_EXAMPLE = "neuron"
-
-
-@dataclass
-class GraphState:
-    """What the screen keeps between visits (the app holds it)."""
-
-    source: str = "example"  # "example", "yours" or "model"
-    example: str = START_EXAMPLE
-    expression: str = ""
-    values: str = ""
-    sample: int = 0
-    bugs: set[str] = field(default_factory=set)
-    expanded: set[Group] = field(default_factory=set)
-    position: int = 0
-
-
-def parse_values(text: str) -> dict[str, float]:
-    """``a=2, b=-3`` -> {"a": 2.0, "b": -3.0}; a ValueError names the bad part."""
-    values: dict[str, float] = {}
-    for part in text.replace(";", ",").replace("\n", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        name, eq, number = part.partition("=")
-        if not eq or not name.strip().isidentifier():
-            raise ValueError(f"values: {part!r} is not name=number")
-        try:
-            values[name.strip()] = float(number)
-        except ValueError:
-            raise ValueError(f"values: {number.strip()!r} (for {name.strip()}) is not a number")
-    return values
-
-
-def format_values(values: dict[str, float]) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in values.items())
+from engine.inspect.graph import Graph, expression_graph
+from engine.training.records import Snapshot
+from tui.graphview.panel import panel_text, title_text
+from tui.graphview.picture import Picture
+from tui.graphview.source import (
+    EXAMPLE_NAMES,
+    GraphState,
+    Source,
+    build_graph,
+    describe,
+    format_values,
+    parse_values,
+)
+from tui.graphview.stepper import Stepper, fmt
 
 
 class GraphCanvas(Widget, can_focus=True):
@@ -364,9 +330,11 @@ class GraphScreen(ModalScreen[None]):
         Binding("escape,q", "close", "Back to training", id="graph-close"),
     ]
 
-    def __init__(self, session: TrainingSession, state: GraphState | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, state: GraphState | None = None) -> None:
+        """The graphs of ``state``; the model's at ``snapshot``'s weights, however far the
+        run trains meanwhile (its title names that step)."""
         super().__init__()
-        self.session = session
+        self.snapshot = snapshot
         self.state = state or GraphState()
         self.graph: Graph | None = None
         self.picture: Picture | None = None
@@ -399,34 +367,8 @@ class GraphScreen(ModalScreen[None]):
 
     # -- building ----------------------------------------------------------------
 
-    def _engine_bugs(self) -> frozenset[str]:
-        return frozenset(b for b in self.state.bugs if b in GRAPH_BUGS)
-
-    def _loop_bugs(self) -> frozenset[str]:
-        return frozenset(b for b in self.state.bugs if b in LOOP_BUGS)
-
     def _build_graph(self) -> Graph:
-        state = self.state
-        if state.source == "model":
-            snap = self.session.snapshot()
-            state.sample = max(0, min(state.sample, len(self.session.xs) - 1))
-            return model_graph(
-                self.session.config,
-                snap.parameters,
-                self.session.xs,
-                self.session.ys,
-                state.sample,
-                self._engine_bugs(),
-                # The numerical gradients of ~340 leaves would take most of the time
-                # to open it; the screen shows them for expressions only.
-                numerical=False,
-            )
-        if state.source == "yours":
-            return expression_graph(
-                state.expression, parse_values(state.values), self._engine_bugs()
-            )
-        example = EXAMPLES[state.example]
-        return expression_graph(example.source, example.values, self._engine_bugs())
+        return build_graph(self.state, self.snapshot)
 
     def _rebuild(self, keep_position: bool = True) -> None:
         """Build the graph again (new source, bug or weights); stay at the same step."""
@@ -439,8 +381,8 @@ class GraphScreen(ModalScreen[None]):
     def _redraw_picture(self) -> None:
         assert self.graph is not None
         self.picture = Picture(self.graph, self.state.expanded)
-        lr = self.session.learning_rate if self.state.source == "model" else None
-        self.stepper = Stepper(self.graph, self.picture.names, self._loop_bugs(), lr)
+        lr = self.snapshot.lr if self.state.source is Source.MODEL else None
+        self.stepper = Stepper(self.graph, self.picture.names, self.state.loop_bugs(), lr)
 
     # -- drawing -----------------------------------------------------------------
 
@@ -455,53 +397,16 @@ class GraphScreen(ModalScreen[None]):
         self.show_panel()
 
     def show_panel(self) -> None:
-        stepper, picture = self.stepper, self.picture
-        assert stepper is not None and picture is not None
-        state = self.state
-        if state.source == "model":
-            what = f"model · sample {state.sample + 1} of {len(self.session.xs)}"
-            what += f" · weights of step {self.session.step_count}"
-        elif state.source == "yours":
-            what = "scratchpad · your expression"
-        else:
-            what = f"scratchpad · {state.example}"
-        bugs = ", ".join(sorted(state.bugs)) or "none"
-        title = Text()
-        title.append("Graph ", style="bold")
-        title.append(f"{what} · ")
-        title.append(f"bugs in this graph: {bugs}", style="bold red" if state.bugs else "dim")
-        title.append(f" · {stepper.progress()}", style="bold")
+        stepper, picture, state = self.stepper, self.picture, self.state
+        assert stepper is not None and picture is not None and self.graph is not None
+        what = describe(state, self.snapshot)
+        title = title_text(what, state.bugs, stepper.progress())
         self.query_one("#graph-title", Static).update(title)
-        text = Text(no_wrap=False)
-        if stepper.position == 0 and state.source == "example":
-            text.append(EXAMPLES[state.example].title.capitalize() + "\n", style="italic")
-        tones = {"head": "bold", "bad": "bold red", "note": "cyan", "good": "green"}
-        for i, line in enumerate(stepper.panel()):
-            if i:
-                text.append("\n")
-            text.append(line.text, style=tones.get(line.tone, ""))
-        canvas = self.query_one(GraphCanvas)
-        step_node = stepper.step.node
-        if step_node is not None and picture.box_of[step_node] != step_node:
-            inside = picture.names[picture.box_of[step_node]]
-            text.append(f"\n(inside {inside}, collapsed: Enter opens it)", style="dim")
-        key = canvas.focus_key
-        if key is not None:
-            node = self.graph.nodes[key]
-            box = picture.boxes[key]
-            label = node.label if node.label and node.label != box.label else ""
-            focus = f"\n▸ {box.label}"
-            if label:
-                focus += f" ({label})"
-            if box.neuron:
-                focus += (
-                    f": neuron {box.neuron[1]} of layer {box.neuron[0]}, collapsed (Enter opens it)"
-                )
-            elif node.op:
-                focus += f" = {node.op} of {', '.join(picture.names[c] for c in node.children)}"
-            elif picture.group_of.get(key):
-                focus += "  (Enter closes its neuron)"
-            text.append(focus, style="dim")
+        heading = None
+        if stepper.position == 0 and state.source is Source.EXAMPLE:
+            heading = EXAMPLES[state.example].title.capitalize()
+        focus = self.query_one(GraphCanvas).focus_key
+        text = panel_text(self.graph, picture, stepper, focus, heading)
         self.query_one("#graph-panel", Static).update(text)
         state.position = stepper.position
 
@@ -559,15 +464,9 @@ class GraphScreen(ModalScreen[None]):
                 timeout=3,
             )
             return
-        members = picture.groups[group]
-        if group in self.state.expanded:
-            self.state.expanded.discard(group)
-            new_focus = members[-1]
-        else:
-            self.state.expanded.add(group)
-            new_focus = members[-1]
+        self.state.expanded ^= {group}  # open it, or close it
         self._redraw_picture_keep()
-        canvas.set_focus_key(new_focus)
+        canvas.set_focus_key(picture.groups[group][-1])
         self.show_panel()
 
     def _redraw_picture_keep(self) -> None:
@@ -580,27 +479,27 @@ class GraphScreen(ModalScreen[None]):
 
     def action_next_example(self) -> None:
         state = self.state
-        if state.source == "example":
+        if state.source is Source.EXAMPLE:
             index = EXAMPLE_NAMES.index(state.example)
             state.example = EXAMPLE_NAMES[(index + 1) % len(EXAMPLE_NAMES)]
-        state.source = "example"
+        state.source = Source.EXAMPLE
         self._load(keep_position=False)
 
     def action_model(self) -> None:
-        if self.state.source == "model":
+        if self.state.source is Source.MODEL:
             self.notify(
                 "This is the model's graph: , and . change the sample, e types its number.",
                 timeout=3,
             )
             return
-        self.state.source = "model"
+        self.state.source = Source.MODEL
         self._load(keep_position=False)
 
     def action_sample(self, delta: int) -> None:
-        if self.state.source != "model":
+        if self.state.source is not Source.MODEL:
             self.notify("Samples belong to the model's graph: press m first.", severity="warning")
             return
-        count = len(self.session.xs)
+        count = len(self.snapshot.inputs)
         self.state.sample = (self.state.sample + delta) % count
         self._load(keep_position=False)
 
@@ -617,7 +516,7 @@ class GraphScreen(ModalScreen[None]):
         if not 1 <= number <= len(bug_catalogue.CATALOGUE):
             return
         bug = bug_catalogue.CATALOGUE[number - 1]
-        if bug.id in LOOP_BUGS and self.state.source != "model":
+        if bug.acts == bug_catalogue.IN_LOOP and self.state.source is not Source.MODEL:
             self.notify(
                 f"{bug.id} lives in the training loop, not in backward(): press m for the "
                 "model's graph to see it.",
@@ -633,7 +532,7 @@ class GraphScreen(ModalScreen[None]):
         editor = self.query_one("#graph-editor")
         editor.display = True
         self._fill_editor()
-        model = self.state.source == "model"
+        model = self.state.source is Source.MODEL
         self.query_one("#graph-expression").display = not model
         self.query_one("#graph-values").display = not model
         self.query_one("#graph-sample").display = model
@@ -641,7 +540,7 @@ class GraphScreen(ModalScreen[None]):
 
     def _fill_editor(self) -> None:
         state = self.state
-        if state.source == "example":
+        if state.source is Source.EXAMPLE:
             example = EXAMPLES[state.example]
             expression = "; ".join(line.strip() for line in example.source.splitlines())
             values = format_values(example.values)
@@ -668,13 +567,13 @@ class GraphScreen(ModalScreen[None]):
                 raise ValueError(
                     f"values: give {', '.join(missing)} a value (e.g. {missing[0]}=1.0)"
                 )
-            graph = expression_graph(expression, values, self._engine_bugs())
+            graph = expression_graph(expression, values, self.state.engine_bugs())
         except (ExprError, ValueError) as err:
             self._set_error(f"{err} · the graph shown is the last good one")
             return False
         self._set_error("")
         state = self.state
-        state.source, state.expression, state.values = "yours", expression, values_text
+        state.source, state.expression, state.values = Source.YOURS, expression, values_text
         state.expanded.clear()
         self.graph = graph
         self._redraw_picture()
@@ -696,7 +595,7 @@ class GraphScreen(ModalScreen[None]):
 
     @on(Input.Submitted, "#graph-sample")
     def _on_sample(self, event: Input.Submitted) -> None:
-        count = len(self.session.xs)
+        count = len(self.snapshot.inputs)
         try:
             number = int(event.value)
         except ValueError:
@@ -721,9 +620,9 @@ class GraphScreen(ModalScreen[None]):
 
     def show_sample(self, sample: int) -> None:
         """Switch to the model's graph of ``sample`` (0-based)."""
-        self.state.source = "model"
+        self.state.source = Source.MODEL
         self.state.sample = sample
         self._load(keep_position=False)
 
 
-__all__ = ["BACKWARD", "FORWARD", "SEED", "GraphCanvas", "GraphScreen", "GraphState"]
+__all__ = ["GraphCanvas", "GraphScreen", "GraphState"]
