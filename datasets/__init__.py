@@ -1,5 +1,8 @@
 """Toy datasets as plain Python lists of floats, labels ±1. Never imports the engine."""
 
+__owner__ = "micrograd-tui"  # whose package this is (tui/shadowing.py checks it)
+
+
 from datasets.csv import csv_text, parse_csv
 from datasets.generate import (
     DATASETS,

@@ -7,11 +7,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from tui.cli import commands
+from tui import shadowing
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Before importing engine or datasets: they may be another package's (tui/shadowing.py).
+    problem = shadowing.shadowed()
+    if problem:
+        print(f"micrograd-tui: error: {problem}; {shadowing.INSTALL_HINT}", file=sys.stderr)
+        return 2
+    from tui.cli import commands
+
     if argv[:1] and argv[0] in commands.HEADLESS:
         return commands.run(argv)
     config, session = commands.dashboard_run(argv)

@@ -1,0 +1,45 @@
+"""Another package named datasets, engine or tui: one clear line, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_with_first_on_path(tmp_path, name: str) -> subprocess.CompletedProcess:
+    """``micrograd-tui train`` with a stranger's package ``name`` first on sys.path."""
+    fake = tmp_path / "site" / name
+    fake.mkdir(parents=True)
+    # Importing it would fail loudly: the check must not import it.
+    (fake / "__init__.py").write_text("raise SystemExit('the stranger was imported')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(REPO)])}
+    code = "import sys; from tui.main import main; sys.exit(main(['train', '--steps', '1']))"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("name", ["datasets", "engine"])
+def test_a_stranger_package_of_our_name_is_named_not_imported(tmp_path, name):
+    done = run_with_first_on_path(tmp_path, name)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"the package '{name}' found at {tmp_path / 'site' / name / '__init__.py'}" in lines[0]
+    assert "pipx install ." in lines[0] and "uv tool install ." in lines[0]
+
+
+def test_our_own_packages_pass_the_check():
+    from tui import shadowing
+
+    assert shadowing.shadowed() is None
+    for name in shadowing.PACKAGES:
+        init = REPO / name / "__init__.py"
+        assert shadowing.OWNER_MARK in init.read_text(encoding="utf-8")
