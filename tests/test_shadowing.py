@@ -19,9 +19,12 @@ def run_with_first_on_path(tmp_path, name: str) -> subprocess.CompletedProcess:
     # Importing it would fail loudly: the check must not import it.
     (fake / "__init__.py").write_text("raise SystemExit('the stranger was imported')\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(REPO)])}
-    code = "import sys; from tui.main import main; sys.exit(main(['train', '--steps', '1']))"
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "tui", "train", "--steps", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -34,6 +37,19 @@ def test_a_stranger_package_of_our_name_is_named_not_imported(tmp_path, name):
     assert len(lines) == 1, done.stderr
     assert f"the package '{name}' found at {tmp_path / 'site' / name / '__init__.py'}" in lines[0]
     assert "pipx install ." in lines[0] and "uv tool install ." in lines[0]
+
+
+def test_the_command_runs_when_the_packages_are_ours(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "train", "--steps", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "done: 1 steps" in done.stdout
 
 
 def test_our_own_packages_pass_the_check():

@@ -1,5 +1,5 @@
 import sys
 
-from tui.main import main
+from tui.main import entry
 
-sys.exit(main())
+sys.exit(entry())

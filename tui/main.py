@@ -10,13 +10,18 @@ from collections.abc import Sequence
 from tui import shadowing
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # Before importing engine or datasets: they may be another package's (tui/shadowing.py).
+def entry() -> int:
+    """The installed command (and ``python -m tui``): first check that engine, datasets and
+    tui are ours (``tui/shadowing.py``), before importing them; then ``main``."""
     problem = shadowing.shadowed()
     if problem:
         print(f"micrograd-tui: error: {problem}; {shadowing.INSTALL_HINT}", file=sys.stderr)
         return 2
+    return main()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     from tui.cli import commands
 
     if argv[:1] and argv[0] in commands.HEADLESS:
@@ -29,4 +34,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
