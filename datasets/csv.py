@@ -33,8 +33,21 @@ def _number(cell: str) -> float | None:
         return None
 
 
-def parse_csv(text: str, path: str | os.PathLike) -> Dataset:
+EXCERPT = 20  # the most characters of a cell a message quotes
+
+
+def excerpt(cell: str) -> str:
+    """A cell as a message quotes it: printable (escaped as repr does), cut at ``EXCERPT``
+    characters with a visible mark."""
+    return repr(cell[:EXCERPT]) + ("…(cut)" if len(cell) > EXCERPT else "")
+
+
+def parse_csv(text: str, path: str | os.PathLike, quote: bool = True) -> Dataset:
     """The dataset in ``text``, the content of the file ``path`` (named in every message).
+
+    ``quote``: whether a message may quote the file's content (a short ``excerpt`` of a
+    cell, a label's value); False for a served dashboard, whose user may not read the
+    server's files cell by cell.
 
     Reading the file is the caller's: through the one bounded reader
     (``engine/persist/files.py``), at most ``MAX_CSV_BYTES`` bytes (``tui/cli/data_file.py``).
@@ -89,11 +102,11 @@ def parse_csv(text: str, path: str | os.PathLike) -> Dataset:
         for col, cell in enumerate(cells, start=1):
             value = _number(cell)
             if value is None:
-                raise DatasetError(f"{path}:{line_no}: column {col}: not a number: {cell!r}")
+                shown = f": {excerpt(cell)}" if quote else ""
+                raise DatasetError(f"{path}:{line_no}: column {col}: not a number{shown}")
             if not math.isfinite(value):
-                raise DatasetError(
-                    f"{path}:{line_no}: column {col}: {cell!r} is not a finite number"
-                )
+                shown = f"{excerpt(cell)} is" if quote else "is"
+                raise DatasetError(f"{path}:{line_no}: column {col}: {shown} not a finite number")
             values.append(value)
         xs.append(values[:-1])
         labels.append((line_no, values[-1]))
@@ -101,12 +114,14 @@ def parse_csv(text: str, path: str | os.PathLike) -> Dataset:
     classes = {y for _, y in labels}
     if not (classes <= {-1.0, 1.0} or classes <= {0.0, 1.0}):
         line_no, bad = _first_bad_label(labels)
+        shown = f"label {bad:g}" if quote else "the label"
         raise DatasetError(
-            f"{path}:{line_no}: label {bad:g} is not binary; use +1/-1 or 1/0 in the last column"
+            f"{path}:{line_no}: {shown} is not binary; use +1/-1 or 1/0 in the last column"
         )
     if len(classes) < 2:
         only = next(iter(classes))
-        raise DatasetError(f"{path}: every label is {only:g}; a classifier needs two classes")
+        shown = f"{only:g}" if quote else "the same"
+        raise DatasetError(f"{path}: every label is {shown}; a classifier needs two classes")
     ys = [1.0 if y == 1.0 else -1.0 for _, y in labels]
     return Dataset(Path(path).stem, xs, ys)
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from tui.cli import classroom
 from tui.cli.serve import die_with_the_server
 from tui.main import main as dashboard_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     die_with_the_server()
+    classroom.tab_folder()  # this tab's own folder, from its start (removed at exit)
     return dashboard_main(list(sys.argv[1:] if argv is None else argv))
 
 

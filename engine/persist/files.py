@@ -281,6 +281,19 @@ def read_text(path: PathLike, limit: int, what: str) -> str:
     return "".join(pieces)
 
 
+def read_head(path: PathLike, size: int = 4096) -> str | None:
+    """The first ``size`` bytes of a regular file as text (undecodable bytes replaced), to
+    tell what kind of file it is; None when ``path`` is no regular file or cannot be read."""
+    name = os.fspath(path)
+    try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            return None
+        with open(name, "rb") as f:
+            return f.read(size).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
 def describe_size(size: int) -> str:
     """``64 MB`` for 64 MiB: how a limit is written in messages and the README."""
     for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):

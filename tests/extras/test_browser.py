@@ -170,29 +170,120 @@ def test_the_dashboard_answers_keys_in_the_browser_and_saving_downloads(browser,
 
     for _ in range(3):
         page.keyboard.press("Space")
-    page.keyboard.press("Control+s")  # the save dialog, prefilled with micrograd-run.json
+    # Served, a tab asks for no path: the run goes to its own folder and to the browser.
     with page.expect_download(timeout=PATIENCE * 1000) as download:
-        page.keyboard.press("Enter")
-    saved = tmp_path / "micrograd-run.json"
-    # The app's own state: three steps taken, saved on the server and offered to the browser.
-    assert json.loads(saved.read_text())["session"]["step"] == 3
-    offered = Path(download.value.path()).read_text()
+        page.keyboard.press("Control+s")
     assert download.value.suggested_filename == "micrograd-run.json"
-    assert offered == saved.read_text()
+    offered = json.loads(Path(download.value.path()).read_text())
+    assert offered["session"]["step"] == 3  # the app's own state: three steps taken
+    assert list(tmp_path.iterdir()) == []  # nothing in the folder the server runs in
     assert page.screenshot() != before
 
-    page.keyboard.press("Control+e")  # the loss history as CSV
     with page.expect_download(timeout=PATIENCE * 1000) as download:
-        page.keyboard.press("Enter")
+        page.keyboard.press("Control+e")  # the loss history as CSV
     assert download.value.suggested_filename == "micrograd-history.csv"
     assert len(Path(download.value.path()).read_text().splitlines()) == 1 + 3  # header, 3 steps
 
-    page.keyboard.press("p")  # export to PyTorch: also a download
     with page.expect_download(timeout=PATIENCE * 1000) as download:
-        page.keyboard.press("Enter")
+        page.keyboard.press("p")  # export to PyTorch: also a download
     assert download.value.suggested_filename == "micrograd_model.py"
     assert "STEPS_DONE = 3" in Path(download.value.path()).read_text()
     page.close()
+
+
+def test_a_typed_path_reaches_no_file_outside_the_tabs_folder(browser, serve, tmp_path):
+    """A student types an absolute path after ctrl+s, as at a terminal: it is keys, not a path."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "victim.json"
+    target.write_text("the server's own file")
+    served = serve()
+    page, app = open_dashboard(browser, served)
+    tabs_root = Path(until(lambda: tab_folder_of(app), "the tab's folder")).parent
+    with page.expect_download(timeout=PATIENCE * 1000):
+        page.keyboard.press("Control+s")
+    page.keyboard.type(str(target))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Space")  # a key after: the app is still there and answering
+    assert target.read_text() == "the server's own file"
+    assert [p.name for p in outside.iterdir()] == ["victim.json"]
+    (folder,) = tabs_root.iterdir()
+    # The path's letters were keys (its p exported to PyTorch): files of the app's own names,
+    # in the tab's own folder, and nowhere else.
+    names = {p.name for p in folder.iterdir()}
+    assert "micrograd-run.json" in names
+    assert names <= {"micrograd-run.json", "micrograd_model.py", "micrograd-history.csv"} | {
+        "micrograd-data.csv"
+    }
+    page.close()
+    until(lambda: not running(app), "the app to end with its tab")
+    until(lambda: not any(tabs_root.iterdir()), "the tab's folder to be removed")
+
+
+def tab_folder_of(pid: int) -> str | None:
+    """The private folder a served app made (its environment names the root it is under)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+    except OSError:
+        return None
+    root = Path(env.get(b"MICROGRAD_TUI_TABS_ROOT", b"").decode())
+    found = list(root.iterdir()) if root.name and root.is_dir() else []
+    return str(found[0]) if found else None
+
+
+def fetch(url: str, cookie: str | None = None) -> tuple[int, str, str]:
+    """(status, body, Set-Cookie) of a GET, errors included."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as answer:
+            return answer.status, answer.read().decode(), answer.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(), ""
+
+
+def test_without_the_token_every_route_is_refused_and_no_app_starts(browser, serve):
+    token = "classroom-token-1234"
+    served = serve("--token", token)
+    base = served.url
+    assert served.banner.strip().endswith(f"{base}?token={token}")
+    for route in ("", "ws", "download/anything", "static/css/xterm.css", "?token=wrong"):
+        status, body, _ = fetch(base + route)
+        assert (status, body.count("needs the link with its token")) == (403, 1), route
+    status, _, cookie = fetch(f"{base}?token={token}")
+    assert status == 200 and cookie.startswith(f"micrograd_tui_token={token};")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert fetch(base + "static/css/xterm.css", f"micrograd_tui_token={token}")[0] == 200
+    assert served.app_pids() == []  # nothing refused started a process
+    # A browser that came with the link keeps working on the cookie (its websocket).
+    page = browser.new_page()
+    page.goto(f"{base}?token={token}")
+    page.wait_for_selector("body.-first-byte", timeout=PATIENCE * 1000)
+    until(served.app_pids, "the app process")
+    page.close()
+
+
+def test_the_tab_over_the_limit_gets_a_full_page_and_no_process(browser, serve):
+    served = serve("--max-sessions", "2")
+    first, app = open_dashboard(browser, served)
+    second, other = open_dashboard_again(browser, served, app)
+    status, body, _ = fetch(served.url)
+    assert status == 503 and "the server is full (2 dashboards are open" in body
+    third = browser.new_page()
+    third.goto(served.url)
+    assert "the server is full" in third.inner_text("body")
+    assert sorted(served.app_pids()) == sorted([app, other])
+    first.close()  # a tab that closes frees its place
+    until(lambda: not running(app), "the first app to end")
+    until(lambda: fetch(served.url)[0] == 200, "a free place")
+    third.goto(served.url)
+    third.wait_for_selector("body.-first-byte", timeout=PATIENCE * 1000)
+    until(lambda: len(served.app_pids()) == 2, "the third tab's app")
+    second.close()
+    third.close()
 
 
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT", "SIGKILL"])

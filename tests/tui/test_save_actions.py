@@ -204,3 +204,79 @@ async def test_a_diverged_run_is_not_exported_and_says_why(tmp_path):
         await pilot.pause()
         assert any("diverged at step" in m for m in messages(app)), messages(app)
         assert not (tmp_path / "model.py").exists()
+
+
+# -- never replace a file silently (terminal); never ask for a path (served) -------------
+
+
+async def test_saving_onto_an_existing_file_asks_and_esc_keeps_it(tmp_path):
+    from tui.dashboard.screens.path_dialog import ReplaceDialog
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "ctrl+s")
+        await answer(pilot, str(notes))
+        assert isinstance(app.screen, ReplaceDialog)
+        question = str(app.screen.query_one(".dialog-message").render())
+        assert f"{notes} exists and is not a run micrograd-tui saved" in question
+        await pilot.press("escape")  # back to the path, the file kept
+        assert isinstance(app.screen, PathDialog)
+        assert "Kept the file" in str(app.screen.query_one(".path-error").render())
+        assert notes.read_text() == "my notes"
+        await answer(pilot, str(notes))
+        await pilot.press("enter")  # Enter replaces it
+        await wait_for(lambda: not isinstance(app.screen, (PathDialog, ReplaceDialog)), pilot)
+        assert load_session(str(notes)).session.step_count == 1
+
+
+async def test_saving_over_a_run_it_saved_asks_plainly_and_a_new_name_asks_nothing(tmp_path):
+    from tui.dashboard.screens.path_dialog import ReplaceDialog
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert app.saving.save_session_to(str(tmp_path / "run.json"))
+        await pilot.press("space", "ctrl+s")
+        await answer(pilot, str(tmp_path / "run.json"))
+        assert isinstance(app.screen, ReplaceDialog)
+        question = str(app.screen.query_one(".dialog-message").render())
+        assert (
+            question == f"{tmp_path / 'run.json'} exists (a run micrograd-tui saved). Replace it?"
+        )
+        await pilot.press("enter")
+        await wait_for(
+            lambda: load_session(str(tmp_path / "run.json")).session.step_count == 2, pilot
+        )
+        await pilot.press("ctrl+s")
+        await answer(pilot, str(tmp_path / "new.json"))  # nothing there: no question
+        await wait_for(lambda: (tmp_path / "new.json").exists(), pilot)
+        assert not isinstance(app.screen, (PathDialog, ReplaceDialog))
+
+
+async def test_served_saving_asks_no_path_and_names_no_server_folder(tmp_path, monkeypatch):
+    from tui.cli import classroom
+
+    monkeypatch.setenv(classroom.SERVED, "1")
+    monkeypatch.setenv(classroom.TABS_ROOT, str(tmp_path))
+    monkeypatch.setattr(classroom, "_tab_folder", None)
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "ctrl+s")
+        assert not isinstance(app.screen, PathDialog)
+        (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+        assert load_session(str(folder / "micrograd-run.json")).session.step_count == 1
+        for key in ("ctrl+e", "ctrl+d", "p"):
+            await pilot.press(key)
+            assert not isinstance(app.screen, PathDialog)
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "micrograd-data.csv",
+            "micrograd-history.csv",
+            "micrograd-run.json",
+            "micrograd_model.py",
+        ]
+        said = " ".join(messages(app))
+        assert str(tmp_path) not in said
+        assert "micrograd-run.json, sent to your browser as a download" in said

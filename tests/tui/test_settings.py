@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import replace
 
 import pytest
@@ -319,3 +320,41 @@ async def test_after_a_second_error_typing_replaces_the_bad_text():
         assert shown_error(app).startswith("Hidden layers: ")
         await pilot.press(*"16,16")
         assert box.value == "16,16"  # replaced, not '16,y16,16'
+
+
+# -- served: data files come from the teacher's folder, chosen by name -----------------------
+
+
+async def test_served_data_files_are_chosen_from_the_shared_folder(tmp_path, monkeypatch):
+    from tui.cli import classroom
+    from tui.cli.config import CSV_PRESET
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "points.csv").write_text("x1,x2,label\n0,1,1\n1,0,-1\n0.5,0.5,1\n")
+    monkeypatch.setenv(classroom.SERVED, "1")
+    monkeypatch.setenv(classroom.DATA_DIR, str(shared))
+    app = SettingsApp(RunConfig())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert "1 shared by the teacher" in str(screen.query_one("#settings-shared").render())
+        screen.query_one("#dataset", Select).value = "shared:points.csv"
+        await pilot.pause()
+        assert field(app, "samples").disabled and field(app, "noise").disabled
+        await apply(pilot)
+    (config,) = app.results
+    assert config.data_path == os.path.realpath(shared / "points.csv")
+    assert config.session.hidden == CSV_PRESET.hidden
+
+
+async def test_served_without_a_shared_folder_says_loading_is_off(monkeypatch):
+    from tui.cli import classroom
+
+    monkeypatch.setenv(classroom.SERVED, "1")
+    monkeypatch.delenv(classroom.DATA_DIR, raising=False)
+    app = SettingsApp(RunConfig())
+    async with app.run_test(size=SIZE):
+        note = str(app.screen.query_one("#settings-shared").render())
+        assert "loading files is off" in note and "serve --data-dir DIR" in note
+        options = [value for _, value in app.screen.query_one("#dataset", Select)._options]
+        assert not any(str(v).startswith("shared:") for v in options)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 from typing import TextIO
@@ -28,6 +29,7 @@ from tui.cli.saved_run import (
     export_torch,
     save_run,
 )
+from tui.cli.serve import DEFAULT_MAX_SESSIONS, Classroom, is_loopback, new_token, serve
 
 # The commands that run without the dashboard (and without importing Textual).
 HEADLESS = ("train", "export", "serve", "graph")
@@ -75,7 +77,8 @@ def _train_parser() -> argparse.ArgumentParser:
         "--save",
         metavar="FILE.json",
         help="after training, save the run (weights, optimizer, history) to resume; "
-        "- for standard output",
+        "- for standard output. An existing file is replaced without asking: the flag is "
+        "your decision (the dashboard's ctrl+s asks first)",
     )
     f.add_argument(
         "--load",
@@ -110,6 +113,30 @@ def _serve_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="address to listen on (default 127.0.0.1: this machine only)",
     )
     own.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    room = own.add_argument_group("a classroom")
+    room.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the token every request needs (default: a new random one when --host is not "
+        "loopback, none on loopback); the printed link carries it",
+    )
+    room.add_argument(
+        "--no-token",
+        action="store_true",
+        help="beyond loopback too, let anyone who reaches the port in (warns)",
+    )
+    room.add_argument(
+        "--max-sessions",
+        type=whole_number("--max-sessions"),
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"at most N dashboards (browser tabs) at once (default {DEFAULT_MAX_SESSIONS})",
+    )
+    room.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="a folder of CSV files every tab may load data from (default: none, loading off)",
+    )
     parser = Parser(
         prog=f"{PROG} serve",
         parents=[own],
@@ -133,6 +160,22 @@ def _serve(argv: list[str]) -> int:
     else:
         configure(parser.prog, args)
     _, app_argv = own.parse_known_args(argv)
+    if args.token is not None and args.no_token:
+        return fail(parser.prog, "--token and --no-token: give one of them")
+    if args.token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,128}", args.token):
+        return fail(parser.prog, "--token: 8 to 128 letters, digits, - or _ (it goes in a link)")
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        return fail(parser.prog, f"--data-dir: {args.data_dir}: not a folder")
+    token = args.token
+    if token is None and not args.no_token and not is_loopback(args.host):
+        token = new_token()
+    if args.no_token and not is_loopback(args.host):
+        print(
+            f"{parser.prog}: warning: --no-token: anyone who can reach {args.host}:{args.port} "
+            "gets a dashboard",
+            file=sys.stderr,
+        )
+    room = Classroom(token, args.max_sessions, args.data_dir)
     try:
         import textual_serve  # noqa: F401 - only to say what is missing, before serving
     except ImportError:
@@ -140,10 +183,8 @@ def _serve(argv: list[str]) -> int:
             parser.prog,
             "serving needs textual-serve: pip install 'micrograd-tui[serve]', or make serve",
         )
-    from tui.cli.serve import serve
-
     try:
-        return serve(app_argv, args.host, args.port)
+        return serve(app_argv, args.host, args.port, room)
     except OSError as err:  # the port is taken, the host is not ours
         # asyncio's words end in the reason: "error while attempting to bind ...: <reason>"
         reason = str(err.strerror or err).rsplit(": ", 1)[-1]

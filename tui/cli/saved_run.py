@@ -11,11 +11,14 @@ into a ``RunConfig``.
 from __future__ import annotations
 
 import math
+import os
+import re
 from typing import Any
 
 import datasets
 from engine.persist import files
 from engine.persist.session_file import (
+    HISTORY_COLUMNS,
     PathLike,
     SessionFileError,
     load_session,
@@ -173,3 +176,40 @@ def _read_run(run: dict[str, Any]) -> dict[str, Any]:
         "noise": None if noise is None else float(noise),
         "test_fraction": float(fraction),
     }
+
+
+# -- replacing a file: what the dashboard asks first (the CLI's flags never ask) ----------
+
+SESSION, HISTORY, DATA, TORCH = "session", "history", "data", "torch"
+_KINDS = {
+    SESSION: "a run micrograd-tui saved",
+    HISTORY: "a loss history micrograd-tui wrote",
+    DATA: "points micrograd-tui wrote",
+    TORCH: "a script micrograd-tui wrote",
+}
+
+
+def written_by_us(head: str, kind: str) -> bool:
+    """Whether a file that begins with ``head`` is one micrograd-tui writes as ``kind``."""
+    first = head.split("\n", 1)[0].strip()
+    if kind == SESSION:
+        return head.lstrip().startswith("{") and '"format": "micrograd-tui session"' in head
+    if kind == HISTORY:
+        return first == ",".join(HISTORY_COLUMNS)
+    if kind == DATA:
+        return re.fullmatch(r"x1(,x\d+)*,label", first) is not None
+    return head.startswith('#!/usr/bin/env python3\n"""A micrograd-tui run')
+
+
+def replace_question(path: PathLike, kind: str) -> str | None:
+    """What to ask before writing ``kind`` over ``path``, or None when nothing is replaced
+    (no file there, or a device or pipe that is written through)."""
+    head = files.read_head(path)
+    if head is None:
+        return None
+    if written_by_us(head, kind):
+        return f"{os.fspath(path)} exists ({_KINDS[kind]}). Replace it?"
+    return (
+        f"{os.fspath(path)} exists and is not {_KINDS[kind]}: replacing it loses what it "
+        "holds. Replace it anyway?"
+    )

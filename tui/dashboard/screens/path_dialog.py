@@ -12,12 +12,25 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tui.dashboard.screens.dialogs import ConfirmDialog
+
+
+class ReplaceDialog(ConfirmDialog):
+    """Asked before a file is replaced: Enter (or y) replaces it, Esc (or n) goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "answer(False)", "Back", id="replace.no"),
+        Binding("enter,y", "answer(True)", "Replace", id="replace.yes"),
+    ]
+
 
 class PathDialog(ModalScreen[str | None]):
     """Enter (or the button) returns the path typed, ``~`` expanded; escape returns None.
 
     ``check(path)`` says why a path will not do (None if it will); the reason
-    shows under the field and the dialog stays open to fix it.
+    shows under the field and the dialog stays open to fix it. ``ask(path)`` is the
+    question to answer before the path is taken (a file that would be replaced), or
+    None; Enter answers yes, Esc goes back to the path.
     """
 
     DEFAULT_CSS = """
@@ -36,12 +49,14 @@ class PathDialog(ModalScreen[str | None]):
         path: str,
         verb: str = "Save",
         check: Callable[[str], str | None] | None = None,
+        ask: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.path = path
         self.verb = verb
         self.check = check
+        self.ask = ask
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -72,4 +87,16 @@ class PathDialog(ModalScreen[str | None]):
         if problem:
             self.query_one(".path-error", Static).update(problem)
             return
-        self.dismiss(path)
+        question = self.ask(path) if self.ask else None
+        if question is None:
+            self.dismiss(path)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.dismiss(path)
+            else:
+                self.query_one(".path-error", Static).update("Kept the file; choose another name.")
+                self.query_one(Input).focus()
+
+        self.app.push_screen(ReplaceDialog(question, yes="Replace"), answered)

@@ -27,6 +27,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 import datasets
 from engine.losses import LOSSES
 from engine.training.records import SessionConfig
+from tui.cli import classroom
 from tui.cli.config import (
     CSV_PRESET,
     HIDDEN_ACTIVATIONS,
@@ -43,6 +44,14 @@ from tui.cli.config import (
 )
 
 CSV = "csv"  # the dataset choice that keeps the current CSV file
+SHARED = "shared:"  # served: the choice of a CSV file in the teacher's folder, by name
+
+
+def _is_file(choice: str) -> bool:
+    """Whether a dataset choice is a CSV file (the current one, or a shared one)."""
+    return choice == CSV or choice.startswith(SHARED)
+
+
 CONSTANT, LINEAR_DECAY = "constant", "linear"
 
 
@@ -183,6 +192,9 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         dataset_options = [(name, name) for name in datasets.DATASETS]
         if cfg.data_path:
             dataset_options.append((f"file {Path(cfg.data_path).name}", CSV))
+        if classroom.served():  # the teacher's folder, by name: no path is typed
+            shared = classroom.data_files()
+            dataset_options += [(f"shared file {name}", SHARED + name) for name in shared]
         with Vertical(id="settings") as box:
             box.border_title = "Run settings"
             with Grid(id="settings-form"):
@@ -236,10 +248,20 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
                 yield from self._input("decay-steps", _text(session.decay_steps))
                 yield from self._input("seed", _text(session.seed))
                 yield from self._input("batch-size", _text(session.batch_size))
+            if classroom.served():
+                yield Static(self._shared_note(), id="settings-shared")
             yield Static("", id="settings-error", classes="-empty")
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply", variant="primary", id="apply")
                 yield Button("Cancel", id="cancel")
+
+    @staticmethod
+    def _shared_note() -> str:
+        """Served: where data files come from, or that loading them is off."""
+        if classroom.data_dir() is None:
+            return f"Data files: {classroom.LOADING_OFF}."
+        count = len(classroom.data_files())
+        return f"Data files: {count} shared by the teacher, under Dataset ('shared file …')."
 
     def _row(self, field_id: str, control, label: str | None = None) -> ComposeResult:
         label = label or _label(field_id)
@@ -262,7 +284,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
         if name == self._dataset or name == Select.NULL:
             return  # the form already holds this dataset's values
         self._dataset = name
-        preset = CSV_PRESET if name == CSV else PRESETS[name]
+        preset = CSV_PRESET if _is_file(name) else PRESETS[name]
         self._base = replace(preset, seed=self._base.seed)
         self._fill_session(preset)
         self.query_one("#samples", Input).value = ""
@@ -284,7 +306,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
 
     def _fit_to_dataset(self) -> None:
         """Samples and noise shape generated data; the lecture's points and files are fixed."""
-        fixed = self._dataset == CSV or self._dataset in datasets.FIXED_POINTS
+        fixed = _is_file(self._dataset) or self._dataset in datasets.FIXED_POINTS
         for field_id in ("samples", "noise"):
             box = self.query_one(f"#{field_id}", Input)
             box.disabled = fixed
@@ -346,8 +368,14 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
             except FlagError as err:
                 raise SettingError(field_id, f"{label}: {err.reason}") from None
 
-        csv = self._dataset == CSV
+        csv = _is_file(self._dataset)
         name = self.config.dataset if csv else choice("dataset")
+        data_path = self.config.data_path if csv else None
+        if self._dataset.startswith(SHARED):
+            try:  # checked again: the folder may have changed since the list was made
+                data_path = classroom.data_path(self._dataset.removeprefix(SHARED))
+            except classroom.NotShared as err:
+                raise SettingError("dataset", f"{_label('dataset')}: {err}") from None
         samples = value("samples", blank=None)
         noise = value("noise", blank=None)
         test_fraction = value("test-fraction")
@@ -376,7 +404,7 @@ class RunSettingsScreen(ModalScreen[RunConfig | None]):
             raise SettingError("hidden", f"{_label('hidden')}: {err}") from None
         config = RunConfig(
             dataset=name,
-            data_path=self.config.data_path if csv else None,
+            data_path=data_path,
             samples=samples,
             noise=noise,
             test_fraction=test_fraction,
