@@ -10,7 +10,7 @@ STAMP_BROWSER := $(VENV)/.installed-browser
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-torch test-browser lint format bench bench-quick train clean
+.PHONY: run serve test test-torch test-browser lint format bench bench-quick bench-serve train clean
 
 # pip is quiet: say what the wait is for (about 15 s on a fresh clone, once).
 $(BIN)/python:
@@ -76,6 +76,10 @@ format: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# A classroom: 30 tabs in one Chromium against one server (installs chromium and the extra).
+bench-serve: $(STAMP_BROWSER)
+	$(BIN)/python -m benchmarks.serve $(ARGS)
 
 bench-quick: $(STAMP_TEST)
 	$(BIN)/python -m benchmarks --quick $(ARGS)

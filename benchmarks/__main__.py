@@ -306,12 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.graph_screen import run_graph_screen
 
     graph_screen = run_graph_screen(args.quick, out)
+    from benchmarks.serve import run_serve  # where Chromium and the browser extra are
+
+    served = run_serve(5 if args.quick else 30, out)
     print("\n" + table(results), file=out)
     work = work_rate_line(results)
     print("\n" + "\n".join([*compiles, *([work] if work else [])]), file=out)
     timing = "wall clock" if args.wall else "CPU time"
     print(
-        f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\n"
+        f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\n{served}\n"
         f"machine: {machine()}; steps/s in {timing}",
         file=out,
     )
