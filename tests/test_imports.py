@@ -256,9 +256,10 @@ def test_the_lecture_core_imports_only_itself():
 
 @pytest.mark.parametrize("package", ["tui/cli", "tui/graphview"])
 def test_headless_packages_import_no_textual_and_no_dashboard(package):
+    graph = module_graph()
     for path in python_files(REPO / package):
         text = path.read_text(encoding="utf-8")
         modules = imported_modules(text, "tui")
         assert not modules & {"textual", "textual_plotext", "plotext"}, path
-        dotted = module_graph()[_module_name(path)]
+        dotted = graph[_module_name(path)]
         assert not {m for m in dotted if m.startswith(("tui.dashboard", "tui.main"))}, path

@@ -76,14 +76,14 @@ def test_a_session_check_names_its_step_and_follows_the_rule():
     from engine.training.records import SessionConfig
     from engine.training.session import TrainingSession
 
-    xs = [[i / 50, (i % 7) / 7] for i in range(100)]
-    ys = [1.0 if i % 2 else -1.0 for i in range(100)]
-    session = TrainingSession(SessionConfig(hidden=(32, 32), activation="relu"), xs, ys)
+    xs = [[i / 50, (i % 7) / 7] for i in range(150)]
+    ys = [1.0 if i % 2 else -1.0 for i in range(150)]
+    session = TrainingSession(SessionConfig(hidden=(16, 16), activation="relu"), xs, ys)
     session.step()
     session.step()
     result = session.passes.gradcheck()
-    total = parameter_count(2, (32, 32))
+    total = parameter_count(2, (16, 16))
     assert result.step == 2
     assert result.total_parameters == total
-    assert len(result.checks) == parameters_to_check(total, 100 * multiply_adds(2, (32, 32)))
+    assert len(result.checks) == parameters_to_check(total, 150 * multiply_adds(2, (16, 16)))
     assert result.is_subset
