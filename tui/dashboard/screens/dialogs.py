@@ -40,6 +40,8 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("escape,n", "answer(False)", "No", id="dialog.no"),
         Binding("y", "answer(True)", "Yes", id="dialog.yes"),
     ]
+    YES_KEY = "y"  # as the buttons name the keys
+    NO_LABEL = "Cancel (n)"
 
     def __init__(self, question: str, yes: str = "Yes") -> None:
         super().__init__()
@@ -50,8 +52,8 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-message")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes} (y)", variant="warning", id="yes")
-                yield Button("Cancel (n)", id="no")
+                yield Button(f"{self.yes} ({self.YES_KEY})", variant="warning", id="yes")
+                yield Button(self.NO_LABEL, id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -22,6 +22,8 @@ class ReplaceDialog(ConfirmDialog):
         Binding("escape,n", "answer(False)", "Back", id="replace.no"),
         Binding("enter,y", "answer(True)", "Replace", id="replace.yes"),
     ]
+    YES_KEY = "enter"
+    NO_LABEL = "Back (esc)"
 
 
 class PathDialog(ModalScreen[str | None]):
