@@ -427,3 +427,30 @@ def test_huge_exponents_and_unicode_names_just_work(capsys):
     assert nodes["y"]["data"] == "inf" and nodes["α"]["grad"] == "inf"
     code, out, _ = run_cli(capsys, "graph", "y = 2 ** 10 ** 10 * α", "--let", "α=1")
     assert code == 0 and " inf " in out
+
+
+def test_a_bug_prints_where_backward_first_differs(capsys):
+    code, out, _ = run_cli(capsys, "graph", "b = a + a", "--let", "a=3", "--bug", "overwrite-grad")
+    assert code == 0
+    assert "first difference: a.grad = 1, correct 2 (update 2 of backward()" in out
+    code, out, _ = run_cli(capsys, "graph", "--example", "neuron", "--bug", "tanh-derivative")
+    assert "first difference: n.grad = 0.292893, correct 0.5 (update 1 of" in out
+    code, out, _ = run_cli(capsys, "graph", "--example", "neuron", "--bug", "overwrite-grad")
+    assert "first difference: none: this backward() writes what a correct one writes" in out
+    code, out, _ = run_cli(capsys, "graph", "--example", "neuron")
+    assert "first difference" not in out
+
+
+def test_json_gives_the_first_difference_or_null(capsys):
+    _, out, _ = run_cli(
+        capsys, "graph", "b = a + a", "--let", "a=3", "--bug", "overwrite-grad", "--json"
+    )
+    assert json.loads(out)["first_difference"] == {
+        "node": 0,
+        "label": "a",
+        "event": 1,
+        "buggy": 1.0,
+        "correct": 2.0,
+    }
+    _, out, _ = run_cli(capsys, "graph", "--example", "neuron", "--json")
+    assert json.loads(out)["first_difference"] is None

@@ -91,6 +91,46 @@ class Graph:
         return tuple(node for node in self.nodes if not node.op)
 
 
+@dataclass(frozen=True)
+class Difference:
+    """Where a buggy backward() first writes a .grad that a correct one does not."""
+
+    event: int  # index in the buggy graph's events: the write, in backward()'s order
+    node: int  # the child whose .grad was written
+    buggy: float  # child.grad after the buggy write
+    correct: float  # child.grad after the same write of a correct backward()
+
+
+def first_difference(buggy: Graph, correct: Graph) -> Difference | None:
+    """The first chain-rule write where ``buggy``'s backward() parts from ``correct``'s.
+
+    Both are the same graph (the same nodes, built the same way), ``correct`` without
+    the bugs. Walk ``buggy``'s writes in the order the buggy engine made them (as the
+    stepper shows them); match each to the correct pass's write along the same edge
+    (the k-th write from a node to a child to the k-th), and compare what each left in
+    ``child.grad``. The first that differs is the first step a learner can see go
+    wrong: for ``overwrite-grad`` on ``b = a + a`` the second write to ``a`` (1.0,
+    correct 2.0); for ``tanh-derivative`` the write into the tanh's input. None when
+    every write agrees (no engine bug, or one this graph never exercises).
+    """
+    if [n.op for n in buggy.nodes] != [n.op for n in correct.nodes]:
+        raise GraphError("the two graphs differ in shape: build them from the same source")
+    expected: dict[tuple[int, int], list[float]] = {}
+    for event in correct.events:
+        expected.setdefault((event.node, event.child), []).append(event.after)
+    seen: dict[tuple[int, int], int] = {}
+    for index, event in enumerate(buggy.events):
+        edge = (event.node, event.child)
+        k = seen.get(edge, 0)
+        seen[edge] = k + 1
+        writes = expected.get(edge, [])
+        right = writes[k] if k < len(writes) else math.nan
+        same = event.after == right or (math.isnan(event.after) and math.isnan(right))
+        if not same:
+            return Difference(index, event.child, event.after, right)
+    return None
+
+
 def check_bugs(ids) -> frozenset[str]:
     """The engine bugs among ``ids``; GraphError for an unknown or a training-loop bug."""
     try:

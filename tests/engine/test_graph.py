@@ -321,3 +321,37 @@ def test_the_nudge_is_written_as_it_is():
     from engine.inspect.graph import NUDGE, NUDGE_TEXT
 
     assert float(NUDGE_TEXT) == NUDGE
+
+
+@pytest.mark.parametrize(
+    "bug, name, node, buggy_correct",
+    [
+        ("overwrite-grad", "reuse", "a", (1.0, 2.0)),
+        ("tanh-derivative", "neuron", "n", None),
+        ("forward-order-backward", "neuron", "x1", None),
+    ],
+)
+def test_the_first_difference_is_the_first_write_a_correct_backward_does_not_make(
+    bug, name, node, buggy_correct
+):
+    from engine.inspect.graph import first_difference
+
+    example = EXAMPLES[name]
+    buggy = expression_graph(example.source, example.values, {bug})
+    correct = expression_graph(example.source, example.values)
+    diff = first_difference(buggy, correct)
+    assert buggy.nodes[diff.node].label == node
+    assert diff.buggy == buggy.events[diff.event].after != diff.correct
+    if buggy_correct:
+        assert (diff.buggy, diff.correct) == buggy_correct
+    # every write before it is the correct pass's own
+    assert all(e.after == c.after for e, c in zip(buggy.events[: diff.event], correct.events))
+    assert first_difference(correct, correct) is None
+
+
+def test_a_bug_the_graph_never_exercises_has_no_first_difference():
+    from engine.inspect.graph import first_difference
+
+    example = EXAMPLES["neuron"]  # no value feeds two others: overwriting loses nothing
+    buggy = expression_graph(example.source, example.values, {"overwrite-grad"})
+    assert first_difference(buggy, expression_graph(example.source, example.values)) is None

@@ -390,3 +390,26 @@ async def test_the_model_graph_keeps_the_weights_and_step_it_was_opened_with() -
             numerical=False,
         )
         assert [n.data for n in screen.graph.nodes] == [n.data for n in expected.nodes]
+
+
+async def test_n_jumps_to_where_a_bug_first_differs_from_a_correct_backward() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_graph(pilot)  # the lecture's neuron
+        await pilot.press("5")  # tanh-derivative, in this graph only
+        await pilot.press("n")
+        step = screen.stepper.step
+        assert step.phase == "backward" and screen.graph.nodes[screen.difference.node].label == "n"
+        assert "First difference: n.grad = 0.2929, correct 0.5." in panel(app)
+        assert "From here on the gradients differ from a correct backward()" in panel(app)
+        await pilot.press("5", "m", "2", "n")  # skip-zero-grad, on the model: the training loop
+        assert "acts in the training loop" in " ".join(n.message for n in app._notifications)
+
+
+async def test_overwrite_grad_on_a_reused_value_first_differs_at_a() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_graph(pilot)
+        assert screen.try_expression("b = a + a", "a=3")
+        await pilot.press("1", "n")
+        assert "First difference: a.grad = 1.0, correct 2.0." in panel(app)

@@ -22,11 +22,13 @@ from engine.inspect.expr import EXAMPLES, MAX_CHARS, ExprError, parse, short_nam
 from engine.inspect.graph import (
     ENGINE_BUGS,
     NUDGE_TEXT,
+    Difference,
     Graph,
     GraphError,
     check_bugs,
     differs,
     expression_graph,
+    first_difference,
     model_graph,
 )
 from engine.losses import l2_penalty
@@ -314,7 +316,36 @@ def _leaf_summary(graph: Graph) -> str:
     )
 
 
-def expression_text(graph: Graph, source: str, title: str | None) -> str:
+def difference_record(graph: Graph, diff: Difference | None) -> dict | None:
+    """``--json``'s ``first_difference``: null when the buggy and correct passes agree."""
+    if diff is None:
+        return None
+    return {
+        "node": diff.node,
+        "label": graph.nodes[diff.node].label,
+        "event": diff.event,
+        "buggy": json_ready(diff.buggy),
+        "correct": json_ready(diff.correct),
+    }
+
+
+def difference_line(graph: Graph, diff: Difference | None) -> list[str]:
+    """Where this graph's backward() first parts from a correct one (with bugs on)."""
+    if not graph.bugs:
+        return []
+    if diff is None:
+        return ["first difference: none: this backward() writes what a correct one writes"]
+    name = _name(graph, diff.node)
+    written = f"{name}.grad =" if name.isidentifier() else f"{name}: grad"
+    where = f"update {diff.event + 1} of backward(); from there on the gradients differ"
+    return [
+        f"first difference: {written} {_num(diff.buggy)}, correct {_num(diff.correct)} ({where})"
+    ]
+
+
+def expression_text(
+    graph: Graph, source: str, title: str | None, diff: Difference | None = None
+) -> str:
     lines = [title] if title else []
     lines += [" ".join(source.split()) if "\n" not in source else source.strip()]
     lines += _bugs_line(graph) + [""]
@@ -324,6 +355,7 @@ def expression_text(graph: Graph, source: str, title: str | None) -> str:
     out = graph.nodes[graph.output]
     named = f"output {out.label}" if out.label else f"output (#{out.id})"
     lines += ["", f"{named} = {_num(out.data)}", _leaf_summary(graph)]
+    lines += difference_line(graph, diff)
     return "\n".join(lines)
 
 
@@ -366,10 +398,12 @@ def model_rows(graph: Graph, expand: bool) -> list[tuple[int, str, str]]:
     return [row for _, row in sorted(keyed, key=lambda item: item[0])]
 
 
-def model_text(graph: Graph, header: list[str], footer: list[str], expand: bool) -> str:
+def model_text(
+    graph: Graph, header: list[str], footer: list[str], expand: bool, diff: Difference | None
+) -> str:
     lines = header + _bugs_line(graph) + [""]
     lines += table(graph, model_rows(graph, expand))
-    lines += [""] + footer + [_leaf_summary(graph)]
+    lines += [""] + footer + [_leaf_summary(graph), *difference_line(graph, diff)]
     return "\n".join(lines)
 
 
@@ -476,11 +510,15 @@ def run_expression(args: argparse.Namespace) -> str:
         source, defaults, title = read_source(args.expr), {}, None
     values = expression_values(source, lets, defaults)
     graph = expression_graph(source, values, bug_ids)
+    diff = None
+    if bug_ids:  # the same graph with a correct backward(), to say where they part
+        diff = first_difference(graph, expression_graph(source, values, numerical=False))
     if args.json:
-        return json.dumps(graph_record(graph, {"source": source}))
+        extra = {"source": source, "first_difference": difference_record(graph, diff)}
+        return json.dumps(graph_record(graph, extra))
     if args.dot:
         return graph_dot(graph)
-    return expression_text(graph, source, title)
+    return expression_text(graph, source, title, diff)
 
 
 def model_output(args: argparse.Namespace, config, session) -> str:
@@ -496,6 +534,17 @@ def model_output(args: argparse.Namespace, config, session) -> str:
     graph = model_graph(
         session.config, snapshot.parameters, session.xs, session.ys, sample - 1, bug_ids
     )
+    diff = None
+    if bug_ids:
+        correct = model_graph(
+            session.config,
+            snapshot.parameters,
+            session.xs,
+            session.ys,
+            sample - 1,
+            numerical=False,
+        )
+        diff = first_difference(graph, correct)
     loss, _ = session.evaluate()
     penalty = 0.0
     if session.config.l2:
@@ -508,6 +557,7 @@ def model_output(args: argparse.Namespace, config, session) -> str:
             "step": snapshot.step,
             "loss": json_ready(loss),
             "l2_penalty": penalty,
+            "first_difference": difference_record(graph, diff),
         }
         return json.dumps(graph_record(graph, extra))
     if args.dot:
@@ -530,7 +580,7 @@ def model_output(args: argparse.Namespace, config, session) -> str:
         f"the loss at these weights, {_num(loss)}, is the sum of all {n} samples' terms"
         + (f" plus the L2 penalty {_num(penalty)}" if penalty else ""),
     ]
-    return model_text(graph, header, footer, args.expand)
+    return model_text(graph, header, footer, args.expand, diff)
 
 
 def run_model(args: argparse.Namespace, prog: str) -> str:

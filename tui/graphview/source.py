@@ -8,12 +8,12 @@ about it (the step in its title, the rate in its update line) is of those same w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from engine import bugs as bug_catalogue
 from engine.inspect.expr import EXAMPLES
-from engine.inspect.graph import Graph, expression_graph, model_graph
+from engine.inspect.graph import Difference, Graph, expression_graph, first_difference, model_graph
 from engine.training.records import Snapshot
 from tui.graphview.picture import Group
 
@@ -90,6 +90,15 @@ def build_graph(state: GraphState, snapshot: Snapshot) -> Graph:
         return expression_graph(state.expression, parse_values(state.values), state.engine_bugs())
     example = EXAMPLES[state.example]
     return expression_graph(example.source, example.values, state.engine_bugs())
+
+
+def where_it_differs(state: GraphState, snapshot: Snapshot, graph: Graph) -> Difference | None:
+    """Where ``graph`` (built with ``state``'s bugs) first parts from the same graph with a
+    correct backward(); None without an engine bug, or where the two agree."""
+    if not graph.bugs:
+        return None
+    correct = build_graph(replace(state, bugs=set(), sample=state.sample), snapshot)
+    return first_difference(graph, correct)
 
 
 def describe(state: GraphState, snapshot: Snapshot) -> str:

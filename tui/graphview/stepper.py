@@ -22,7 +22,7 @@ from engine.bugs import (
     TANH_DERIVATIVE,
     ZERO_GRAD_AFTER_BACKWARD,
 )
-from engine.inspect.graph import GradEvent, Graph, GraphNode, differs
+from engine.inspect.graph import Difference, GradEvent, Graph, GraphNode, differs
 
 START, FORWARD, SEED, BACKWARD = "start", "forward", "seed", "backward"
 
@@ -60,8 +60,12 @@ class Stepper:
         names: Sequence[str] | None = None,
         loop_bugs: frozenset[str] = frozenset(),
         learning_rate: float | None = None,
+        difference: Difference | None = None,
     ) -> None:
+        """``difference``: where this (buggy) backward() first parts from a correct one
+        (``engine.inspect.graph.first_difference``); its step is marked."""
         self.graph = graph
+        self.difference = difference
         self.names = list(names) if names is not None else [name_of(n) for n in graph.nodes]
         self.loop_bugs = loop_bugs
         self.learning_rate = learning_rate
@@ -83,6 +87,13 @@ class Stepper:
         if visit:
             steps.append(Step(BACKWARD, visit[0].node, tuple(visit)))
         self.steps = steps
+        self.difference_step: int | None = None  # the backward step that holds it
+        if difference is not None:
+            done = 0
+            for index, step in enumerate(steps):
+                if step.phase == BACKWARD and done <= difference.event < done + len(step.events):
+                    self.difference_step = index
+                done += len(step.events)
         self.position = 0
         self.grads = [0.0] * len(graph.nodes)  # .grad of every node at this position
         # Each value's contributions: (step index, event), in backward()'s order.
@@ -193,6 +204,16 @@ class Stepper:
         lines = [PanelLine(self._visit_head(node), "head")]
         for event in step.events:
             lines.extend(self._event_lines(node, event))
+        if self.position == self.difference_step:
+            diff = self.difference
+            lines.append(
+                PanelLine(
+                    f"First difference: {names[diff.node]}.grad = {fmt(diff.buggy)}, correct "
+                    f"{fmt(diff.correct)}. From here on the gradients differ from a correct "
+                    "backward().",
+                    "bad",
+                )
+            )
         lines.extend(self._sums(step))
         if self.position == self.last:
             lines.extend(self._finish())

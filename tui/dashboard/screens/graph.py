@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 
 from engine import bugs as bug_catalogue
 from engine.inspect.expr import EXAMPLES, ExprError, parse
-from engine.inspect.graph import Graph, expression_graph
+from engine.inspect.graph import Difference, Graph, expression_graph, first_difference
 from engine.training.records import Snapshot
 from tui.graphview.panel import panel_text, title_text
 from tui.graphview.picture import Picture
@@ -37,6 +37,7 @@ from tui.graphview.source import (
     describe,
     format_values,
     parse_values,
+    where_it_differs,
 )
 from tui.graphview.stepper import Stepper, fmt
 
@@ -268,7 +269,8 @@ class GraphScreen(ModalScreen[None]):
         "backward() one visited node at a time, with the chain-rule line and its numbers "
         "below; Home and End jump to a pass's start and end. x: the next example, e: type "
         "your own expression (or a sample number), m: the model's graph for one training "
-        "sample, Enter opens or closes a neuron, 1-6 switch a bug in the graph only. "
+        "sample, Enter opens or closes a neuron, 1-6 switch a bug in the graph only, and n "
+        "jumps to the first backward() step where the bugs make it differ from a correct one. "
         "↑ and ↓ move between boxes; PageUp, PageDown, shift+← and shift+→ (or the "
         "mouse wheel) scroll a large graph."
     )
@@ -296,6 +298,13 @@ class GraphScreen(ModalScreen[None]):
             "enter", "expand", "Expand", id="graph-expand", tooltip="Open or close a model neuron"
         ),
         Binding("x", "next_example", "Example", id="graph-example", tooltip="The next example"),
+        Binding(
+            "n",
+            "first_difference",
+            "Differs",
+            id="graph-first-difference",
+            tooltip="With a bug on: the first backward() step that differs from a correct one",
+        ),
         Binding(
             "e",
             "edit",
@@ -340,6 +349,7 @@ class GraphScreen(ModalScreen[None]):
         self.picture: Picture | None = None
         self.stepper: Stepper | None = None
         self.error: str = ""
+        self.difference: Difference | None = None  # where a bug first shows in backward()
 
     # -- layout ------------------------------------------------------------------
 
@@ -368,7 +378,9 @@ class GraphScreen(ModalScreen[None]):
     # -- building ----------------------------------------------------------------
 
     def _build_graph(self) -> Graph:
-        return build_graph(self.state, self.snapshot)
+        graph = build_graph(self.state, self.snapshot)
+        self.difference = where_it_differs(self.state, self.snapshot, graph)
+        return graph
 
     def _rebuild(self, keep_position: bool = True) -> None:
         """Build the graph again (new source, bug or weights); stay at the same step."""
@@ -382,7 +394,9 @@ class GraphScreen(ModalScreen[None]):
         assert self.graph is not None
         self.picture = Picture(self.graph, self.state.expanded)
         lr = self.snapshot.lr if self.state.source is Source.MODEL else None
-        self.stepper = Stepper(self.graph, self.picture.names, self.state.loop_bugs(), lr)
+        self.stepper = Stepper(
+            self.graph, self.picture.names, self.state.loop_bugs(), lr, self.difference
+        )
 
     # -- drawing -----------------------------------------------------------------
 
@@ -422,6 +436,30 @@ class GraphScreen(ModalScreen[None]):
             return
         self.stepper.go(self.stepper.position + delta)
         self._show(follow=True)
+
+    def action_first_difference(self) -> None:
+        """To the backward() step where this graph's bugs first write a wrong .grad."""
+        stepper, state = self.stepper, self.state
+        assert stepper is not None
+        if stepper.difference_step is not None:
+            stepper.go(stepper.difference_step)
+            self._show(follow=True)
+            return
+        loop = sorted(state.loop_bugs())
+        if state.engine_bugs():
+            message = (
+                "With these bugs this graph's backward() writes what a correct one writes: "
+                "the graph never exercises them (x: another example)."
+            )
+        elif loop:
+            where = bug_catalogue.BUGS[loop[0]].where
+            message = (
+                f"{loop[0]} acts in the training loop ({where}), not in backward(): no node "
+                "of this graph differs from a correct backward()."
+            )
+        else:
+            message = "No bug is on in this graph: its backward() is a correct one (1-6)."
+        self.notify(message, timeout=5)
 
     def action_home(self) -> None:
         assert self.stepper is not None
@@ -568,6 +606,11 @@ class GraphScreen(ModalScreen[None]):
                     f"values: give {', '.join(missing)} a value (e.g. {missing[0]}=1.0)"
                 )
             graph = expression_graph(expression, values, self.state.engine_bugs())
+            if graph.bugs:
+                correct = expression_graph(expression, values, numerical=False)
+                self.difference = first_difference(graph, correct)
+            else:
+                self.difference = None
         except (ExprError, ValueError) as err:
             self._set_error(f"{err} · the graph shown is the last good one")
             return False
