@@ -12,21 +12,25 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def run_train(folder, *path: str) -> subprocess.CompletedProcess:
+    """``python -m tui train --steps 1`` in ``folder``, with ``path`` as PYTHONPATH."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "train", "--steps", "1"],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def run_with_first_on_path(tmp_path, name: str) -> subprocess.CompletedProcess:
     """``micrograd-tui train`` with a stranger's package ``name`` first on sys.path."""
     fake = tmp_path / "site" / name
     fake.mkdir(parents=True)
     # Importing it would fail loudly: the check must not import it.
     (fake / "__init__.py").write_text("raise SystemExit('the stranger was imported')\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(REPO)])}
-    return subprocess.run(
-        [sys.executable, "-m", "tui", "train", "--steps", "1"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_train(tmp_path, str(tmp_path / "site"), str(REPO))
 
 
 @pytest.mark.parametrize("name", ["datasets", "engine"])
@@ -41,15 +45,7 @@ def test_a_stranger_package_of_our_name_is_named_not_imported(tmp_path, name):
 
 
 def test_the_command_runs_when_the_packages_are_ours(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "train", "--steps", "1"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_train(tmp_path, str(REPO))
     assert done.returncode == 0, done.stderr
     assert "done: 1 steps" in done.stdout
 
