@@ -10,7 +10,7 @@ STAMP_BROWSER := $(VENV)/.installed-browser
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-torch test-browser lint format bench bench-quick bench-serve train clean
+.PHONY: run quiz serve test test-torch test-browser lint format bench bench-quick bench-serve train clean
 
 # pip is quiet: say what the wait is for (about 15 s on a fresh clone, once).
 $(BIN)/python:
@@ -50,6 +50,10 @@ run: $(STAMP_RUN)
 # The dashboard in a browser: make serve [PORT=8000] [HOST=127.0.0.1] [ARGS="--dataset moons"]
 serve: $(STAMP_SERVE)
 	$(BIN)/micrograd-tui serve --host $(HOST) --port $(PORT) $(ARGS)
+
+# Diagnose it: make quiz [ARGS="--seed 3 --rounds 4"]; ARGS="--answers" prints the key.
+quiz: $(STAMP_RUN)
+	$(BIN)/micrograd-tui quiz $(ARGS)
 
 train: $(STAMP_RUN)
 	$(BIN)/micrograd-tui train $(ARGS)

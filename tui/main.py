@@ -26,10 +26,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv[:1] and argv[0] in commands.HEADLESS:
         return commands.run(argv)
-    config, session = commands.dashboard_run(argv)
+    quiz = None
+    if argv[:1] == ["quiz"]:
+        args = commands.quiz_args(argv[1:])
+        if args.answers:
+            return 0
+        from tui.cli.quiz import Game, rounds
+
+        quiz = (Game(rounds(args.seed, args.rounds)), args.seed)
+        config, session = quiz[0].current.run_config(), None
+    else:
+        config, session = commands.dashboard_run(argv)
     from tui.dashboard.app import MicrogradApp
 
-    MicrogradApp(config, session, freeze_gc=True).run()
+    MicrogradApp(config, session, freeze_gc=True, quiz=quiz).run()
     return 0
 
 

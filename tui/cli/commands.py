@@ -191,6 +191,40 @@ def _serve(argv: list[str]) -> int:
         return fail(parser.prog, f"cannot listen on {args.host}:{args.port}: {reason}")
 
 
+def quiz_args(argv: list[str]) -> argparse.Namespace:
+    """``quiz``'s flags (a mistake: one line, exit 2); ``--answers`` prints the key here."""
+    from tui.cli.quiz import DEFAULT_ROUNDS, MAX_ROUNDS, answer_key, rounds
+
+    parser = Parser(
+        prog=f"{PROG} quiz",
+        description="Diagnose it: each round hides no bug or one of the six in a run; "
+        "name it from what the panes show.",
+    )
+    parser.add_argument(
+        "--seed",
+        type=whole_number("--seed", allow_zero=True),
+        default=0,
+        metavar="N",
+        help="chooses the rounds: the same seed, the same rounds (default 0)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=whole_number("--rounds", high=MAX_ROUNDS),
+        default=DEFAULT_ROUNDS,
+        metavar="K",
+        help=f"rounds to play (default {DEFAULT_ROUNDS})",
+    )
+    parser.add_argument(
+        "--answers",
+        action="store_true",
+        help="print the answer key, one line per round, without opening the app",
+    )
+    args = parser.parse_args(argv)
+    if args.answers:
+        sys.stdout.write(answer_key(rounds(args.seed, args.rounds)))
+    return args
+
+
 def _export_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=f"{PROG} export",

@@ -9,6 +9,7 @@ draw comes from ``TrainingSession.snapshot()``, an immutable copy of floats.
 from __future__ import annotations
 
 import gc
+import random
 from typing import ClassVar
 
 from textual import on
@@ -23,11 +24,13 @@ from engine import bugs as bug_catalogue
 from engine.training.records import Snapshot
 from engine.training.session import SessionDiverged, TrainingSession
 from tui.cli.config import RunConfig
+from tui.cli.quiz import NO_BUG, Game, rounds
 from tui.dashboard import actions
 from tui.dashboard.commands import DashboardCommands
 from tui.dashboard.drawing import Drawing
 from tui.dashboard.messages import PointEdit, SamplePicked, TrainingProgress, TrainingStopped
 from tui.dashboard.pacing import speed_label
+from tui.dashboard.quiz import QuizRoom
 from tui.dashboard.runs import Runs, architecture
 from tui.dashboard.saving import Saving
 from tui.dashboard.screens.bug_detail import BugDetailScreen
@@ -36,7 +39,7 @@ from tui.dashboard.screens.gradcheck import GradCheckScreen
 from tui.dashboard.screens.graph import GraphScreen, GraphState
 from tui.dashboard.screens.help import HelpScreen, dashboard_help
 from tui.dashboard.training import GROUP, Trainer
-from tui.dashboard.widgets.bug_toggles import BugToggle
+from tui.dashboard.widgets.bug_toggles import BugToggle, BugToggles
 from tui.dashboard.widgets.gradients import GradientsPane
 from tui.dashboard.widgets.loss_plot import LossPlot
 from tui.dashboard.widgets.pane import Pane, panes_in
@@ -93,6 +96,7 @@ class MicrogradApp(App[None]):
         config: RunConfig | None = None,
         session: TrainingSession | None = None,
         freeze_gc: bool = False,
+        quiz: tuple[Game, int] | None = None,
     ) -> None:
         """A new run from ``config``, or ``session`` (e.g. loaded from a file) as it is.
 
@@ -112,6 +116,7 @@ class MicrogradApp(App[None]):
         self.runs = Runs(self)
         self.drawing = Drawing(self)
         self.saving = Saving(self)
+        self.quiz: QuizRoom | None = None if quiz is None else QuizRoom(self, *quiz)
 
     # -- layout ----------------------------------------------------------------
 
@@ -129,6 +134,9 @@ class MicrogradApp(App[None]):
 
     def on_mount(self) -> None:
         self._panes = panes_in(self.query_one("#panes"))
+        if self.quiz is not None:
+            self.query_one(LossPlot).twin_label = "a correct run of the same model"
+            self.quiz.start_round()
         self.refresh_panes()
         if self._freeze_gc:
             gc.freeze()
@@ -165,10 +173,19 @@ class MicrogradApp(App[None]):
         if snap is None:
             snap = self.session.snapshot()
         self._last_snapshot = snap
+        quiz = self.quiz
+        if quiz is not None:
+            snap = quiz.mask(snap)  # a round's case stays hidden
         for pane in self._panes:
             if only is None or pane.REDRAW == only:
                 pane.show(snap)
-        self.query_one(SymptomLine).show(snap)
+        symptom = self.query_one(SymptomLine)
+        if quiz is not None:
+            symptom.display = True
+            symptom.update(quiz.line())
+            quiz.sheet(self.query_one(BugToggles))  # the answer sheet (or, answered, the list)
+        else:
+            symptom.show(snap)
         trainer = self.trainer
         status = self.query_one(StatusBar)
         status.show(snap, self.state, trainer.steps_per_s, speed_label(trainer.speed))
@@ -279,6 +296,9 @@ class MicrogradApp(App[None]):
             self.notify(f"There is no bug {number}.", severity="warning")
             return
         bug = bug_catalogue.CATALOGUE[number - 1]
+        if self.quiz is not None:  # the bug list is the answer sheet
+            self.quiz.choose(bug.id)
+            return
         on = self.session.toggle_bug(bug.id)
         state = "on" if on else "off"
         if self.compact:
@@ -298,13 +318,63 @@ class MicrogradApp(App[None]):
     def _on_bug_clicked(self, message: BugToggle.Toggled) -> None:
         self.toggle_bug_by_id(message.bug_id)
 
+    def in_round(self, what: str) -> bool:
+        """Whether a quiz round is open (then say that ``what`` waits for its answer)."""
+        if self.quiz is not None and self.quiz.open:
+            self.notify(f"{what} after you answer this round (a).", timeout=3)
+            return True
+        return False
+
+    # -- Diagnose it: quiz.py ----------------------------------------------------------
+
+    def action_quiz_start(self) -> None:
+        if self.quiz is not None:
+            self.notify("A quiz is on already.", timeout=3)
+            return
+        seed = random.randrange(10_000)
+        self.quiz = QuizRoom(self, Game(rounds(seed)), seed)
+        self.query_one(LossPlot).twin_label = "a correct run of the same model"
+        self.notify(
+            f"Quiz seed {seed}: the answer key is micrograd-tui quiz --seed {seed} --answers.",
+            timeout=6,
+        )
+        self.quiz.start_round()
+
+    def end_quiz(self) -> None:
+        self.quiz = None
+        self.query_one(LossPlot).twin_label = "clean twin"
+        self.refresh_panes()
+
+    def action_quiz_choose_none(self) -> None:
+        if self.quiz is None:
+            self.notify("0 answers 'no bug' in a Diagnose it round (Q starts one).", timeout=3)
+            return
+        self.quiz.choose(NO_BUG)
+
+    def action_quiz_answer(self) -> None:
+        if self.quiz is None:
+            self.notify("a answers a Diagnose it round (Q starts one).", timeout=3)
+            return
+        self.quiz.give_answer()
+
+    def action_quiz_hint(self) -> None:
+        if self.quiz is None:
+            self.notify("h shows a correct run in a Diagnose it round (Q starts one).", timeout=3)
+            return
+        self.quiz.toggle_hint()
+
     def action_bug_detail(self, bug_id: str) -> None:
+        if self.in_round("The why screens open"):
+            return
         if bug_id not in bug_catalogue.BUGS:
             self.notify(f"There is no bug {bug_id!r}.", severity="warning")
             return
         self.push_screen(BugDetailScreen(bug_catalogue.BUGS[bug_id]))
 
     def action_demo(self, bug_id: str) -> None:
+        if self.quiz is not None:  # a demo would replace the quiz's run
+            self.notify("Demos open after the quiz (its score says which to watch).", timeout=3)
+            return
         self.runs.demo(bug_id)
 
     def action_cycle_speed(self) -> None:
@@ -351,25 +421,35 @@ class MicrogradApp(App[None]):
         self.drawing.swap_boundary()
 
     def action_settings(self) -> None:
+        if self.in_round("The settings open"):
+            return
         self.runs.settings()
 
     # -- saving: saving.py ---------------------------------------------------------
 
     def action_save_session(self) -> None:
+        if self.in_round("Saving and exporting (the file would hold the answer) open"):
+            return
         self.saving.save_session()
 
     def action_export_history(self) -> None:
+        if self.in_round("Saving and exporting (the file would hold the answer) open"):
+            return
         self.saving.export_history()
 
     def action_export_data(self) -> None:
+        if self.in_round("Saving and exporting (the file would hold the answer) open"):
+            return
         self.saving.export_data()
 
     def action_export_torch(self) -> None:
+        if self.in_round("Saving and exporting (the file would hold the answer) open"):
+            return
         self.saving.export_torch()
 
     def action_gradient_view(self) -> None:
         view = self.query_one(GradientsPane).cycle_view()
-        if view != "backprop" and not self.session.bugs:
+        if view != "backprop" and not self.session.bugs and self.quiz is None:
             self.notify(
                 "No bug is on, so backprop is the true gradient; switch a bug on to compare.",
                 timeout=4,
@@ -380,8 +460,13 @@ class MicrogradApp(App[None]):
         self.push_screen(GradCheckScreen(self.session))
 
     def action_graph(self) -> None:
-        if not isinstance(self.screen, GraphScreen):
-            self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
+        if isinstance(self.screen, GraphScreen):
+            return
+        if self.quiz is not None and self.quiz.open:  # the hidden engine, unnamed
+            state = GraphState(source=Source.MODEL, bugs=set(self.session.bugs))
+            self.push_screen(GraphScreen(self.session.snapshot(), state, name_bugs=False))
+            return
+        self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
 
     @on(SamplePicked)
     def _open_sample_graph(self, message: SamplePicked) -> None:

@@ -11,12 +11,14 @@ from tui.graphview.stepper import Stepper
 TONES = {"head": "bold", "bad": "bold red", "note": "cyan", "good": "green"}
 
 
-def title_text(what: str, bugs: set[str], progress: str) -> Text:
+def title_text(what: str, bugs: set[str], progress: str, name_bugs: bool = True) -> Text:
     """``Graph model · sample 3 of 100 · weights of step 12 · bugs in this graph: ...``."""
     title = Text()
     title.append("Graph ", style="bold")
     title.append(f"{what} · ")
     names = ", ".join(sorted(bugs)) or "none"
+    if not name_bugs:
+        names = "the round's, hidden"
     title.append(f"bugs in this graph: {names}", style="bold red" if bugs else "dim")
     title.append(f" · {progress}", style="bold")
     return title

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.bugs import (
+    CATALOGUE,
     FORWARD_ORDER_BACKWARD,
     GRADIENT_ASCENT,
     OVERWRITE_GRAD,
@@ -36,6 +37,9 @@ def fmt(x: float) -> str:
     text = f"{x:.4f}".rstrip("0")
     text = text + "0" if text.endswith(".") else text
     return "0.0" if text in ("-0.0", "0.0") else text
+
+
+BUG_IDS = tuple(bug.id for bug in CATALOGUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +65,13 @@ class Stepper:
         loop_bugs: frozenset[str] = frozenset(),
         learning_rate: float | None = None,
         difference: Difference | None = None,
+        name_bugs: bool = True,
     ) -> None:
         """``difference``: where this (buggy) backward() first parts from a correct one
         (``engine.inspect.graph.first_difference``); its step is marked."""
         self.graph = graph
         self.difference = difference
+        self.name_bugs = name_bugs  # False in a quiz round: the bug is the question
         self.names = list(names) if names is not None else [name_of(n) for n in graph.nodes]
         self.loop_bugs = loop_bugs
         self.learning_rate = learning_rate
@@ -165,7 +171,19 @@ class Stepper:
         return f"backward {self.position - self.seed}/{self.last - self.seed}"
 
     def panel(self) -> list[PanelLine]:
-        """The line being applied, with its numbers."""
+        """The line being applied, with its numbers (a hidden bug's name left out)."""
+        lines = self._panel()
+        if self.name_bugs:
+            return lines
+        hidden = []
+        for line in lines:
+            text = line.text
+            for bug_id in BUG_IDS:
+                text = text.replace(bug_id, "the hidden bug")
+            hidden.append(PanelLine(text, line.tone))
+        return hidden
+
+    def _panel(self) -> list[PanelLine]:
         step = self.step
         names = self.names
         if step.phase == START:

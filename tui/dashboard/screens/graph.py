@@ -339,10 +339,15 @@ class GraphScreen(ModalScreen[None]):
         Binding("escape,q", "close", "Back to training", id="graph-close"),
     ]
 
-    def __init__(self, snapshot: Snapshot, state: GraphState | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, state: GraphState | None = None, name_bugs: bool = True
+    ) -> None:
         """The graphs of ``state``; the model's at ``snapshot``'s weights, however far the
-        run trains meanwhile (its title names that step)."""
+        run trains meanwhile (its title names that step). ``name_bugs=False`` (a quiz
+        round): the graph runs ``state``'s bugs but no word on the screen names them, and
+        1-6 cannot change them."""
         super().__init__()
+        self.name_bugs = name_bugs
         self.snapshot = snapshot
         self.state = state or GraphState()
         self.graph: Graph | None = None
@@ -395,7 +400,12 @@ class GraphScreen(ModalScreen[None]):
         self.picture = Picture(self.graph, self.state.expanded)
         lr = self.snapshot.lr if self.state.source is Source.MODEL else None
         self.stepper = Stepper(
-            self.graph, self.picture.names, self.state.loop_bugs(), lr, self.difference
+            self.graph,
+            self.picture.names,
+            self.state.loop_bugs(),
+            lr,
+            self.difference,
+            name_bugs=self.name_bugs,
         )
 
     # -- drawing -----------------------------------------------------------------
@@ -414,7 +424,7 @@ class GraphScreen(ModalScreen[None]):
         stepper, picture, state = self.stepper, self.picture, self.state
         assert stepper is not None and picture is not None and self.graph is not None
         what = describe(state, self.snapshot)
-        title = title_text(what, state.bugs, stepper.progress())
+        title = title_text(what, state.bugs, stepper.progress(), self.name_bugs)
         self.query_one("#graph-title", Static).update(title)
         heading = None
         if stepper.position == 0 and state.source is Source.EXAMPLE:
@@ -451,6 +461,8 @@ class GraphScreen(ModalScreen[None]):
                 "With these bugs this graph's backward() writes what a correct one writes: "
                 "the graph never exercises them (x: another example)."
             )
+        elif loop and not self.name_bugs:
+            message = "This graph's backward() writes what a correct one writes."
         elif loop:
             where = bug_catalogue.BUGS[loop[0]].where
             message = (
@@ -552,6 +564,9 @@ class GraphScreen(ModalScreen[None]):
 
     def action_toggle_bug(self, number: int) -> None:
         if not 1 <= number <= len(bug_catalogue.CATALOGUE):
+            return
+        if not self.name_bugs:
+            self.notify("In a round the graph runs the round's hidden engine, as it is.")
             return
         bug = bug_catalogue.CATALOGUE[number - 1]
         if bug.acts == bug_catalogue.IN_LOOP and self.state.source is not Source.MODEL:

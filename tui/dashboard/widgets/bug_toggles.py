@@ -144,6 +144,11 @@ class BugToggles(Pane, VerticalScroll):
         """Rows the list takes with one line a bug, borders included."""
         return len(CATALOGUE) + 2
 
+    def mark_answer(self, answer: str | None) -> None:
+        """A quiz round's answer sheet: the chosen bug's row marked (none for "no bug")."""
+        for toggle in self.query(BugToggle):
+            toggle.set_class(toggle.bug.id == answer, "-answer")
+
     def show(self, snapshot: Snapshot) -> None:
         """Each switch as the snapshot's bugs are."""
         active = snapshot.bugs

@@ -80,6 +80,7 @@ class LossPlot(Pane, PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.log_scale = False
+        self.twin_label = "clean twin"  # a quiz round: "a correct run of the same model"
         self.log_steps = False  # a log step axis: the first steps of a long run stay apart
         self.drawn_steps: tuple[int, ...] = ()  # the steps of the run's own curve, as drawn
         self._built = False  # whether plotext has built the current figure
@@ -152,7 +153,7 @@ class LossPlot(Pane, PlotextPlot):
             curves.append((snap.history.steps, snap.history.test_loss, TEST_COLOUR, "test"))
         if snap.twin_history is not None:
             curves.append(
-                (snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, "clean twin")
+                (snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, self.twin_label)
             )
         return curves
 
