@@ -222,6 +222,10 @@ class Stepper:
         lines = [PanelLine(self._visit_head(node), "head")]
         for event in step.events:
             lines.extend(self._event_lines(node, event))
+        if self.difference_step is not None and self.position != self.difference_step:
+            lines.append(
+                PanelLine("n: to where this backward() first differs from a correct one.", "note")
+            )
         if self.position == self.difference_step:
             diff = self.difference
             lines.append(

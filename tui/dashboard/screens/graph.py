@@ -303,6 +303,7 @@ class GraphScreen(ModalScreen[None]):
             "first_difference",
             "Differs",
             id="graph-first-difference",
+            show=False,  # the panel names it while a bug makes the graph differ
             tooltip="With a bug on: the first backward() step that differs from a correct one",
         ),
         Binding(
