@@ -60,7 +60,7 @@ train: $(STAMP_RUN)
 
 # Every core runs tests (pytest-xdist): each test owns its app, ports and temp folders.
 test: $(STAMP_TEST)
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # Exported PyTorch scripts agree with `train --json` (tests marked `torch`).
 test-torch: $(STAMP_TORCH)

@@ -19,9 +19,13 @@ SIZE = (120, 40)  # the dashboard's reference size
 
 
 def make_app(dataset: str = "tutorial", bugs: tuple[str, ...] = (), **session) -> MicrogradApp:
-    """The dashboard on a dataset's preset, with these session settings changed."""
+    """The dashboard on a dataset's preset, with these session settings changed.
+
+    Frozen from the cyclic collector once mounted, as ``micrograd-tui`` runs it: without
+    that, the collector's full passes over every app a worker made took a third of the
+    suite's CPU time. tests/tui/conftest.py lets it go again after each test."""
     config = RunConfig(dataset=dataset, session=replace(PRESETS[dataset], **session), bugs=bugs)
-    return MicrogradApp(config)
+    return MicrogradApp(config, freeze_gc=True)
 
 
 async def wait_for(predicate, pilot, timeout: float = 60.0) -> None:

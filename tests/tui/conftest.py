@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 
 import pytest
@@ -10,6 +11,15 @@ from textual.notifications import Notification
 from tests.support.pilot import make_app, settle_pilots, wait_for
 from tui.dashboard.app import MicrogradApp
 from tui.dashboard.widgets.boundary import DecisionBoundary
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_after_each_test():
+    """An app frozen at mount (``freeze_gc``) is collectable again once its test ends (by the
+    collector's own later passes), so a worker's memory does not grow with every app it ran:
+    205 MB at most for the whole of tests/tui under two workers."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)
