@@ -22,9 +22,9 @@ from textual.worker import Worker, WorkerState
 
 from engine import bugs as bug_catalogue
 from engine.training.records import Snapshot
-from engine.training.session import SessionDiverged, TrainingSession
+from engine.training.session import TrainingSession
 from tui.cli.config import RunConfig
-from tui.cli.quiz import NO_BUG, Game, rounds
+from tui.cli.quiz import NO_BUG, Game
 from tui.dashboard import actions
 from tui.dashboard.commands import DashboardCommands
 from tui.dashboard.drawing import Drawing
@@ -52,7 +52,6 @@ from tui.graphview.source import Source
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 ROOMY_WIDTH, ROOMY_HEIGHT = 120, 40  # from here toasts have room at the bottom right
-LR_MIN, LR_MAX = 1e-6, 1e3
 
 
 class TooSmall(Static):
@@ -135,7 +134,6 @@ class MicrogradApp(App[None]):
     def on_mount(self) -> None:
         self._panes = panes_in(self.query_one("#panes"))
         if self.quiz is not None:
-            self.query_one(LossPlot).twin_label = "a correct run of the same model"
             self.quiz.start_round()
         self.refresh_panes()
         if self._freeze_gc:
@@ -173,19 +171,15 @@ class MicrogradApp(App[None]):
         if snap is None:
             snap = self.session.snapshot()
         self._last_snapshot = snap
-        quiz = self.quiz
-        if quiz is not None:
-            snap = quiz.mask(snap)  # a round's case stays hidden
+        if self.quiz is not None:
+            snap = self.quiz.mask(snap)  # a round's case stays hidden
         for pane in self._panes:
             if only is None or pane.REDRAW == only:
                 pane.show(snap)
-        symptom = self.query_one(SymptomLine)
-        if quiz is not None:
-            symptom.display = True
-            symptom.update(quiz.line())
-            quiz.sheet(self.query_one(BugToggles))  # the answer sheet (or, answered, the list)
+        if self.quiz is not None:  # its line in the symptom line's place, the answer sheet
+            self.quiz.show(self.query_one(SymptomLine), self.query_one(BugToggles))
         else:
-            symptom.show(snap)
+            self.query_one(SymptomLine).show(snap)
         trainer = self.trainer
         status = self.query_one(StatusBar)
         status.show(snap, self.state, trainer.steps_per_s, speed_label(trainer.speed))
@@ -211,17 +205,7 @@ class MicrogradApp(App[None]):
     @on(TrainingStopped)
     def _on_stopped(self, message: TrainingStopped) -> None:
         self.trainer.stopped(message)
-        if message.diverged_reason:
-            self._tell_diverged(message.diverged_reason)
         self.refresh_panes()
-
-    def _tell_diverged(self, reason: str) -> None:
-        self.notify(
-            f"{reason}. Lower the learning rate with [ and reset with ctrl+r.",
-            title="Training diverged",
-            severity="error",
-            timeout=8,
-        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == GROUP and event.state == WorkerState.ERROR:
@@ -239,18 +223,7 @@ class MicrogradApp(App[None]):
     # -- actions -----------------------------------------------------------------
 
     def action_step(self) -> None:
-        if self.running:
-            self.notify(
-                "Training is running: press r to pause before stepping.", severity="warning"
-            )
-            return
-        try:
-            result = self.session.step()
-        except SessionDiverged as err:
-            self._tell_diverged(str(err))
-            return
-        if result.diverged:
-            self._tell_diverged(self.session.diverged_reason)
+        self.trainer.step_once()
         self.refresh_panes()
 
     def action_toggle_run(self) -> None:
@@ -271,25 +244,13 @@ class MicrogradApp(App[None]):
         self.notify(f"Reset to the initial weights of seed {self.session.config.seed}.")
         self.refresh_panes()
 
-    def _change_lr(self, factor: float) -> None:
-        lr = self.session.learning_rate * factor
-        if not LR_MIN <= lr <= LR_MAX:
-            limit = "minimum" if lr < LR_MIN else "maximum"
-            self.notify(
-                f"The learning rate is already {self.session.learning_rate:g}; "
-                f"{lr:g} is past the {limit} of {LR_MIN if lr < LR_MIN else LR_MAX:g}.",
-                severity="warning",
-            )
-            return
-        self.session.set_learning_rate(lr)
-        self.notify(f"Learning rate {lr:g} from the next step.", timeout=2)
+    def action_lr_down(self) -> None:
+        self.trainer.change_lr(0.5)
         self.refresh_panes()
 
-    def action_lr_down(self) -> None:
-        self._change_lr(0.5)
-
     def action_lr_up(self) -> None:
-        self._change_lr(2.0)
+        self.trainer.change_lr(2.0)
+        self.refresh_panes()
 
     def action_toggle_bug(self, number: int) -> None:
         if not 1 <= number <= len(bug_catalogue.CATALOGUE):
@@ -331,37 +292,25 @@ class MicrogradApp(App[None]):
         if self.quiz is not None:
             self.notify("A quiz is on already.", timeout=3)
             return
-        seed = random.randrange(10_000)
-        self.quiz = QuizRoom(self, Game(rounds(seed)), seed)
-        self.query_one(LossPlot).twin_label = "a correct run of the same model"
-        self.notify(
-            f"Quiz seed {seed}: the answer key is micrograd-tui quiz --seed {seed} --answers.",
-            timeout=6,
-        )
-        self.quiz.start_round()
+        self.quiz = QuizRoom.begin(self, random.randrange(10_000))
 
-    def end_quiz(self) -> None:
-        self.quiz = None
-        self.query_one(LossPlot).twin_label = "clean twin"
-        self.refresh_panes()
+    def _quiz_only(self, what: str) -> QuizRoom | None:
+        """The quiz, or None after saying that ``what`` belongs to one."""
+        if self.quiz is None:
+            self.notify(f"{what} in a Diagnose it round (Q starts one).", timeout=3)
+        return self.quiz
 
     def action_quiz_choose_none(self) -> None:
-        if self.quiz is None:
-            self.notify("0 answers 'no bug' in a Diagnose it round (Q starts one).", timeout=3)
-            return
-        self.quiz.choose(NO_BUG)
+        if quiz := self._quiz_only("0 answers 'no bug'"):
+            quiz.choose(NO_BUG)
 
     def action_quiz_answer(self) -> None:
-        if self.quiz is None:
-            self.notify("a answers a Diagnose it round (Q starts one).", timeout=3)
-            return
-        self.quiz.give_answer()
+        if quiz := self._quiz_only("a gives your answer"):
+            quiz.give_answer()
 
     def action_quiz_hint(self) -> None:
-        if self.quiz is None:
-            self.notify("h shows a correct run in a Diagnose it round (Q starts one).", timeout=3)
-            return
-        self.quiz.toggle_hint()
+        if quiz := self._quiz_only("h shows a correct run"):
+            quiz.toggle_hint()
 
     def action_bug_detail(self, bug_id: str) -> None:
         if self.in_round("The why screens open"):
@@ -463,8 +412,7 @@ class MicrogradApp(App[None]):
         if isinstance(self.screen, GraphScreen):
             return
         if self.quiz is not None and self.quiz.open:  # the hidden engine, unnamed
-            state = GraphState(source=Source.MODEL, bugs=set(self.session.bugs))
-            self.push_screen(GraphScreen(self.session.snapshot(), state, name_bugs=False))
+            self.push_screen(self.quiz.graph_screen())
             return
         self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
 

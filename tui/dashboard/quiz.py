@@ -19,16 +19,30 @@ from rich.text import Text
 from textual.app import App
 
 from engine.training.records import Snapshot
-from tui.cli.quiz import GAVE_AWAY, NO_BUG, Game, Played, case_title
+from tui.cli.quiz import DEFAULT_ROUNDS, GAVE_AWAY, NO_BUG, Game, Played, case_title, rounds
+from tui.dashboard.screens.graph import GraphScreen
 from tui.dashboard.screens.quiz import RevealScreen, SummaryScreen
 from tui.dashboard.widgets.bug_toggles import BugToggles
-from tui.dashboard.widgets.symptom import symptom_text
+from tui.dashboard.widgets.loss_plot import LossPlot
+from tui.dashboard.widgets.symptom import SymptomLine, symptom_text
+from tui.graphview.source import GraphState, Source
 
 
 class QuizRoom:
     """One quiz: its ``Game``, the round open now, the answer chosen, the hint used."""
 
     clock = staticmethod(time.monotonic)  # the round clock (tests set their own)
+
+    @classmethod
+    def begin(cls, app: App, seed: int, count: int = DEFAULT_ROUNDS) -> QuizRoom:
+        """A quiz started from the dashboard (the palette's Diagnose it), its first round on."""
+        room = cls(app, Game(rounds(seed, count)), seed)
+        app.notify(
+            f"Quiz seed {seed}: the answer key is micrograd-tui quiz --seed {seed} --answers.",
+            timeout=6,
+        )
+        room.start_round()
+        return room
 
     def __init__(self, app: App, game: Game, seed: int) -> None:
         self.app = app
@@ -47,6 +61,7 @@ class QuizRoom:
         app, current = self.app, self.game.current
         assert current is not None
         app.trainer.stop()
+        app.query_one(LossPlot).twin_label = "a correct run of the same model"
         app.run_config = current.run_config()
         app.session = app.run_config.build_session()
         self.answer, self.hint, self.show_twin, self.open = None, False, False, True
@@ -89,7 +104,17 @@ class QuizRoom:
         self.app.push_screen(SummaryScreen(summary_text(self.game)), self._over)
 
     def _over(self, _=None) -> None:
-        self.app.end_quiz()
+        """Back to training: every bug shown again, the twin called the clean twin."""
+        app = self.app
+        app.quiz = None
+        app.query_one(LossPlot).twin_label = "clean twin"
+        app.refresh_panes()
+
+    def graph_screen(self) -> GraphScreen:
+        """The Graph screen on the model, running the hidden engine without naming it."""
+        app = self.app
+        state = GraphState(source=Source.MODEL, bugs=set(app.session.bugs))
+        return GraphScreen(app.session.snapshot(), state, name_bugs=False)
 
     def toggle_hint(self) -> None:
         """Show (or hide) a correct run of the same model: a hint the score notes."""
@@ -134,6 +159,12 @@ class QuizRoom:
         out.append(answer, style="bold")
         out.append(" · 1-6 a bug, 0 no bug, a answers · h: a correct run", style="dim")
         return out
+
+    def show(self, symptom: SymptomLine, toggles: BugToggles) -> None:
+        """The round's line where the symptom line stands, and the answer sheet."""
+        symptom.display = True
+        symptom.update(self.line())
+        self.sheet(toggles)
 
     def sheet(self, toggles: BugToggles) -> None:
         """The bug list as the answer sheet while a round is open; the list once answered."""

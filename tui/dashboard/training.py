@@ -21,6 +21,7 @@ from tui.dashboard.messages import TrainingProgress, TrainingStopped
 from tui.dashboard.pacing import DEFAULT_SPEED, FRAME_WAIT, SPEEDS, frame_pacer, speed_label
 
 GROUP = "training"
+LR_MIN, LR_MAX = 1e-6, 1e3  # the learning rates [ and ] reach
 
 
 class Trainer:
@@ -121,3 +122,41 @@ class Trainer:
         if message.diverged_reason:
             self.app.running = False
             self.steps_per_s = None
+            self.tell_diverged(message.diverged_reason)
+
+    def tell_diverged(self, reason: str) -> None:
+        self.app.notify(
+            f"{reason}. Lower the learning rate with [ and reset with ctrl+r.",
+            title="Training diverged",
+            severity="error",
+            timeout=8,
+        )
+
+    def step_once(self) -> None:
+        """One step (space), unless training runs; a divergence is said, not raised."""
+        app = self.app
+        if app.running:
+            app.notify("Training is running: press r to pause before stepping.", severity="warning")
+            return
+        try:
+            result = app.session.step()
+        except SessionDiverged as err:
+            self.tell_diverged(str(err))
+            return
+        if result.diverged:
+            self.tell_diverged(app.session.diverged_reason)
+
+    def change_lr(self, factor: float) -> None:
+        """The learning rate times ``factor`` from the next step, within its limits."""
+        session, notify = self.app.session, self.app.notify
+        lr = session.learning_rate * factor
+        if not LR_MIN <= lr <= LR_MAX:
+            limit = "minimum" if lr < LR_MIN else "maximum"
+            notify(
+                f"The learning rate is already {session.learning_rate:g}; "
+                f"{lr:g} is past the {limit} of {LR_MIN if lr < LR_MIN else LR_MAX:g}.",
+                severity="warning",
+            )
+            return
+        session.set_learning_rate(lr)
+        notify(f"Learning rate {lr:g} from the next step.", timeout=2)

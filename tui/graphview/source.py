@@ -101,6 +101,32 @@ def where_it_differs(state: GraphState, snapshot: Snapshot, graph: Graph) -> Dif
     return first_difference(graph, correct)
 
 
+def typed_difference(graph: Graph, expression: str, values: dict[str, float]):
+    """``where_it_differs`` for a typed expression's graph."""
+    if not graph.bugs:
+        return None
+    return first_difference(graph, expression_graph(expression, values, numerical=False))
+
+
+def no_difference(state: GraphState, name_bugs: bool = True) -> str:
+    """What ``n`` says when this graph's backward() has no step that differs."""
+    loop = sorted(state.loop_bugs())
+    if state.engine_bugs():
+        return (
+            "With these bugs this graph's backward() writes what a correct one writes: "
+            "the graph never exercises them (x: another example)."
+        )
+    if loop and not name_bugs:
+        return "This graph's backward() writes what a correct one writes."
+    if loop:
+        where = bug_catalogue.BUGS[loop[0]].where
+        return (
+            f"{loop[0]} acts in the training loop ({where}), not in backward(): no node "
+            "of this graph differs from a correct backward()."
+        )
+    return "No bug is on in this graph: its backward() is a correct one (1-6)."
+
+
 def describe(state: GraphState, snapshot: Snapshot) -> str:
     """What the title says the graph is."""
     if state.source is Source.MODEL:

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 
 from engine import bugs as bug_catalogue
 from engine.inspect.expr import EXAMPLES, ExprError, parse
-from engine.inspect.graph import Difference, Graph, expression_graph, first_difference
+from engine.inspect.graph import Difference, Graph, expression_graph
 from engine.training.records import Snapshot
 from tui.graphview.panel import panel_text, title_text
 from tui.graphview.picture import Picture
@@ -36,7 +36,9 @@ from tui.graphview.source import (
     build_graph,
     describe,
     format_values,
+    no_difference,
     parse_values,
+    typed_difference,
     where_it_differs,
 )
 from tui.graphview.stepper import Stepper, fmt
@@ -400,14 +402,8 @@ class GraphScreen(ModalScreen[None]):
         assert self.graph is not None
         self.picture = Picture(self.graph, self.state.expanded)
         lr = self.snapshot.lr if self.state.source is Source.MODEL else None
-        self.stepper = Stepper(
-            self.graph,
-            self.picture.names,
-            self.state.loop_bugs(),
-            lr,
-            self.difference,
-            name_bugs=self.name_bugs,
-        )
+        names, loop_bugs = self.picture.names, self.state.loop_bugs()
+        self.stepper = Stepper(self.graph, names, loop_bugs, lr, self.difference, self.name_bugs)
 
     # -- drawing -----------------------------------------------------------------
 
@@ -450,29 +446,12 @@ class GraphScreen(ModalScreen[None]):
 
     def action_first_difference(self) -> None:
         """To the backward() step where this graph's bugs first write a wrong .grad."""
-        stepper, state = self.stepper, self.state
-        assert stepper is not None
-        if stepper.difference_step is not None:
+        stepper = self.stepper
+        if stepper is not None and stepper.difference_step is not None:
             stepper.go(stepper.difference_step)
             self._show(follow=True)
-            return
-        loop = sorted(state.loop_bugs())
-        if state.engine_bugs():
-            message = (
-                "With these bugs this graph's backward() writes what a correct one writes: "
-                "the graph never exercises them (x: another example)."
-            )
-        elif loop and not self.name_bugs:
-            message = "This graph's backward() writes what a correct one writes."
-        elif loop:
-            where = bug_catalogue.BUGS[loop[0]].where
-            message = (
-                f"{loop[0]} acts in the training loop ({where}), not in backward(): no node "
-                "of this graph differs from a correct backward()."
-            )
         else:
-            message = "No bug is on in this graph: its backward() is a correct one (1-6)."
-        self.notify(message, timeout=5)
+            self.notify(no_difference(self.state, self.name_bugs), timeout=5)
 
     def action_home(self) -> None:
         assert self.stepper is not None
@@ -622,11 +601,7 @@ class GraphScreen(ModalScreen[None]):
                     f"values: give {', '.join(missing)} a value (e.g. {missing[0]}=1.0)"
                 )
             graph = expression_graph(expression, values, self.state.engine_bugs())
-            if graph.bugs:
-                correct = expression_graph(expression, values, numerical=False)
-                self.difference = first_difference(graph, correct)
-            else:
-                self.difference = None
+            self.difference = typed_difference(graph, expression, values)
         except (ExprError, ValueError) as err:
             self._set_error(f"{err} · the graph shown is the last good one")
             return False
