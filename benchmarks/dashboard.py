@@ -66,7 +66,7 @@ async def _dashboard(dataset: str, seconds: float, presses: int) -> tuple[float,
         original()
 
     app.action_toggle_log = timed_toggle_log  # type: ignore[method-assign]
-    app.speed = None  # full speed, as f sets it (r alone starts at DEFAULT_SPEED)
+    app.trainer.speed = None  # full speed, as f sets it (r alone starts at DEFAULT_SPEED)
     async with app.run_test(size=(120, 40)) as pilot:
         app.session.step()  # compile first, as headless_rate does
         start_step = app.session.step_count
@@ -100,7 +100,7 @@ def _rss_mb() -> float:
 async def _dashboard_memory(total: int) -> tuple[float, float, int]:
     """RSS after 1,000 and after ``total`` tutorial steps trained by the dashboard's worker."""
     app = MicrogradApp(_config("tutorial"), freeze_gc=True)
-    app.speed = None  # full speed: at 20 steps/s the run would take hours
+    app.trainer.speed = None  # full speed: at 20 steps/s the run would take hours
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_toggle_run()
         while app.session.step_count < 1_000:
