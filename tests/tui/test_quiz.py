@@ -135,3 +135,15 @@ def test_snapshot_a_revealed_round(snap_compare, size):
 
     app = quiz_app(Round(1, "tutorial", bugs.GRADIENT_ASCENT))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_a_click_on_a_row_chooses_and_the_answer_button_answers():
+    app = quiz_app(Round(1, "tutorial", bugs.GRADIENT_ASCENT))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#bug-gradient-ascent")
+        assert app.quiz.answer == bugs.GRADIENT_ASCENT
+        line = app.query_one("#symptom")
+        text = str(line.render())
+        await pilot.click("#symptom", offset=(text.index(" answer ") + 2, 0))
+        await wait_for(lambda: isinstance(app.screen, RevealScreen), pilot)
+        assert "RIGHT" in str(app.screen.query_one(".dialog-message").render())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
@@ -157,6 +158,10 @@ class QuizRoom:
             f"{self.app.session.step_count} steps · your answer: "
         )
         out.append(answer, style="bold")
+        out.append(" ")
+        out.append(
+            " answer ", style=Style(bold=True, reverse=True, meta={"@click": "app.quiz_answer"})
+        )
         out.append(" · 1-6 a bug, 0 no bug, a answers · h: a correct run", style="dim")
         return out
 
