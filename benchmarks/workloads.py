@@ -119,7 +119,7 @@ WORKLOADS = (
         "hinge",
         1e-4,
         Schedule(1.0, 0.1, 100),
-        only=("fast", "session", "torch"),
+        only=("fast", "session", "health", "torch"),
     ),
 )
 
@@ -182,6 +182,21 @@ def make_session(w: Workload) -> Step:
         if session.step_count == EPISODE:
             session.reset()
         session.step()
+
+    return step
+
+
+def make_health(w: Workload) -> Step:
+    """``make_session``'s step, then ``TrainingSession.health()``, as ``train --json`` and
+    ``--health`` ask after every step: its forward pass is the next step's."""
+    data = w.data()
+    session = TrainingSession(w.session_config(), data.xs, data.ys)
+
+    def step() -> None:
+        if session.step_count == EPISODE:
+            session.reset()
+        session.step()
+        session.health()
 
     return step
 
@@ -343,6 +358,7 @@ def contenders() -> list[Contender]:
     found = [
         Contender("fast", "ours: engine/fast (compiled)", make_fast),
         Contender("session", "ours: TrainingSession.step() (fast)", make_session),
+        Contender("health", "ours: step() + health() (fast)", make_health),
         Contender("reference", "ours: engine/value.py (Value graph)", make_reference),
     ]
     if micrograd_available():

@@ -484,6 +484,25 @@ def _loop_tape(shape: NetShape) -> list[str]:
     return names + _LOSS_TAPE[shape.loss]
 
 
+def hidden_positions(shape: NetShape) -> tuple[tuple[int, ...], ...]:
+    """Where each hidden neuron's output sits in a sample's tape: [layer][neuron].
+
+    Unrolled, a neuron's output is one entry (``h1_0``); in the loops form a
+    layer's outputs are one entry (``H1``), a list: every neuron of it has
+    that entry's position.
+    """
+    if shape.loops:
+        names = _loop_tape(shape)
+        return tuple(
+            (names.index(f"H{li}"),) * layer.nout for li, layer in enumerate(shape.layers[:-1])
+        )
+    names = _Names(shape).tape()
+    return tuple(
+        tuple(names.index(f"h{li}_{i}") for i in range(layer.nout))
+        for li, layer in enumerate(shape.layers[:-1])
+    )
+
+
 def forward_source_loops(shape: NetShape, tanh_bug: bool) -> str:
     """``forward_source`` with one line per layer: for wide layers (see ``SUM_ADDS_IN_ORDER``)."""
     ind, body = "    ", "        "

@@ -27,6 +27,7 @@ from engine.fast.codegen import (
     NetShape,
     backward_source,
     forward_source,
+    hidden_positions,
 )
 from engine.losses import LOSSES
 from engine.nn import MLP, Neuron
@@ -36,6 +37,7 @@ from engine.value import Value, ieee_exp, ieee_pow
 # instead of one line per multiply (faster steps, but compile time and memory
 # grow with the parameters): measured, see engine/fast/__init__.py.
 LOOPS_FROM = 5000
+_DATA = operator.attrgetter("data")
 
 
 def _log(x: float) -> float:
@@ -121,19 +123,53 @@ def net_shape(model: MLP, loss: str, l2: bool) -> NetShape:
 class CompiledLoss:
     """The loss of one forward pass, with what its backward pass needs."""
 
-    __slots__ = ("_bounded", "_net", "_params", "_rdata", "_tape", "_up", "data", "predictions")
+    __slots__ = (
+        "_bounded",
+        "_net",
+        "_params",
+        "_rdata",
+        "_tape",
+        "_up",
+        "data",
+        "predictions",
+        "tanh_bug",
+    )
 
     def __init__(
-        self, net: CompiledNet, data: float, predictions: list[float], params, tape, rdata, up
+        self,
+        net: CompiledNet,
+        data: float,
+        predictions: list[float],
+        params,
+        tape,
+        rdata,
+        up,
+        tanh_bug: bool = False,
     ):
         self.data = data
         self.predictions = predictions
+        self.tanh_bug = tanh_bug  # the forward variant that made it
         self._net = net
         self._params = params  # the parameter values the forward pass used
         self._tape = tape
         self._rdata = rdata  # the samples it ran on, last first
         self._up = up  # what each sample's loss term receives
         self._bounded = net.can_skip and net.values_bounded(params)
+
+    def reads_current_weights(self) -> bool:
+        """True while every parameter still holds the very value this pass read."""
+        return all(map(operator.is_, map(_DATA, self._net.parameters), self._params))
+
+    def hidden_outputs(self) -> list[list[tuple[float, ...]]]:
+        """Each hidden neuron's output on every sample of this pass: [layer][neuron][sample]."""
+        tape = self._tape
+        layers = []
+        for positions in self._net.hidden_positions:
+            if self._net.shape.loops:  # the layer's outputs are one entry: a list per sample
+                layers.append(list(zip(*map(operator.itemgetter(positions[0]), tape))))
+            else:
+                layers.append([tuple(map(operator.itemgetter(i), tape)) for i in positions])
+        return layers
 
     def backward(self) -> None:
         """Add d(loss)/d(p) into every parameter's ``.grad``, as ``Value.backward()`` does."""
@@ -177,6 +213,7 @@ class CompiledNet:
         # This net's variants, so a step does not hash the shape to find them.
         self._forwards: dict[bool, Callable] = {}
         self._backwards: dict[tuple[bool, bool, bool], Callable] = {}
+        self.hidden_positions = hidden_positions(self.shape)
 
     def values_bounded(self, params: Sequence[float]) -> bool:
         """True when these weights keep every value of both passes far from overflow.
@@ -241,4 +278,4 @@ class CompiledNet:
             inv_n = 1.0 / len(data)
             up = 1.0 if self.shape.loss == "sse" else inv_n
         loss, scores, tape, params = forward(self.parameters, data, inv_n, self.alpha)
-        return CompiledLoss(self, loss, scores, params, tape, rdata, up)
+        return CompiledLoss(self, loss, scores, params, tape, rdata, up, tanh_bug)

@@ -127,9 +127,19 @@ class PlainMLP:
         """
         if not xs:
             return []
+        return self.layer_outputs(xs)[-1][0]
+
+    def layer_outputs(
+        self, xs: Sequence[Sequence[float]], layers: int | None = None
+    ) -> list[list[list[float]]]:
+        """Every neuron's output for every input: ``[layer][neuron][point]``, the first
+        ``layers`` layers (None: all of them; the hidden ones: one fewer)."""
         columns = [list(c) for c in zip(*xs)]  # columns[i][p]: input i of point p
         n = len(xs)
-        for layer_w, layer_b, name in zip(self.weights, self.biases, self.activations):
+        every = []
+        for layer_w, layer_b, name in list(zip(self.weights, self.biases, self.activations))[
+            :layers
+        ]:
             outputs = []
             for row, b in zip(layer_w, layer_b):
                 total = [b] * n
@@ -137,7 +147,8 @@ class PlainMLP:
                     total = list(map(add, total, map(mul, repeat(w), column)))
                 outputs.append(_activate_all(name, total))
             columns = outputs
-        return columns[0]
+            every.append(outputs)
+        return every
 
 
 def _activate_all(name: str, values: list[float]) -> list[float]:

@@ -102,6 +102,19 @@ class HistoryRecorder:
             self._steps = self._steps[::2]
             self._archive = tuple(column[::2] for column in self._archive)
 
+    def grad_norms(self, step: int, back: int) -> tuple[float, float | None]:
+        """The gradient norm at ``step`` (the last one recorded) and ``back`` steps before
+        it (None when the run is younger or that step has left the recent window);
+        nan at step 0."""
+        column = 1 + RECORDED.index("grad_norm")  # each recent row is (step, *RECORDED)
+        if not step or not self._recent:
+            return math.nan, None
+        now = self._recent[-1]
+        if back >= len(self._recent) or now[0] != step:
+            return now[column], None
+        earlier = self._recent[-1 - back]
+        return now[column], earlier[column] if earlier[0] == step - back else None
+
     @property
     def first_loss(self) -> float:
         """Step 1's loss (always archived), nan before it."""

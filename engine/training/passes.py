@@ -15,10 +15,13 @@ from dataclasses import replace
 from typing import Protocol
 
 from engine import bugs
-from engine.fast import CompiledNet, mirrors
+from engine.fast import CompiledLoss, CompiledNet, mirrors
 from engine.inspect.gradcheck import GradCheckResult, gradcheck, parameters_to_check
+from engine.inspect.inference import PlainMLP
 from engine.losses import LOSSES, l2_penalty
 from engine.training.budget import multiply_adds, parameter_count
+from engine.training.health import GROWTH_STEPS, Health, layer_gradient_norms, measure
+from engine.training.history import HistoryRecorder
 from engine.value import Value
 
 
@@ -37,6 +40,10 @@ class Passes:
         self.run = run
         self.compiled: CompiledNet | None = None
         self.compiled_test: CompiledNet | None = None
+        # A fast forward pass over every training sample made by ``hidden_outputs()``
+        # at the weights after a step: the next step's forward pass, if it runs on
+        # those very weights, every sample and the same variant, is this one.
+        self._ahead: CompiledLoss | None = None
 
     def forward(
         self, held_out: bool = False, rows: Sequence[int] | None = None
@@ -47,13 +54,76 @@ class Passes:
         """
         run = self.run
         if self.runs_fast():
-            loss = self.compiled_net(held_out).forward(rows)
+            loss = None if held_out or rows is not None else self._take_ahead()
+            if loss is None:
+                loss = self.compiled_net(held_out).forward(rows)
             return loss, tuple(loss.predictions)
         xs, ys = (run.test_xs, run.test_ys) if held_out else (run.xs, run.ys)
         if rows is not None:
             xs, ys = [xs[i] for i in rows], [ys[i] for i in rows]
         loss, scores = self.value_forward(xs, ys)
         return loss, tuple(score.data for score in scores)
+
+    def _take_ahead(self) -> CompiledLoss | None:
+        """The pass ``hidden_outputs()`` made, if it is the one a forward pass would make now."""
+        loss, self._ahead = self._ahead, None
+        if (
+            loss is not None
+            and loss._net is self.compiled
+            and loss._net.model is self.run.model
+            and loss.tanh_bug == bugs.is_on(bugs.TANH_DERIVATIVE)
+            and loss.reads_current_weights()
+        ):
+            return loss
+        return None
+
+    def hidden_outputs(self) -> list[list[Sequence[float]]]:
+        """Each hidden neuron's output on every training sample at the current weights:
+        [layer][neuron][sample].
+
+        On the fast path this is a forward pass over every sample, kept for the next
+        step (whose forward pass it is, unless the weights, data or variant changed
+        first or the step trains on a mini-batch): a full-batch run pays for it once.
+        Otherwise (the reference engine, or before the fast path is compiled: a UI
+        compiles it off its own thread) the plain-float forward pass
+        (``engine/inspect/inference.py``), whose numbers are the same.
+        """
+        run = self.run
+        if self.runs_fast() and self.compiled is not None:
+            loss = self._take_ahead() or self.compiled_net().forward()
+            self._ahead = loss
+            return loss.hidden_outputs()
+        model = run.model
+        net = PlainMLP(
+            tuple(
+                tuple(tuple(w.data for w in n.w) for n in layer.neurons) for layer in model.layers
+            ),
+            tuple(tuple(n.b.data for n in layer.neurons) for layer in model.layers),
+            tuple(layer.neurons[0].activation for layer in model.layers),
+        )
+        return net.layer_outputs(run.xs, len(model.layers) - 1)
+
+    def health(self, history: HistoryRecorder) -> Health:
+        """The run's health at its current weights and last step (``TrainingSession.health``).
+
+        On the fast path its forward pass is the next step's (``hidden_outputs``), so a
+        full-batch run that asks after every step pays little more than a tape read.
+        """
+        run = self.run
+        layers = run.model.layers
+        sizes = (run.nin,) + tuple(len(layer.neurons) for layer in layers)
+        norms = ()
+        if run.step_count:
+            norms = layer_gradient_norms(sizes, [p.grad for p in run.optimizer.parameters])
+        now, before = history.grad_norms(run.step_count, GROWTH_STEPS)
+        return measure(
+            run.step_count,
+            [layer.neurons[0].activation for layer in layers[:-1]],
+            self.hidden_outputs(),
+            norms,
+            now,
+            before,
+        )
 
     def compiled_net(self, held_out: bool = False) -> CompiledNet:
         run = self.run

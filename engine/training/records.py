@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from engine.losses import LOSSES
 from engine.nn import ACTIVATIONS
 from engine.optim import Schedule
+from engine.training.health import Health
 from engine.training.history import History
 from engine.training.symptoms import StepTrace
 
@@ -106,6 +107,18 @@ class Snapshot:
     # When the last step ran with a bug: its gradients stage by stage (engine/training/symptoms.py).
     # A diagnosis, not part of the run's state: not saved, so left out of == and repr.
     trace: StepTrace | None = field(default=None, compare=False, repr=False)
+    # Dead and saturated neurons at these weights, exploding or vanishing gradients at
+    # this step (engine/training/health.py). Derived from the rest: left out of == too.
+    health: Health | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def dead(self) -> int:
+        """How many hidden neurons are dead (0 when not measured)."""
+        return len(self.health.dead) if self.health else 0
+
+    @property
+    def saturated(self) -> int:
+        return len(self.health.saturated) if self.health else 0
 
     @property
     def parameters(self) -> tuple[float, ...]:

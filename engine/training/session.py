@@ -33,6 +33,7 @@ from engine import bugs
 from engine.nn import MLP
 from engine.optim import SGD, Schedule
 from engine.training.divergence import blow_up, largest
+from engine.training.health import Health
 from engine.training.history import HistoryRecorder
 from engine.training.passes import Passes
 from engine.training.records import BugEvent, SessionConfig, Snapshot, StepResult
@@ -164,6 +165,7 @@ class TrainingSession:
             self._diverged_at: int | None = None
             self._diverged_reason: str | None = None
             self._bug_events: list[BugEvent] = [BugEvent(0, b, True) for b in sorted(self._bugs)]
+            self._health: Health | None = None  # measured when first asked, once a step
 
     def set_bugs(self, bug_ids: Iterable[str]) -> None:
         """Switch on exactly these bugs from the next step on."""
@@ -238,6 +240,7 @@ class TrainingSession:
     def _replace_data(self, xs, ys, test_xs, test_ys) -> None:
         self.xs, self.ys, self.test_xs, self.test_ys = xs, ys, test_xs, test_ys
         self.passes = Passes(self)  # compiled again for the new data
+        self._health = None  # the neurons' outputs on the new points differ
         if not self._step:
             return  # no forward pass yet: no predictions to match
         with bugs.injected(self._bugs):
@@ -397,6 +400,16 @@ class TrainingSession:
 
     # -- reading ---------------------------------------------------------------
 
+    def health(self) -> Health:
+        """Dead and saturated neurons at the weights after the last step's update, and
+        its gradients exploding or vanishing; measured once a step, when first asked
+        (``engine/training/health.py``, ``Passes.health``)."""
+        with self._lock:
+            if self._health is None or self._health.step != self._step:
+                with bugs.injected(self._bugs):
+                    self._health = self.passes.health(self._history)
+            return self._health
+
     def snapshot(self) -> Snapshot:
         """An immutable copy of everything a UI draws (the history thinned in long runs)."""
         with self._lock:
@@ -432,6 +445,7 @@ class TrainingSession:
                 # Kept when the bugs go off, until the next step: the gradients are still buggy.
                 true_gradients=self._true_gradients,
                 trace=self._trace,
+                health=self.health(),
             )
 
     # -- saving and resuming -----------------------------------------------------
