@@ -118,11 +118,16 @@ class MLP(Module):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
+def neuron_name(layer: int, neuron: int) -> str:
+    """A neuron in words, counted from 1: "layer 2, neuron 1" (both given from 0)."""
+    return f"layer {layer + 1}, neuron {neuron + 1}"
+
+
 def parameter_name(layer: int, neuron: int, column: int, fan_in: int) -> str:
     """A parameter in words, counted from 1: "layer 2, neuron 1, from h3" or "..., bias"."""
     source = "x" if layer == 0 else "h"
     what = "bias" if column == fan_in else f"from {source}{column + 1}"
-    return f"layer {layer + 1}, neuron {neuron + 1}, {what}"
+    return f"{neuron_name(layer, neuron)}, {what}"
 
 
 def parameter_names(layer_sizes: Sequence[int]) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 import datasets
 from engine.training.session import TrainingSession
 from tests.support.cli import (
+    HEALTH_KEYS,
     STEP_KEYS,
     SUMMARY_KEYS,
     assert_one_line_error,
@@ -40,7 +41,7 @@ def test_json_prints_one_object_per_step_then_a_summary(capsys):
     assert [s["step"] for s in steps] == list(range(1, 8))
     for s in steps:
         assert set(s) == STEP_KEYS
-        assert all(isinstance(s[k], float) for k in STEP_KEYS - {"step"})
+        assert all(isinstance(s[k], float) for k in STEP_KEYS - HEALTH_KEYS - {"step"})
     assert set(summary) == SUMMARY_KEYS
     assert summary["summary"] is True
     assert summary["steps"] == 7

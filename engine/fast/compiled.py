@@ -160,8 +160,9 @@ class CompiledLoss:
         """True while every parameter still holds the very value this pass read."""
         return all(map(operator.is_, map(_DATA, self._net.parameters), self._params))
 
-    def hidden_outputs(self) -> list[list[tuple[float, ...]]]:
-        """Each hidden neuron's output on every sample of this pass: [layer][neuron][sample]."""
+    def neuron_outputs(self) -> list[list[Sequence[float]]]:
+        """Each neuron's output on every sample of this pass: [layer][neuron][sample]
+        (the hidden ones from the tape, the output neuron's are the predictions)."""
         tape = self._tape
         layers = []
         for positions in self._net.hidden_positions:
@@ -169,6 +170,7 @@ class CompiledLoss:
                 layers.append(list(zip(*map(operator.itemgetter(positions[0]), tape))))
             else:
                 layers.append([tuple(map(operator.itemgetter(i), tape)) for i in positions])
+        layers.append([self.predictions])
         return layers
 
     def backward(self) -> None:

@@ -1,5 +1,5 @@
-"""Neuron health: which hidden neurons stopped learning, and whether the gradients
-explode or vanish.
+"""Neuron health: which neurons stopped learning, and whether the gradients explode
+or vanish.
 
 Three classic ways a net breaks without a bug in its code:
 
@@ -10,6 +10,11 @@ Three classic ways a net breaks without a bug in its code:
   (``t * (1 - t)``) is below 0.02 (0.0099) everywhere, so it barely learns;
 * the gradients *explode* when their norm grew more than 100x in 10 steps, and
   *vanish* when layer 1's gradient norm is below 1e-6 of the last layer's.
+
+Every neuron with a non-linear activation is measured: the hidden ones, and the
+output neuron of a net that ends in tanh or sigmoid (a tanh net's output stuck at
++1 on every point stalls the whole run: ``train --dataset spiral --activation tanh
+--lr 3``). A linear neuron passes every gradient on and is never marked.
 
 Which weights: a run's ``Health`` at step N describes the neurons at the weights
 *after* step N's update (those a ``--save`` at step N holds, the weights the
@@ -33,7 +38,7 @@ GROWTH = 100.0  # the gradient norm grew more than this ...
 GROWTH_STEPS = 10  # ... over this many steps: exploding
 VANISHING = 1e-6  # layer 1's gradient norm below this fraction of the last layer's
 
-Neuron = tuple[int, int]  # (hidden layer, neuron), both counted from 0
+Neuron = tuple[int, int]  # (layer, neuron), both counted from 0
 
 
 def neuron_state(activation: str, outputs: Sequence[float]) -> str | None:
@@ -95,7 +100,7 @@ class Health:
         return self.first_to_last is not None and self.first_to_last < VANISHING
 
     def state(self, layer: int, neuron: int) -> str | None:
-        """``DEAD``, ``SATURATED`` or None for hidden neuron (layer, neuron), from 0."""
+        """``DEAD``, ``SATURATED`` or None for neuron (layer, neuron), from 0."""
         if (layer, neuron) in self.dead:
             return DEAD
         if (layer, neuron) in self.saturated:
@@ -133,7 +138,7 @@ def measure(
     norm_now: float = math.nan,
     norm_before: float | None = None,
 ) -> Health:
-    """The health of a net whose hidden layer ``i`` (activation ``activations[i]``) gave
+    """The health of a net whose layer ``i`` (activation ``activations[i]``) gave
     ``outputs[i][neuron]`` on the training points, with the step's gradient norm per
     layer (``layer_norms``, inputs side first), and the whole gradient's norm now and
     ``GROWTH_STEPS`` steps before (None: the run is younger)."""

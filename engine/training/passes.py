@@ -40,7 +40,7 @@ class Passes:
         self.run = run
         self.compiled: CompiledNet | None = None
         self.compiled_test: CompiledNet | None = None
-        # A fast forward pass over every training sample made by ``hidden_outputs()``
+        # A fast forward pass over every training sample made by ``neuron_outputs()``
         # at the weights after a step: the next step's forward pass, if it runs on
         # those very weights, every sample and the same variant, is this one.
         self._ahead: CompiledLoss | None = None
@@ -65,7 +65,7 @@ class Passes:
         return loss, tuple(score.data for score in scores)
 
     def _take_ahead(self) -> CompiledLoss | None:
-        """The pass ``hidden_outputs()`` made, if it is the one a forward pass would make now."""
+        """The pass ``neuron_outputs()`` made, if it is the one a forward pass would make now."""
         loss, self._ahead = self._ahead, None
         if (
             loss is not None
@@ -77,9 +77,9 @@ class Passes:
             return loss
         return None
 
-    def hidden_outputs(self) -> list[list[Sequence[float]]]:
-        """Each hidden neuron's output on every training sample at the current weights:
-        [layer][neuron][sample].
+    def neuron_outputs(self) -> list[list[Sequence[float]]]:
+        """Each neuron's output on every training sample at the current weights:
+        [layer][neuron][sample], the output layer last.
 
         On the fast path this is a forward pass over every sample, kept for the next
         step (whose forward pass it is, unless the weights, data or variant changed
@@ -92,7 +92,7 @@ class Passes:
         if self.runs_fast() and self.compiled is not None:
             loss = self._take_ahead() or self.compiled_net().forward()
             self._ahead = loss
-            return loss.hidden_outputs()
+            return loss.neuron_outputs()
         model = run.model
         net = PlainMLP(
             tuple(
@@ -101,12 +101,12 @@ class Passes:
             tuple(tuple(n.b.data for n in layer.neurons) for layer in model.layers),
             tuple(layer.neurons[0].activation for layer in model.layers),
         )
-        return net.layer_outputs(run.xs, len(model.layers) - 1)
+        return net.layer_outputs(run.xs)
 
     def health(self, history: HistoryRecorder) -> Health:
         """The run's health at its current weights and last step (``TrainingSession.health``).
 
-        On the fast path its forward pass is the next step's (``hidden_outputs``), so a
+        On the fast path its forward pass is the next step's (``neuron_outputs``), so a
         full-batch run that asks after every step pays little more than a tape read.
         """
         run = self.run
@@ -118,8 +118,8 @@ class Passes:
         now, before = history.grad_norms(run.step_count, GROWTH_STEPS)
         return measure(
             run.step_count,
-            [layer.neurons[0].activation for layer in layers[:-1]],
-            self.hidden_outputs(),
+            [layer.neurons[0].activation for layer in layers],
+            self.neuron_outputs(),
             norms,
             now,
             before,

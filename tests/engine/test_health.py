@@ -265,8 +265,18 @@ def test_the_fast_path_reads_the_outputs_the_plain_floats_give(hidden):
     run = TrainingSession(config, data.xs, data.ys)
     run.step()
     assert run.passes.compiled.shape.loops == (hidden == (72, 72))
-    fast = run.passes.hidden_outputs()
+    fast = run.passes.neuron_outputs()
     run.passes.compiled = None  # now the floats path
-    floats = run.passes.hidden_outputs()
+    floats = run.passes.neuron_outputs()
     assert [[list(c) for c in layer] for layer in fast] == floats
-    assert len(floats) == 2 and len(floats[1]) == hidden[1] and len(floats[1][0]) == 30
+    assert [len(layer) for layer in floats] == [*hidden, 1] and len(floats[1][0]) == 30
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_output_neuron_of_a_tanh_net_can_saturate(backend):
+    run = session("tanh", backend)  # tanh nets end in tanh
+    set_neuron(run, 2, 0, (0.0, 0.0), 5.0)  # tanh(5) = 0.9999 whatever it is fed
+    assert run.health().saturated == ((2, 0),)
+    relu = session("relu", backend)  # relu nets end linear: never marked
+    set_neuron(relu, 2, 0, (0.0, 0.0), -5.0)
+    assert (2, 0) not in relu.health().dead

@@ -6,7 +6,9 @@ import json
 
 from tui.main import main
 
-STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm", "lr"}
+# Each step's health (counts and flags, not floats): engine/training/health.py.
+HEALTH_KEYS = {"dead", "saturated", "exploding", "vanishing"}
+STEP_KEYS = {"step", "loss", "accuracy", "grad_norm", "weight_norm", "lr"} | HEALTH_KEYS
 SUMMARY_KEYS = {"summary", "steps", "loss", "accuracy", "steps_per_s", "diverged_at"}
 
 

@@ -72,6 +72,12 @@ def _train_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after training, check backprop against finite differences",
     )
+    g.add_argument(
+        "--health",
+        action="store_true",
+        help="after training, list each dead or saturated hidden neuron with the step it "
+        "became so, and the steps whose gradients exploded or vanished",
+    )
     f = parser.add_argument_group("save and resume")
     f.add_argument(
         "--save",
@@ -337,6 +343,7 @@ def run(argv: list[str]) -> int:
                 out=out,
                 twin=args.twin,
                 gradcheck=args.gradcheck,
+                health=args.health,
                 session=session,
                 resumed_from=args.load,
             )

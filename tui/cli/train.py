@@ -10,8 +10,15 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from engine.inspect.gradcheck import PASS_THRESHOLD, GradCheckResult
-from engine.nn import parameter_names
+from engine.nn import neuron_name, parameter_names
 from engine.persist.session_file import json_ready
+from engine.training.health import (
+    GROWTH,
+    GROWTH_STEPS,
+    SATURATION,
+    VANISHING,
+    HealthLog,
+)
 from engine.training.records import StepResult
 from engine.training.session import TrainingSession
 from tui.cli.config import RunConfig
@@ -93,6 +100,107 @@ def gradcheck_record(result: GradCheckResult) -> dict:
     }
 
 
+class HealthWatch:
+    """Each step's health (``--health``): since when each neuron is unhealthy, and
+    which steps' gradients exploded or vanished."""
+
+    def __init__(self, session: TrainingSession) -> None:
+        self.first = session.step_count
+        self.log = HealthLog()
+        self.exploding: list[int] = []
+        self.vanishing: list[int] = []
+        self.add(session)
+
+    def add(self, session: TrainingSession) -> None:
+        health = session.health()
+        self.log.add(health)
+        if health.exploding:
+            self.exploding.append(health.step)
+        if health.vanishing:
+            self.vanishing.append(health.step)
+
+    def record(self) -> dict:
+        """The summary's ``health`` entry (--json)."""
+        return {
+            "unhealthy": [
+                {
+                    "neuron": neuron_name(*neuron),
+                    "layer": neuron[0] + 1,
+                    "index": neuron[1] + 1,
+                    "state": state,
+                    "since": since,
+                }
+                for neuron, state, since in self.log.unhealthy()
+            ],
+            "exploding_steps": self.exploding,
+            "vanishing_steps": self.vanishing,
+        }
+
+    def report(self, step: int, activation: str) -> str:
+        """The neurons unhealthy at ``step``, each with the step it became so; the gradients."""
+        unhealthy = self.log.unhealthy()
+        loaded = " or before (the run was loaded there)" if self.first else ""
+        if not unhealthy:
+            lines = [f"health at step {step}: no dead or saturated neuron"]
+        else:
+            counts = {}
+            for _, state, _ in unhealthy:
+                counts[state] = counts.get(state, 0) + 1
+            lines = [f"health at step {step}: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
+            width = max(len(neuron_name(*neuron)) for neuron, _, _ in unhealthy)
+            for neuron, state, since in unhealthy:
+                early = loaded if since == self.first else ""
+                lines.append(
+                    f"  {neuron_name(*neuron):<{width}}  {state} since step {since}{early}"
+                )
+            lines.append("  " + _meaning(activation))
+        for word, steps, rule in (
+            ("exploding", self.exploding, f"|grad| grew over {GROWTH:g}× in {GROWTH_STEPS} steps"),
+            ("vanishing", self.vanishing, f"layer 1's |grad| under {VANISHING:g} of the last's"),
+        ):
+            if steps:
+                lines.append(
+                    f"gradients {word} ({rule}) at {_plural(len(steps), 'step')}: {_spans(steps)}"
+                )
+        return "\n".join(lines)
+
+
+def _meaning(activation: str) -> str:
+    """What the marks mean, for this net's activation."""
+    if activation == "relu":
+        return (
+            "dead: output 0 on every training point, so no point sends a gradient "
+            "through it (its weights learn nothing from the data)"
+        )
+    if activation == "tanh":
+        return (
+            f"saturated: |t| > {SATURATION:g} on every training point, so its local "
+            "gradient 1 - t² is under 0.02 there and it learns slowly"
+        )
+    return (
+        "saturated: within 0.01 of 0 or 1 on every training point, so its local "
+        "gradient t(1 - t) is under 0.01 there and it learns slowly"
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _spans(steps: list[int], most: int = 6) -> str:
+    """ "3-9, 14, 20-22": runs of consecutive steps, the first ``most`` of them."""
+    spans: list[list[int]] = []
+    for step in steps:
+        if spans and step == spans[-1][1] + 1:
+            spans[-1][1] = step
+        else:
+            spans.append([step, step])
+    text = [f"{a}-{b}" if b > a else f"{a}" for a, b in spans[:most]]
+    if len(spans) > most:
+        text.append("...")
+    return ", ".join(text)
+
+
 def train(
     config: RunConfig,
     steps: int,
@@ -102,11 +210,14 @@ def train(
     gradcheck: bool = False,
     session: TrainingSession | None = None,
     resumed_from: str | None = None,
+    health: bool = False,
 ) -> int:
     """Run ``steps`` updates; exit code 0, or 1 if the loss diverged.
 
     ``session``: train this one (e.g. loaded from ``resumed_from``) instead of
-    a new one built from ``config``.
+    a new one built from ``config``. ``--json`` lines carry each step's dead and
+    saturated counts (at the weights after its update); ``health``: after training,
+    each unhealthy neuron and the step it became so.
     """
     out = out or sys.stdout
     if session is None:
@@ -132,6 +243,7 @@ def train(
             file=sys.stderr if as_json else out,
         )
     batched = session.batch(0) is not None
+    watch = HealthWatch(session) if health else None
     start = time.perf_counter()
     last: StepResult | None = None
     extra: dict[str, float] = {}
@@ -139,7 +251,10 @@ def train(
     for _ in range(steps if session.diverged_at is None else 0):
         last = session.step()
         extra = _extras(session, twin)
+        if watch is not None:
+            watch.add(session)
         if as_json:
+            now = session.health()  # at the weights after this step's update
             record = {
                 "step": last.step,
                 "loss": json_ready(last.loss),
@@ -147,6 +262,10 @@ def train(
                 "grad_norm": json_ready(last.grad_norm),
                 "weight_norm": json_ready(last.weight_norm),
                 "lr": last.lr,
+                "dead": len(now.dead),
+                "saturated": len(now.saturated),
+                "exploding": now.exploding,
+                "vanishing": now.vanishing,
             }
             record.update({k: json_ready(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
@@ -184,6 +303,8 @@ def train(
         summary.update({k: json_ready(v) for k, v in extra.items()})
         if check is not None:
             summary["gradcheck"] = gradcheck_record(check)
+        if watch is not None:
+            summary["health"] = watch.record()
         print(json.dumps(summary), file=out)
     else:
         tail = _extras_text(extra)
@@ -198,4 +319,6 @@ def train(
         if check is not None:
             sizes = (session.nin, *session.config.hidden, 1)
             print(gradcheck_report(check, done, parameter_names(sizes)), file=out)
+        if watch is not None:
+            print(watch.report(done, session.config.activation), file=out)
     return 1 if diverged_at is not None else 0
