@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 DEAD = "dead"
 SATURATED = "saturated"
+# The mark a neuron carries wherever it is drawn (weights, gradients, the Graph screen).
+MARKS = {DEAD: "✕", SATURATED: "≈"}
 SATURATION = 0.99  # |tanh| above this (sigmoid within 0.01 of 0 or 1) on every point
 GROWTH = 100.0  # the gradient norm grew more than this ...
 GROWTH_STEPS = 10  # ... over this many steps: exploding
@@ -117,16 +119,12 @@ class Health:
         return ", ".join(parts)
 
     def gradient_line(self) -> str:
-        """A sentence when the gradients explode or vanish, "" when they do neither."""
+        """A short sentence when the gradients explode or vanish, "" when they do neither."""
         lines = []
         if self.exploding:
-            lines.append(
-                f"exploding: |grad| grew {self.growth:,.0f}× in the last {GROWTH_STEPS} steps"
-            )
+            lines.append(f"exploding: |grad| ×{self.growth:,.0f} in {GROWTH_STEPS} steps")
         if self.vanishing:
-            lines.append(
-                f"vanishing: layer 1's |grad| is {self.first_to_last:.1e} of the last layer's"
-            )
+            lines.append(f"vanishing: layer 1's |grad| is {self.first_to_last:.1g} of the last's")
         return "; ".join(lines)
 
 

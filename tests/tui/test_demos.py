@@ -9,7 +9,8 @@ import pytest
 from engine import bugs
 from engine.nn import parameter_names
 from engine.training.symptoms import norm, symptom
-from tui.cli.demos import DEMO_STEPS, DEMOS
+from tui.cli.config import PRESETS, RunConfig
+from tui.cli.demos import DEMO_STEPS, DEMOS, HEALTH_DEMO_STEPS, HEALTH_DEMOS
 
 
 def run(bug_id: str, steps: int = DEMO_STEPS):
@@ -173,3 +174,67 @@ def test_the_catalogue_numbers_are_the_runs() -> None:
     run_.step()
     trace = run_.snapshot().trace
     assert f"{norm(trace.backprop) / norm(trace.true):.0f}" == "55"
+
+
+# -- neuron health: not bugs ----------------------------------------------------------
+
+
+def health_run(config, steps: int = HEALTH_DEMO_STEPS):
+    """Each step's result and health, on a run with no bug on."""
+    session = config.build_session()
+    assert not session.bugs
+    results, health = [], []
+    for _ in range(steps):
+        results.append(session.step())
+        health.append(session.health())
+    assert session.diverged_at is None
+    return session, results, health
+
+
+def test_the_health_demos_are_the_palettes_and_not_bugs():
+    assert set(HEALTH_DEMOS) == {"dead-relus", "saturated-tanh"}
+    assert not set(HEALTH_DEMOS) & set(bugs.BUGS)  # the bug list stays the code's bugs
+    for demo in HEALTH_DEMOS.values():
+        assert not demo.run_config().bugs
+
+
+def test_dead_relus_demo_says_what_its_run_does():
+    demo = HEALTH_DEMOS["dead-relus"]
+    assert demo.lr == 5 * PRESETS[demo.dataset].lr  # "5× the preset's learning rate"
+    session, results, health = health_run(demo.run_config())
+    hidden = sum(session.config.hidden)
+    assert hidden == 32
+    assert all(layer < len(session.config.hidden) for layer, _ in health[-1].dead)
+    assert len(health[2].dead) == 22 and len(health[-1].dead) == 21  # steps 3 and 100
+    assert min(len(h.dead) for h in health[2:]) >= 21  # never fewer from step 3 on
+    assert round(results[4].loss) == 28 and round(results[-1].loss) == 25
+    assert all(25 <= r.loss < 28.5 for r in results[4:])  # only creeps down
+    assert results[-1].accuracy == 0.68
+    assert not any(h.saturated for h in health)
+    _, preset_results, preset_health = health_run(
+        RunConfig(dataset="moons", session=PRESETS["moons"])
+    )
+    assert len(preset_health[-1].dead) == 5 and preset_results[-1].accuracy == 1.0
+
+
+def test_saturated_tanh_demo_says_what_its_run_does():
+    demo = HEALTH_DEMOS["saturated-tanh"]
+    assert demo.lr == 20 * PRESETS[demo.dataset].lr  # "20× the preset's learning rate"
+    session, results, health = health_run(demo.run_config())
+    assert sum(session.config.hidden) + 1 == 9 and len(session.xs) == 4
+    assert len(health[2].saturated) == 6 and not any(h.dead for h in health)
+    outputs = session.passes.neuron_outputs()
+    for layer, neuron in health[-1].saturated:  # 1 - t² under 0.02 on every point
+        assert all(1 - t * t < 0.02 for t in outputs[layer][neuron])
+    assert all(round(r.loss, 2) == 8 and r.accuracy == 0.5 for r in results[4:])
+    _, preset_results, _ = health_run(
+        RunConfig(dataset="tutorial", session=PRESETS["tutorial"]), steps=30
+    )
+    assert preset_results[-1].loss < 0.03
+
+
+@pytest.mark.parametrize("key", ["dead-relus", "saturated-tanh"])
+def test_each_health_demo_reaches_its_state_within_its_steps(key):
+    _, _, health = health_run(HEALTH_DEMOS[key].run_config())
+    marked = [h.dead if key == "dead-relus" else h.saturated for h in health]
+    assert next(i for i, m in enumerate(marked) if m) < HEALTH_DEMO_STEPS

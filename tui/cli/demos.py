@@ -1,4 +1,5 @@
-"""A demo per bug: the run where its harm is plainest within 30 steps, and why.
+"""A demo per bug: the run where its harm is plainest within 30 steps, and why; and
+two demos of ways a net breaks that are no bug in the code (``HEALTH_DEMOS``).
 
 Each setting was chosen by training every preset with the bug and its clean
 twin for 30 steps (``micrograd-tui train --dataset D --bug B --twin``) and
@@ -9,7 +10,7 @@ the run by tests/tui/test_demos.py; the numbers are seed 0's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine import bugs
 from tui.cli.config import PRESETS, RunConfig
@@ -72,6 +73,57 @@ DEMOS: dict[str, Demo] = {
             "Walking from the leaves, backward() hands on every gradient before it arrives, "
             "so backprop itself is 0 (not wiped afterwards) and the loss stays at 7.73 while "
             "the clean twin's falls below 0.03 within 30 steps.",
+        ),
+    )
+}
+
+
+# -- neuron health: not bugs -------------------------------------------------------
+
+HEALTH_DEMO_STEPS = 100  # what each sentence is about, and what the tests check
+
+
+@dataclass(frozen=True)
+class HealthDemo:
+    """A preset at another learning rate, where neurons die or saturate within
+    ``HEALTH_DEMO_STEPS`` steps (engine/training/health.py). No bug is on: the
+    code is right, the run breaks anyway."""
+
+    key: str
+    title: str  # "dead ReLUs": the palette says "Demo: dead ReLUs"
+    dataset: str
+    lr: float
+    why: str  # one sentence, every number in it measured (tests/tui/test_demos.py)
+
+    def run_config(self) -> RunConfig:
+        """The dataset's preset at seed 0 and this rate (a decaying schedule keeps its shape)."""
+        preset = PRESETS[self.dataset]
+        lr_end = None if preset.lr_end is None else preset.lr_end * self.lr / preset.lr
+        return RunConfig(dataset=self.dataset, session=replace(preset, lr=self.lr, lr_end=lr_end))
+
+
+HEALTH_DEMOS: dict[str, HealthDemo] = {
+    demo.key: demo
+    for demo in (
+        HealthDemo(
+            "dead-relus",
+            "dead ReLUs",
+            "moons",
+            5.0,
+            "At 5× the preset's learning rate the first updates push most ReLUs below 0 on "
+            "every point: 22 of the 32 are dead by step 3 and 21 still are at step 100, while "
+            "the loss only creeps from 28 (step 5) to 25 and accuracy ends at 68% (at the "
+            "preset's rate: 5 dead, 100%).",
+        ),
+        HealthDemo(
+            "saturated-tanh",
+            "saturated tanh",
+            "tutorial",
+            1.0,
+            "At 20× the preset's learning rate 6 of the 9 tanh neurons are past |t| > 0.99 on "
+            "all 4 points by step 3, so their local gradient 1 - t² is under 0.02: the loss sits "
+            "at 8 (2 of 4 right) from step 5 to step 100, while at the preset's rate it is below "
+            "0.03 by step 30.",
         ),
     )
 }

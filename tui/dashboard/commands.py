@@ -9,7 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 import datasets
 from engine.bugs import CATALOGUE
-from tui.cli.demos import DEMOS
+from tui.cli.demos import DEMOS, HEALTH_DEMOS
 from tui.dashboard.actions import palette_entries
 from tui.dashboard.pacing import SPEEDS, speed_label
 
@@ -44,6 +44,14 @@ class DashboardCommands(Provider):
                     f"Demo bug: {bug.id} on {demo.dataset}",
                     partial(app.run_action, f"demo('{bug.id}')"),
                     "where its harm is plainest within 30 steps, with the clean twin",
+                )
+            )
+        for demo in HEALTH_DEMOS.values():
+            commands.append(
+                (
+                    f"Demo: {demo.title}",
+                    partial(app.runs.health_demo, demo.key),
+                    f"{demo.dataset} at lr {demo.lr:g}: no bug, its neurons die or saturate",
                 )
             )
         for name in datasets.DATASETS:

@@ -8,6 +8,8 @@ POSITIVE = "#4fa3ff"  # blue: pushes up
 NEGATIVE = "#ff7a45"  # orange: pushes down
 BAD = "bold white on #b00020"
 BARS = " ▁▂▃▄▅▆▇█"
+# The colour of a neuron's health mark (engine.training.health.MARKS), by its state.
+HEALTH = {"dead": "bold #f85149", "saturated": "bold #e3b341"}
 
 
 def number(value: float, width: int = 7) -> str:

@@ -13,7 +13,7 @@ import datasets
 from engine.training import budget
 from engine.training.session import TrainingSession
 from tui.cli.config import PRESETS, ConfigError, RunConfig
-from tui.cli.demos import DEMOS
+from tui.cli.demos import DEMOS, HEALTH_DEMOS
 from tui.dashboard.screens.building import BuildingScreen
 from tui.dashboard.screens.dialogs import ConfirmDialog
 from tui.dashboard.screens.settings import RunSettingsScreen
@@ -90,6 +90,18 @@ class Runs:
             self.app.notify(demo.why, title=f"Demo: {bug_id} on {demo.dataset}", timeout=8)
 
         self.replace(demo.run_config(), f"Load the {bug_id} demo", then=loaded)
+
+    def health_demo(self, key: str) -> None:
+        """Load a run whose neurons die or saturate (no bug on), and say why."""
+        if self.app.quiz is not None:  # a demo would replace the quiz's run
+            self.app.notify("Demos open after the quiz.", timeout=3)
+            return
+        demo = HEALTH_DEMOS[key]
+
+        def loaded() -> None:
+            self.app.notify(demo.why, title=f"Demo: {demo.title} (not a bug)", timeout=10)
+
+        self.replace(demo.run_config(), f"Load the {demo.title} demo", then=loaded)
 
     def replace(self, config: RunConfig, what: str, then=None) -> None:
         """Start ``config``'s run in place of this one (asking first if it has steps).

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.inspect.graph import Graph, GraphNode
+from engine.training.health import Health
 from tui.graphview.layout import Item, Layout, layout
 from tui.graphview.stepper import fmt, name_of
 
@@ -70,6 +71,7 @@ class Box:
     grad_width: int
     neuron: Group | None = None  # set for a collapsed neuron
     formula: str = ""
+    health: str = ""  # a collapsed neuron's health: "dead", "saturated" or ""
 
     @property
     def op_width(self) -> int:
@@ -82,13 +84,17 @@ class Box:
     @property
     def box_width(self) -> int:
         head = len(self.label) + (len(self.formula) + 2 if self.formula else 0)
+        head += 2 if self.health else 0  # " ✕" after the label
         return 1 + head + 3 + self.data_width + 3 + self.grad_width + 1
 
 
 class Picture:
     """The boxes and layout of ``graph`` with the neurons in ``expanded`` opened."""
 
-    def __init__(self, graph: Graph, expanded: Iterable[Group] = ()) -> None:
+    def __init__(
+        self, graph: Graph, expanded: Iterable[Group] = (), health: dict[Group, str] | None = None
+    ) -> None:
+        """``health``: a state per neuron (``health_by_group``), marked on its collapsed box."""
         self.graph = graph
         self.groups = neuron_groups(graph)
         self.names = (
@@ -130,6 +136,7 @@ class Picture:
                     grad_widths[node.id],
                     group,
                     neuron_formula(graph, self.groups[group]),
+                    (health or {}).get(group, ""),
                 )
             else:
                 children = list(dict.fromkeys(self.box_of[c] for c in node.children))
@@ -158,6 +165,15 @@ class Picture:
     def lit_cells(self, keys: Iterable[int]) -> dict[int, set[int]]:
         """The edge cells touching the boxes ``keys`` (drawn brighter)."""
         return self.layout.edges_of(keys)
+
+
+def health_by_group(health: Health | None) -> dict[Group, str]:
+    """Each dead or saturated neuron's state, by its graph group ((layer, neuron) from 1)."""
+    if health is None:
+        return {}
+    marks = {(layer + 1, neuron + 1): "dead" for layer, neuron in health.dead}
+    marks |= {(layer + 1, neuron + 1): "saturated" for layer, neuron in health.saturated}
+    return marks
 
 
 def neuron_formula(graph: Graph, members: list[int]) -> str:

@@ -26,9 +26,11 @@ from textual.widgets import Footer, Input, Static
 from engine import bugs as bug_catalogue
 from engine.inspect.expr import EXAMPLES, ExprError, parse
 from engine.inspect.graph import Difference, Graph, expression_graph
+from engine.training.health import MARKS
 from engine.training.records import Snapshot
+from tui.dashboard.format import HEALTH
 from tui.graphview.panel import panel_text, title_text
-from tui.graphview.picture import Picture
+from tui.graphview.picture import Picture, health_by_group
 from tui.graphview.source import (
     EXAMPLE_NAMES,
     GraphState,
@@ -205,6 +207,10 @@ class GraphCanvas(Widget, can_focus=True):
         pending = self._styled(frame, "pending")
         segments.append(Segment(" ", frame))
         segments.append(Segment(box.label, self._styled(frame, "label")))
+        if box.health:  # the weights pane's mark for a dead or saturated neuron
+            segments.append(
+                Segment(" " + MARKS[box.health], frame + Style.parse(HEALTH[box.health]))
+            )
         if box.formula:
             segments.append(Segment("  " + box.formula, self._styled(frame, "neuron")))
         segments.append(Segment(" │ ", frame))
@@ -400,7 +406,9 @@ class GraphScreen(ModalScreen[None]):
 
     def _redraw_picture(self) -> None:
         assert self.graph is not None
-        self.picture = Picture(self.graph, self.state.expanded)
+        model = self.state.source is Source.MODEL
+        marks = health_by_group(self.snapshot.health) if model else {}
+        self.picture = Picture(self.graph, self.state.expanded, marks)
         lr = self.snapshot.lr if self.state.source is Source.MODEL else None
         names, loop_bugs = self.picture.names, self.state.loop_bugs()
         self.stepper = Stepper(self.graph, names, loop_bugs, lr, self.difference, self.name_bugs)

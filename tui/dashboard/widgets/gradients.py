@@ -11,7 +11,12 @@ from textual.widgets import Static
 from engine.training.records import Snapshot
 from tui.dashboard import format as fmt
 from tui.dashboard.widgets.pane import Pane
-from tui.dashboard.widgets.parameter_grid import GRADIENT_VIEWS, ParameterGrid, ParameterPane
+from tui.dashboard.widgets.parameter_grid import (
+    GRADIENT_VIEWS,
+    HEALTH_HELP,
+    ParameterGrid,
+    ParameterPane,
+)
 
 VIEW_TITLES = {
     "backprop": "backprop",
@@ -51,6 +56,12 @@ def norms_text(snapshot: Snapshot, width: int, view: str = "backprop") -> Text:
         out.append(fmt.sparkline(values, max(width - 19, 0)), style="#c0a0ff")
         if i < len(rows) - 1:
             out.append("\n")
+    warning = snapshot.health.gradient_line() if snapshot.health is not None else ""
+    if warning:  # a third line only while the gradients explode or vanish
+        line = Text("⚠ " + warning, style="bold #f85149")
+        line.truncate(max(width, 1), overflow="ellipsis")
+        out.append("\n")
+        out.append(line)
     return out
 
 
@@ -64,7 +75,9 @@ class GradientsPane(Pane, ParameterPane):
         "with a bar for its size. A parameter moves against its gradient. The two lines on top "
         "are the gradient norm and weight norm, now and their history. While a bug is on, t "
         "shows the true gradient (what correct code computes at the same weights), then the "
-        "difference, then back."
+        "difference, then back. A line under the norms says when the gradients explode (the "
+        "norm grew more than 100× in 10 steps) or vanish (layer 1's norm under 1e-6 of the "
+        "last layer's). " + HEALTH_HELP
     )
     REDRAW = "parameters"
 
@@ -106,6 +119,6 @@ class GradientsPane(Pane, ParameterPane):
             subtitle = f"{why}: backprop is the true gradient · t"
         if bad:
             subtitle = f"{bad} exploding or non-finite"
-        self.border_subtitle = subtitle
+        self.border_subtitle = self.subtitle(subtitle, snapshot)
         self.set_class(bool(bad), "-bad")
         self.show_detail(snapshot)

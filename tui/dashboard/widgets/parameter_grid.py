@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.geometry import Region, Size
@@ -28,6 +29,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from engine.nn import layer_activations, parameter_name
+from engine.training.health import DEAD, MARKS, SATURATED, Health
 from engine.training.records import Snapshot
 from tui.dashboard import format as fmt
 
@@ -336,9 +338,15 @@ class ParameterGrid(ScrollView, can_focus=True):
             lines.append([Segment(header, _DIM)])
         spans: dict[int, list[tuple[int, int, Cursor]]] = {}
         cursor_style = "reverse" if self.has_focus or self.mouse_hover else "underline"
+        health = snap.health
         for ni, (row, b) in enumerate(zip(layer_w, layer_b)):
             label = f"n{ni + 1}".rjust(label_width - 1) + " "
-            line = [Segment(label, _DIM)]
+            state = health.state(li, ni) if health is not None else None
+            if state is None:
+                line = [Segment(label, _DIM)]
+            else:  # the mark where the gap after the label was: healthy rows stay as they are
+                mark = _style(fmt.HEALTH[state])
+                line = [Segment(label[:-1], mark), Segment(MARKS[state], mark)]
             x = len(label)
             row_spans = []
             for ci, v in enumerate((*row, b)):
@@ -402,8 +410,34 @@ def describe_parameter(snapshot: Snapshot, cursor: Cursor) -> str:
     return text
 
 
+def health_legend(health: Health | None) -> Text:
+    """ "✕ 3 dead · ≈ 1 saturated" in the marks' colours; empty for a healthy net."""
+    out = Text()
+    for state, neurons in ((DEAD, health.dead), (SATURATED, health.saturated)) if health else ():
+        if neurons:
+            if out:
+                out.append(" · ")
+            out.append(f"{MARKS[state]} {len(neurons)} {state}", style=fmt.HEALTH[state])
+    return out
+
+
+# What the marks mean, for the panes' help paragraphs.
+HEALTH_HELP = (
+    f"A row marked {MARKS[DEAD]} (red) is a dead ReLU neuron: 0 on every training point, "
+    f"so no point sends its weights a gradient; {MARKS[SATURATED]} (amber) a saturated "
+    "tanh or sigmoid neuron: |t| > 0.99 (sigmoid within 0.01 of 0 or 1) on every point, so "
+    "its local gradient is near 0 and it learns slowly. Measured at the weights shown, "
+    "after the last step."
+)
+
+
 class ParameterPane(Vertical):
     """A pane holding a ``ParameterGrid`` and a ``.detail`` line: weights or gradients."""
+
+    def subtitle(self, text: str, snapshot: Snapshot) -> str | Text:
+        """``text``, then the health marks' legend when any neuron carries one."""
+        legend = health_legend(snapshot.health)
+        return Text(text + " · ") + legend if legend else text
 
     def show_detail(self, snapshot: Snapshot) -> None:
         """The detail line: the parameter under the grid's cursor, value and gradients."""

@@ -41,6 +41,9 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
         out.append(f"  {steps_per_s:,.0f} steps/s")
     if speed != "max":
         out.append(f"  speed {speed}", style="dim")
+    counts = snapshot.health.counts() if snapshot.health is not None else ""
+    if counts:  # "3 dead, 1 saturated": only when a neuron is
+        out.append(f"  {counts}", style="bold #f85149" if snapshot.dead else "bold #e3b341")
     if snapshot.bugs:
         out.append("  bugs: ", style="dim")
         out.append(", ".join(sorted(snapshot.bugs)), style="bold red")
@@ -55,8 +58,9 @@ class StatusBar(Static):
     HELP_TITLE = "Status"
     HELP = (
         "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
-        "second, active bugs. A run diverges when its loss is inf or nan, above 10^6 times "
-        "its first step's, or a parameter passes 10^6 in size: it pauses and says why."
+        "second, how many neurons are dead or saturated (when any are), active bugs. A run "
+        "diverges when its loss is inf or nan, above 10^6 times its first step's, or a "
+        "parameter passes 10^6 in size: it pauses and says why."
     )
 
     def show(self, snapshot: Snapshot, state: str, steps_per_s: float | None, speed: str) -> None:

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from engine.training.records import Snapshot
 from tui.dashboard.widgets.pane import Pane
-from tui.dashboard.widgets.parameter_grid import ParameterGrid, ParameterPane
+from tui.dashboard.widgets.parameter_grid import HEALTH_HELP, ParameterGrid, ParameterPane
 
 
 class WeightsPane(Pane, ParameterPane):
@@ -19,7 +19,7 @@ class WeightsPane(Pane, ParameterPane):
         "Every layer's weights and biases: rows are neurons, columns their inputs, "
         "the last column the bias. Blue is positive, orange negative, brighter is larger. "
         "Too big for numbers, it becomes a heat map: move the cursor (click the pane, then "
-        "arrow keys) or hover to read a value."
+        "arrow keys) or hover to read a value. " + HEALTH_HELP
     )
     REDRAW = "parameters"
 
@@ -31,5 +31,5 @@ class WeightsPane(Pane, ParameterPane):
         grid = self.query_one(ParameterGrid)
         grid.show(snapshot)
         count = len(snapshot.parameters)
-        self.border_subtitle = f"{count} parameters"
+        self.border_subtitle = self.subtitle(f"{count} parameters", snapshot)
         self.show_detail(snapshot)
