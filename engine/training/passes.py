@@ -53,8 +53,9 @@ class Passes:
         ``held_out``: the same objective on the test points instead.
         """
         run = self.run
+        ahead = self._take_ahead()  # dropped unless it is this very pass
         if self.runs_fast():
-            loss = None if held_out or rows is not None else self._take_ahead()
+            loss = None if held_out or rows is not None else ahead
             if loss is None:
                 loss = self.compiled_net(held_out).forward(rows)
             return loss, tuple(loss.predictions)

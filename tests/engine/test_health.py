@@ -280,3 +280,15 @@ def test_the_output_neuron_of_a_tanh_net_can_saturate(backend):
     relu = session("relu", backend)  # relu nets end linear: never marked
     set_neuron(relu, 2, 0, (0.0, 0.0), -5.0)
     assert (2, 0) not in relu.health().dead
+
+
+def test_a_resumed_run_measures_what_the_straight_run_does():
+    run = session("linear", hidden=(2,), lr=0.2)  # the exploding run above
+    for _ in range(55):
+        run.step()
+    resumed = TrainingSession.from_state(run.export_state())
+    for _ in range(5):
+        run.step()
+        resumed.step()
+        assert resumed.health() == run.health()  # growth reads the 10 steps before too
+    assert run.health().exploding
