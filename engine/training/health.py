@@ -11,10 +11,10 @@ Three classic ways a net breaks without a bug in its code:
 * the gradients *explode* when their norm grew more than 100x in 10 steps, and
   *vanish* when layer 1's gradient norm is below 1e-6 of the last layer's.
 
-Every neuron with a non-linear activation is measured: the hidden ones, and the
-output neuron of a net that ends in tanh or sigmoid (a tanh net's output stuck at
-+1 on every point stalls the whole run: ``train --dataset spiral --activation tanh
---lr 3``). A linear neuron passes every gradient on and is never marked.
+Every hidden neuron with a non-linear activation is measured. The output neuron is
+not: a tanh net that has learned to classify every point gives outputs near +1 or
+-1 everywhere, which is its goal, not a fault. A linear neuron passes every
+gradient on and is never marked.
 
 Which weights: a run's ``Health`` at step N describes the neurons at the weights
 *after* step N's update (those a ``--save`` at step N holds, the weights the
@@ -141,7 +141,8 @@ def measure(
     layer (``layer_norms``, inputs side first), and the whole gradient's norm now and
     ``GROWTH_STEPS`` steps before (None: the run is younger)."""
     found: dict[str, list[Neuron]] = {DEAD: [], SATURATED: []}
-    for li, (activation, layer) in enumerate(zip(activations, outputs)):
+    hidden = zip(activations[:-1], outputs[:-1])  # the output neuron: see the module's note
+    for li, (activation, layer) in enumerate(hidden):
         for ni, column in enumerate(layer):
             state = neuron_state(activation, column)
             if state is not None:

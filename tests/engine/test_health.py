@@ -76,8 +76,8 @@ def test_layer_gradient_norms_split_parameters_by_layer():
 
 
 def test_measure_names_neurons_by_layer_and_index():
-    outputs = [[[0.0, 0.0], [0.0, 1.0]], [[0.0, 0.0]]]
-    health = measure(7, ["relu", "relu"], outputs)
+    outputs = [[[0.0, 0.0], [0.0, 1.0]], [[0.0, 0.0]], [[0.0, 0.0]]]
+    health = measure(7, ["relu", "relu", "relu"], outputs)  # the last: the output neuron
     assert health.dead == ((0, 0), (1, 0)) and health.saturated == ()
     assert health.counts() == "2 dead"
     assert health.state(0, 0) == DEAD and health.state(0, 1) is None
@@ -273,10 +273,13 @@ def test_the_fast_path_reads_the_outputs_the_plain_floats_give(hidden):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_the_output_neuron_of_a_tanh_net_can_saturate(backend):
+def test_the_output_neuron_is_never_marked(backend):
     run = session("tanh", backend)  # tanh nets end in tanh
     set_neuron(run, 2, 0, (0.0, 0.0), 5.0)  # tanh(5) = 0.9999 whatever it is fed
-    assert run.health().saturated == ((2, 0),)
+    assert (2, 0) not in run.health().saturated  # confident on every point: its goal
+    hidden = session("tanh", backend)
+    set_neuron(hidden, 0, 0, (0.0, 0.0), 5.0)  # a hidden one at 0.9999: saturated
+    assert (0, 0) in hidden.health().saturated
     relu = session("relu", backend)  # relu nets end linear: never marked
     set_neuron(relu, 2, 0, (0.0, 0.0), -5.0)
     assert (2, 0) not in relu.health().dead

@@ -78,13 +78,13 @@ async def test_a_marked_row_keeps_its_numbers_where_a_healthy_one_has_them() -> 
         assert not grid.heat_map
         lines = rows(grid)
         saturated = app.session.health().saturated
-        assert len(saturated) == 6
+        assert len(saturated) == 5
         marked = [line for line in lines if "≈" in line]
-        assert len(marked) == 6 and marked_rows(grid, "≈") == set(saturated)
+        assert len(marked) == 5 and marked_rows(grid, "≈") == set(saturated)
         healthy = next(line for line in lines if line.startswith("n") and "≈" not in line)
         # The mark takes the gap after the label: the numbers start in the same column.
         assert marked[0].index("≈") + 1 == healthy.index(" ") + 1
-        assert "6 saturated" in plain(app.query_one(StatusBar))
+        assert "5 saturated" in plain(app.query_one(StatusBar))
         assert "|t| > 0.99 on every point" in plain(app.query_one(SymptomLine))
 
 
