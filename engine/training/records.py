@@ -19,6 +19,7 @@ from engine.optim import Schedule
 from engine.training.health import Health
 from engine.training.history import History
 from engine.training.symptoms import StepTrace
+from engine.training.timeline import Ghost
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ class Snapshot:
     # Dead and saturated neurons at these weights, exploding or vanishing gradients at
     # this step (engine/training/health.py). Derived from the rest: left out of == too.
     health: Health | None = field(default=None, compare=False, repr=False)
+    # Set when this is a past step of the run (TrainingSession.view): the run's step now.
+    present: int | None = None
+    # The future the last branch left (engine/training/timeline.py), until a reset.
+    ghost: Ghost | None = field(default=None, compare=False, repr=False)
 
     @property
     def dead(self) -> int:

@@ -15,8 +15,11 @@ from engine.training.saved_state import (
     SavedLastStep,
     SavedOptimizer,
     SavedParameters,
+    SavedTimeline,
     TrainingState,
 )
+from engine.training.timeline import Checkpoint, Stretch, Timeline, clean_stretches
+from engine.training.travel import checkpoint_of
 
 
 def state_of(session) -> TrainingState:
@@ -39,12 +42,27 @@ def state_of(session) -> TrainingState:
     )
 
 
-def resumed(cls, state: TrainingState, data: SavedData):
+def timeline_of(session) -> SavedTimeline:
+    """What ``session`` keeps of its past, as saved (its checkpoints are rebuilt on loading)."""
+    timeline = session._timeline
+    origin = timeline.checkpoint(timeline.origin) if timeline.origin else None
+    return SavedTimeline(tuple(timeline.stretches), origin, session.ghost)
+
+
+def resumed(
+    cls,
+    state: TrainingState,
+    data: SavedData,
+    past: SavedTimeline | None = None,
+    clean: bool = False,
+):
     """A ``cls`` (``TrainingSession``) that goes on from ``state`` on ``data`` as if it had
-    never stopped."""
+    never stopped; ``past``: its timeline (``clean``: the timeline of the run it is the
+    clean twin of). Without one, it reaches back to ``state``'s step only."""
     session = cls(
         state.config, data.xs, data.ys, state.bugs, state.backend, data.test_xs, data.test_ys
     )
+    start: Checkpoint = session._timeline.checkpoint(0)  # the seed's weights, step 0
     step = session._step = state.step
     session._bug_events = list(state.bug_events)
     saved = state.history
@@ -67,4 +85,15 @@ def resumed(cls, state: TrainingState, data: SavedData):
             session._loss, state.history.kept.loss[0], largest(session.model.parameters())
         )
         session._diverged_reason = f"diverged at step {state.diverged_at}: {reason}"
+    if step:
+        session._first_loss = state.history.kept.loss[0]
+    now = checkpoint_of(session)
+    if past is None or (clean and past.origin is not None):
+        session._timeline = Timeline(Stretch(step, session._bugs, session._points), now)
+    else:
+        stretches = clean_stretches(past.stretches) if clean else past.stretches
+        session._timeline = Timeline(stretches[0], past.origin or start)
+        session._timeline.restore(stretches[1:], now)
+        if not clean:
+            session.ghost = past.ghost
     return session

@@ -27,6 +27,7 @@ from engine.optim import Schedule
 from engine.training.divergence import blow_up
 from engine.training.history import RECORDED, History, kept_steps
 from engine.training.records import BugEvent, SessionConfig
+from engine.training.timeline import Checkpoint, Ghost, Points, Stretch
 
 
 @contextmanager
@@ -162,6 +163,60 @@ class SavedHistory:
 
 
 @dataclass(frozen=True)
+class SavedTimeline:
+    """What it takes to rebuild the run's past steps (``engine/training/timeline.py``), and
+    the future its last branch left. Files from before time travel have none: their runs
+    reach back to the step they were saved at."""
+
+    stretches: tuple[Stretch, ...]  # the last one: the run's bugs and points now
+    origin: Checkpoint | None = None  # the earliest step it reaches; None: step 0, the seed's
+    ghost: Ghost | None = None
+
+    @property
+    def origin_step(self) -> int:
+        return 0 if self.origin is None else self.origin.step
+
+    def check(self, state: TrainingState, data: SavedData, parameter_count: int) -> None:
+        origin = self.origin_step
+        if not 0 <= origin <= state.step:
+            raise ValueError(f"origin.step: must be from 0 to the run's step {state.step}")
+        if self.origin is not None:
+            for name in ("data", "grad"):
+                if len(getattr(self.origin, name)) != parameter_count:
+                    raise ValueError(
+                        f"origin.{name}: expected {parameter_count} values, "
+                        f"found {len(getattr(self.origin, name))}"
+                    )
+        if not self.stretches or self.stretches[0].start != origin:
+            raise ValueError(f"stretches: must begin at the origin, step {origin}")
+        for i, (before, after) in enumerate(pairwise(self.stretches), start=1):
+            if not before.start < after.start <= state.step:
+                raise ValueError(
+                    f"stretches[{i}]: start {after.start} is out of order (stretches start in "
+                    f"rising order, up to the run's step {state.step})"
+                )
+        for i, stretch in enumerate(self.stretches):
+            try:
+                bugs.validate(stretch.bugs)
+            except ValueError as err:
+                raise ValueError(f"stretches[{i}].bugs: {err}") from None
+            if any(len(x) != data.nin for x in stretch.points.xs + stretch.points.test_xs):
+                raise ValueError(f"stretches[{i}].points: every point needs {data.nin} features")
+            if not stretch.points.xs or len(stretch.points.xs) != len(stretch.points.ys):
+                raise ValueError(f"stretches[{i}].points: one target per point, at least one")
+        last = self.stretches[-1]
+        if last.bugs != state.bugs:
+            raise ValueError("stretches: the last one must have the bugs the run has on")
+        if last.points != Points(data.xs, data.ys, data.test_xs, data.test_ys):
+            raise ValueError("stretches: the last one must have the run's data")
+        ghost = self.ghost
+        if ghost is not None and not origin <= ghost.branch_step <= state.step:
+            raise ValueError(
+                f"ghost.branch_step: must be from {origin} to the run's step {state.step}"
+            )
+
+
+@dataclass(frozen=True)
 class TrainingState:
     """Where one run stands, apart from its data (a clean twin shares its run's)."""
 
@@ -268,6 +323,7 @@ class SavedSession:
     state: TrainingState
     data: SavedData
     twin: TrainingState | None = None  # trains on the run's data, without its test points
+    timeline: SavedTimeline | None = None  # None: a file from before time travel
 
     def __post_init__(self) -> None:
         with _within("data"):
@@ -275,6 +331,9 @@ class SavedSession:
         self.state.check(self.data)
         if self.twin is not None:
             self._check_twin(self.twin)
+        if self.timeline is not None:
+            with _within("timeline"):
+                self.timeline.check(self.state, self.data, len(self.state.parameters.data))
 
     def _check_twin(self, twin: TrainingState) -> None:
         """The clean twin: this run's data and settings, no bugs, never ahead of it."""

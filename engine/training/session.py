@@ -26,23 +26,25 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from engine import bugs
 from engine.nn import MLP
 from engine.optim import SGD, Schedule
+from engine.training import travel
 from engine.training.divergence import blow_up, largest
 from engine.training.health import Health
 from engine.training.history import HistoryRecorder
 from engine.training.passes import Passes
 from engine.training.records import BugEvent, SessionConfig, Snapshot, StepResult
-from engine.training.resume import resumed, state_of
+from engine.training.resume import resumed, state_of, timeline_of
 from engine.training.saved_state import (
     SavedData,
     SavedSession,
 )
 from engine.training.symptoms import StepTrace
+from engine.training.timeline import Checkpoint, Ghost, Points, Stretch, Timeline
 from engine.value import Value
 
 BACKENDS = ("fast", "reference")
@@ -112,6 +114,11 @@ class TrainingSession:
         self.test_ys = tuple(float(y) for y in test_ys)
         self._lock = threading.RLock()
         self._bugs = bugs.validate(bug_ids)
+        self._points = Points(self.xs, self.ys, self.test_xs, self.test_ys)
+        # A replayer (engine/training/timeline.py) rebuilds a past step of another run:
+        # it keeps no timeline and no clean twin of its own.
+        self._is_replay = False
+        self._replayers: dict[int, tuple[Stretch, TrainingSession]] = {}
         self.reset()
 
     # -- state -----------------------------------------------------------------
@@ -165,6 +172,11 @@ class TrainingSession:
             self._diverged_at: int | None = None
             self._diverged_reason: str | None = None
             self._bug_events: list[BugEvent] = [BugEvent(0, b, True) for b in sorted(self._bugs)]
+            self._first_loss = math.nan  # step 1's: the divergence rule's yardstick
+            # Every past step, rebuilt on demand; the future a branch left (timeline.py).
+            self._timeline = Timeline(Stretch(0, self._bugs, self._points), self._checkpoint())
+            self._replayers = {}
+            self.ghost: Ghost | None = None
             self._health: Health | None = None  # measured when first asked, once a step
 
     def set_bugs(self, bug_ids: Iterable[str]) -> None:
@@ -174,6 +186,7 @@ class TrainingSession:
             for bug_id in sorted(new ^ self._bugs):
                 self._bug_events.append(BugEvent(self._step, bug_id, bug_id in new))
             self._bugs = new
+            self._timeline.change(self._step, new, self._points, self._checkpoint())
 
     def toggle_bug(self, bug_id: str) -> bool:
         """Flip one bug; returns whether it is now on."""
@@ -239,14 +252,15 @@ class TrainingSession:
 
     def _replace_data(self, xs, ys, test_xs, test_ys) -> None:
         self.xs, self.ys, self.test_xs, self.test_ys = xs, ys, test_xs, test_ys
+        self._points = Points(xs, ys, test_xs, test_ys)
         self.passes = Passes(self)  # compiled again for the new data
         self._health = None  # the neurons' outputs on the new points differ
-        if not self._step:
-            return  # no forward pass yet: no predictions to match
-        with bugs.injected(self._bugs):
-            self._predictions = self.passes.forward()[1]
-            if not test_xs:
-                self._test_loss = self._test_accuracy = math.nan
+        if self._step:  # else no forward pass yet: no predictions to match
+            with bugs.injected(self._bugs):
+                self._predictions = self.passes.forward()[1]
+                if not test_xs:
+                    self._test_loss = self._test_accuracy = math.nan
+        self._timeline.change(self._step, self._bugs, self._points, self._checkpoint())
 
     def _clean_copy(self) -> TrainingSession:
         """This run as its own clean twin: right while no step has run with a bug on
@@ -263,7 +277,9 @@ class TrainingSession:
                 state.history, kept=replace(kept, test_loss=no_test, test_accuracy=no_test)
             ),
         )
-        return resumed(TrainingSession, clean, SavedData(self.xs, self.ys))
+        twin = resumed(TrainingSession, clean, SavedData(self.xs, self.ys))
+        twin._timeline = self._timeline.copy(clean=True)  # every step so far ran clean
+        return twin
 
     @property
     def twin_loss(self) -> float | None:
@@ -334,7 +350,9 @@ class TrainingSession:
             if lr is None:
                 lr = self.optimizer.schedule.at(self._step)
 
-            first_loss = loss.data if number == 1 else self._history.first_loss
+            if number == 1:
+                self._first_loss = loss.data
+            first_loss = self._first_loss
             reason = blow_up(loss.data, first_loss, 0.0)
             if reason is None:  # else keep the weights that produced it, for inspection
                 before = [p.data for p in params] if self._bugs else None
@@ -359,8 +377,10 @@ class TrainingSession:
                 self._test_accuracy,
                 full_loss,
             )
-            if self._bugs:
-                self._advance_twin()
+            if not self._is_replay:
+                self._timeline.record(self._checkpoint())
+                if self._bugs:
+                    self._advance_twin()
             return StepResult(
                 number, loss.data, self._accuracy, grad_norm, weight_norm, lr, diverged
             )
@@ -385,11 +405,18 @@ class TrainingSession:
         return next(s.at(update) for start, s in reversed(self._lr_log) if start <= update)
 
     def _advance_twin(self) -> None:
-        """Bring the clean twin level with this run: same seed, data and rates, no bugs."""
+        """Bring the clean twin level with this run: same seed, points and rates, no bugs.
+
+        A new twin starts from step 0 and trains on the points each update of this run
+        trained on (its timeline's stretches)."""
         if self._twin is None:
-            self._twin = TrainingSession(self.config, self.xs, self.ys, (), self.backend)
+            first = self._timeline.stretch_for(1).points
+            self._twin = TrainingSession(self.config, first.xs, first.ys, (), self.backend)
         twin = self._twin
         while twin._step < self._step and twin._diverged_at is None:
+            points = self._timeline.stretch_for(twin._step + 1).points
+            if points.xs != twin.xs or points.ys != twin.ys:
+                twin._replace_data(points.xs, points.ys, (), ())
             twin.step(lr=self._lr_at(twin._step))
 
     def evaluate(self) -> tuple[float, float]:
@@ -397,6 +424,48 @@ class TrainingSession:
         with self._lock:
             loss, predictions = self.passes.forward()
             return loss.data, accuracy(predictions, self.ys)
+
+    # -- time travel: engine/training/travel.py -----------------------------------
+
+    def _checkpoint(self) -> Checkpoint:
+        return travel.checkpoint_of(self)
+
+    @property
+    def earliest_step(self) -> int:
+        """The earliest step ``view`` and ``rewind`` reach (0 unless loaded from an older file)."""
+        return self._timeline.origin
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._timeline
+
+    def view(self, step: int) -> Snapshot:
+        """The snapshot this run's panes showed right after update ``step``, exactly.
+
+        Its history, bug events, clean twin and ghost are the whole run's; ``present`` is
+        the run's step now. ValueError for a step the run does not reach.
+        """
+        with self._lock:
+            travel.check_reachable(self, step)
+            return self.snapshot() if step == self._step else travel.view(self, step)
+
+    def session_at(self, step: int) -> TrainingSession:
+        """A separate session at ``step`` of this run (to check its gradients, say)."""
+        with self._lock:
+            travel.check_reachable(self, step)
+            return travel.session_at(self, step)
+
+    def rewind(self, step: int, _lr_at: Callable[[int], float] | None = None) -> None:
+        """Branch: go back to ``step`` and go on from there, exactly as the run was then.
+
+        The later steps are forgotten, their loss kept as ``ghost`` (the future the branch
+        left) until the next branch or a reset; the bugs, points and learning rate are the
+        ones update ``step`` ran with. ValueError for a step the run does not reach.
+        """
+        with self._lock:
+            travel.check_reachable(self, step)
+            if step != self._step:
+                travel.rewind(self, step, _lr_at)
 
     # -- reading ---------------------------------------------------------------
 
@@ -445,6 +514,7 @@ class TrainingSession:
                 # Kept when the bugs go off, until the next step: the gradients are still buggy.
                 true_gradients=self._true_gradients,
                 trace=self._trace,
+                ghost=self.ghost,
                 health=self.health(),
             )
 
@@ -458,12 +528,13 @@ class TrainingSession:
         with self._lock:
             data = SavedData(self.xs, self.ys, self.test_xs, self.test_ys)
             twin = None if self._twin is None else state_of(self._twin)
-            return SavedSession(state_of(self), data, twin)
+            return SavedSession(state_of(self), data, twin, timeline_of(self))
 
     @classmethod
     def from_state(cls, saved: SavedSession) -> TrainingSession:
         """The run ``export_state()`` saved, ready to step on as if it had never stopped."""
-        session = resumed(cls, saved.state, saved.data)
+        session = resumed(cls, saved.state, saved.data, saved.timeline)
         if saved.twin is not None:
-            session._twin = resumed(cls, saved.twin, SavedData(saved.data.xs, saved.data.ys))
+            twin_data = SavedData(saved.data.xs, saved.data.ys)
+            session._twin = resumed(cls, saved.twin, twin_data, saved.timeline, clean=True)
         return session
