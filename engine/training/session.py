@@ -33,6 +33,7 @@ from engine import bugs
 from engine.nn import MLP
 from engine.optim import SGD, Schedule
 from engine.training import travel
+from engine.training import twin as clean_twin
 from engine.training.divergence import blow_up, largest
 from engine.training.health import Health
 from engine.training.history import HistoryRecorder
@@ -217,33 +218,18 @@ class TrainingSession:
     ) -> None:
         """Train on these points from the next step on (``None``: keep the test points).
 
-        Weights, optimizer and history stay; both fast passes compile again for
-        the new data; gradcheck and batches read it. The clean twin is first
-        brought level with this run on the old data, then switched too, so that
-        it never replays a step on data this run did not have. (Before any step
-        with a bug on, this run *is* its clean twin: a copy of it is made
-        instead of a replay.) The predictions are evaluated again at the
-        current weights, so they match the points. ValueError, and nothing
-        changes, for points that do not fit the model.
+        Weights, optimizer and history stay; the fast passes compile again. The clean
+        twin is first brought level on the old points, then switched too (before any
+        step with a bug on, this run *is* its twin: copied, not replayed). The
+        predictions are evaluated again at the current weights. ValueError, and
+        nothing changes, for points that do not fit the model.
         """
-        new_xs = tuple(tuple(float(v) for v in x) for x in xs)
-        new_ys = tuple(float(y) for y in ys)
-        if test_xs is None or test_ys is None:
-            new_test_xs, new_test_ys = self.test_xs, self.test_ys
-        else:
-            new_test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
-            new_test_ys = tuple(float(y) for y in test_ys)
-        if not new_xs or len(new_xs) != len(new_ys):
-            raise ValueError(
-                f"need matching, non-empty inputs and targets ({len(new_xs)} vs {len(new_ys)})"
-            )
-        if len(new_test_xs) != len(new_test_ys):
-            raise ValueError("the test set needs one target per sample")
-        if any(len(x) != self.nin for x in new_xs + new_test_xs):
-            raise ValueError(f"every point needs the model's {self.nin} features")
+        test = (self.test_xs, self.test_ys) if test_xs is None or test_ys is None else None
+        new = Points.checked(self.nin, xs, ys, *(test or (test_xs, test_ys)))
+        new_xs, new_ys, new_test_xs, new_test_ys = new.xs, new.ys, new.test_xs, new.test_ys
         with self._lock:
             if self._step and self._twin is None:
-                self._twin = self._clean_copy()
+                self._twin = clean_twin.clean_copy(self)
             elif self._twin is not None:
                 self._advance_twin()
             self._replace_data(new_xs, new_ys, new_test_xs, new_test_ys)
@@ -262,30 +248,10 @@ class TrainingSession:
                     self._test_loss = self._test_accuracy = math.nan
         self._timeline.change(self._step, self._bugs, self._points, self._checkpoint())
 
-    def _clean_copy(self) -> TrainingSession:
-        """This run as its own clean twin: right while no step has run with a bug on
-        (then the twin would replay exactly these steps), and cheaper than a replay."""
-        state = state_of(self)
-        kept = state.history.kept
-        no_test = (math.nan,) * len(kept)
-        clean = replace(
-            state,
-            bugs=frozenset(),
-            bug_events=(),
-            last_step=replace(state.last_step, true_gradients=None),
-            history=replace(
-                state.history, kept=replace(kept, test_loss=no_test, test_accuracy=no_test)
-            ),
-        )
-        twin = resumed(TrainingSession, clean, SavedData(self.xs, self.ys))
-        twin._timeline = self._timeline.copy(clean=True)  # every step so far ran clean
-        return twin
-
     @property
     def twin_loss(self) -> float | None:
         """The clean twin's loss at the last step, while any bug is on."""
-        twin = self._twin
-        return twin._loss if self._bugs and twin is not None else None
+        return self._twin._loss if self._bugs and self._twin is not None else None
 
     @property
     def test_metrics(self) -> tuple[float, float]:
@@ -298,17 +264,6 @@ class TrainingSession:
         return self.optimizer.schedule.at(self._step)
 
     # -- training --------------------------------------------------------------
-
-    def _trace_step(self, leftover, backprop, before) -> StepTrace:
-        """What this step's gradients were at each stage, and how the update moved."""
-        params = self.optimizer.parameters
-        return StepTrace(
-            leftover=tuple(leftover),
-            backprop=tuple(b - g for b, g in zip(backprop, leftover)),
-            applied=tuple(p.grad for p in params),
-            true=self._true_gradients or (),
-            moved=tuple(p.data - w for p, w in zip(params, before)),
-        )
 
     def step(self, lr: float | None = None) -> StepResult:
         """One update: forward, zero_grad, backward, SGD step (at ``lr``, if given)."""
@@ -359,7 +314,9 @@ class TrainingSession:
                 self.optimizer.step(self._step, lr)
                 reason = blow_up(loss.data, first_loss, largest(params))
                 if before is not None:
-                    self._trace = self._trace_step(leftover, backprop, before)
+                    self._trace = StepTrace.of(
+                        params, leftover, backprop, before, self._true_gradients
+                    )
             diverged = reason is not None
             if diverged:
                 self._diverged_at = number
@@ -405,19 +362,7 @@ class TrainingSession:
         return next(s.at(update) for start, s in reversed(self._lr_log) if start <= update)
 
     def _advance_twin(self) -> None:
-        """Bring the clean twin level with this run: same seed, points and rates, no bugs.
-
-        A new twin starts from step 0 and trains on the points each update of this run
-        trained on (its timeline's stretches)."""
-        if self._twin is None:
-            first = self._timeline.stretch_for(1).points
-            self._twin = TrainingSession(self.config, first.xs, first.ys, (), self.backend)
-        twin = self._twin
-        while twin._step < self._step and twin._diverged_at is None:
-            points = self._timeline.stretch_for(twin._step + 1).points
-            if points.xs != twin.xs or points.ys != twin.ys:
-                twin._replace_data(points.xs, points.ys, (), ())
-            twin.step(lr=self._lr_at(twin._step))
+        clean_twin.advance(self)  # engine/training/twin.py
 
     def evaluate(self) -> tuple[float, float]:
         """Loss and accuracy at the current weights, without touching gradients."""
@@ -427,7 +372,7 @@ class TrainingSession:
 
     # -- time travel: engine/training/travel.py -----------------------------------
 
-    def _checkpoint(self) -> Checkpoint:
+    def _checkpoint(self) -> Checkpoint:  # the run now, for its timeline
         return travel.checkpoint_of(self)
 
     @property
@@ -440,11 +385,7 @@ class TrainingSession:
         return self._timeline
 
     def view(self, step: int) -> Snapshot:
-        """The snapshot this run's panes showed right after update ``step``, exactly.
-
-        Its history, bug events, clean twin and ghost are the whole run's; ``present`` is
-        the run's step now. ValueError for a step the run does not reach.
-        """
+        """What the panes showed right after update ``step``, exactly (``travel.view``)."""
         with self._lock:
             travel.check_reachable(self, step)
             return self.snapshot() if step == self._step else travel.view(self, step)
@@ -456,12 +397,7 @@ class TrainingSession:
             return travel.session_at(self, step)
 
     def rewind(self, step: int, _lr_at: Callable[[int], float] | None = None) -> None:
-        """Branch: go back to ``step`` and go on from there, exactly as the run was then.
-
-        The later steps are forgotten, their loss kept as ``ghost`` (the future the branch
-        left) until the next branch or a reset; the bugs, points and learning rate are the
-        ones update ``step`` ran with. ValueError for a step the run does not reach.
-        """
+        """Branch: go on from ``step`` exactly as the run was then (``travel.rewind``)."""
         with self._lock:
             travel.check_reachable(self, step)
             if step != self._step:
@@ -471,8 +407,7 @@ class TrainingSession:
 
     def health(self) -> Health:
         """Dead and saturated neurons at the weights after the last step's update, and
-        its gradients exploding or vanishing; measured once a step, when first asked
-        (``engine/training/health.py``, ``Passes.health``)."""
+        exploding or vanishing gradients; measured once a step (``health.py``)."""
         with self._lock:
             if self._health is None or self._health.step != self._step:
                 with bugs.injected(self._bugs):

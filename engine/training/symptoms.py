@@ -30,6 +30,18 @@ class StepTrace:
     true: tuple[float, ...]  # what clean code computes at the same weights
     moved: tuple[float, ...]  # how the update changed each parameter
 
+    @classmethod
+    def of(cls, params, leftover, backprop, before, true) -> StepTrace:
+        """A step's trace from the ``.grad`` values before and after backward(), the
+        weights ``before`` the update, and the true gradients (``params``: after it)."""
+        return cls(
+            leftover=tuple(leftover),
+            backprop=tuple(b - g for b, g in zip(backprop, leftover)),
+            applied=tuple(p.grad for p in params),
+            true=true or (),
+            moved=tuple(p.data - w for p, w in zip(params, before)),
+        )
+
 
 def norm(values: Sequence[float]) -> float:
     return math.sqrt(math.fsum(v * v for v in values))

@@ -40,6 +40,24 @@ class Points:
     test_xs: tuple[tuple[float, ...], ...] = ()
     test_ys: tuple[float, ...] = ()
 
+    @classmethod
+    def checked(cls, nin: int, xs, ys, test_xs, test_ys) -> Points:
+        """These points as floats; ValueError, naming what is wrong, unless they fit a model
+        with ``nin`` inputs."""
+        xs = tuple(tuple(float(v) for v in x) for x in xs)
+        ys = tuple(float(y) for y in ys)
+        test_xs = tuple(tuple(float(v) for v in x) for x in test_xs)
+        test_ys = tuple(float(y) for y in test_ys)
+        if not xs or len(xs) != len(ys):
+            raise ValueError(
+                f"need matching, non-empty inputs and targets ({len(xs)} vs {len(ys)})"
+            )
+        if len(test_xs) != len(test_ys):
+            raise ValueError("the test set needs one target per sample")
+        if any(len(x) != nin for x in xs + test_xs):
+            raise ValueError(f"every point needs the model's {nin} features")
+        return cls(xs, ys, test_xs, test_ys)
+
 
 @dataclass(frozen=True)
 class Stretch:

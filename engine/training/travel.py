@@ -130,7 +130,11 @@ class _PastNorms:
 
 
 def view(run, step: int) -> Snapshot:
-    """The snapshot ``run``'s panes showed right after update ``step`` (``step`` < now)."""
+    """The snapshot ``run``'s panes showed right after update ``step`` (``step`` < now).
+
+    Its history, bug events, clean twin and ghost are the whole run's; ``present`` is the
+    run's step now.
+    """
     replayer = replay_to(run, step)
     history = run._history.view()
     with bugs.injected(replayer._bugs):
@@ -157,7 +161,12 @@ def session_at(run, step: int):
 
 
 def rewind(run, step: int, lr_at: Callable[[int], float] | None = None) -> None:
-    """Branch ``run`` at ``step`` (``TrainingSession.rewind``; ``step`` < now)."""
+    """Branch ``run`` at ``step`` (< now): go on from there, exactly as it was then.
+
+    The later steps are forgotten, their loss kept as ``run.ghost`` (the future the branch
+    left) until the next branch or a reset; the bugs, points and learning rate are the ones
+    update ``step`` ran with.
+    """
     old = run._history.view()
     cut = bisect_right(old.steps, step)
     ghost = Ghost(step, old.steps[cut:], old.loss[cut:])
