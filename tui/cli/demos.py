@@ -122,8 +122,8 @@ HEALTH_DEMOS: dict[str, HealthDemo] = {
             1.0,
             "At 20× the preset's learning rate 5 of the 8 hidden tanh neurons are past "
             "|t| > 0.99 on all 4 points by step 3, so their local gradient 1 - t² is under "
-            "0.02: the loss sits at 8 (2 of 4 right) from step 5 to step 100, while at the preset's rate it is below "
-            "0.03 by step 30.",
+            "0.02: the loss sits at 8 (2 of 4 right) from step 5 to step 100, while at the "
+            "preset's rate it is below 0.03 by step 30.",
         ),
     )
 }
