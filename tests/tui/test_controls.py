@@ -163,7 +163,7 @@ async def test_the_dialog_opens_on_the_current_rate_and_bugs_and_cancel_keeps_th
     app = MicrogradApp(START)
     async with app.run_test(size=SMALL) as pilot:
         app.session.step()
-        app.action_lr_down()
+        app.action_lr(0.5)
         app.toggle_bug_by_id("overwrite-grad")
         session = app.session
         for edit in (lambda c: None, lambda c: c):  # escape; apply without a change

@@ -84,7 +84,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "lr-down",
         "left_square_bracket",
-        "lr_down",
+        "lr(0.5)",
         "lr ½",
         "Halve the learning rate",
         palette="Halve the learning rate",
@@ -92,7 +92,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "lr-up",
         "right_square_bracket",
-        "lr_up",
+        "lr(2.0)",
         "lr ×2",
         "Double the learning rate",
         palette="Double the learning rate",
@@ -106,6 +106,62 @@ ACTIONS: tuple[Action, ...] = (
         "The value graph and a chain-rule stepper: forward, then backward node by node",
         palette="Graph and chain-rule stepper",
         palette_help="draw_dot-style value graph; step forward and backward node by node",
+    ),
+    Action(
+        "back",
+        "less_than_sign",
+        "travel(-1)",
+        "◀ step",
+        "Time travel: view the step before (every pane as it was; a change there branches)",
+        show=False,
+        palette="Back one step",
+        palette_help="every pane as it was a step before",
+    ),
+    Action(
+        "forward",
+        "greater_than_sign",
+        "travel(1)",
+        "step ▶",
+        "Time travel: view the step after, up to the present",
+        show=False,
+        palette="Forward one step",
+        palette_help="toward the present",
+    ),
+    Action(
+        "back-ten",
+        "left_curly_bracket",
+        "travel(-10)",
+        "◀◀",
+        "Time travel: ten steps back",
+        show=False,
+    ),
+    Action(
+        "forward-ten",
+        "right_curly_bracket",
+        "travel(10)",
+        "▶▶",
+        "Time travel: ten steps forward",
+        show=False,
+    ),
+    Action(
+        "first-step",
+        "home",
+        "travel_start",
+        "Start",
+        "Time travel: view the run's start (step 0); a click on the loss plot views that step",
+        show=False,
+        palette="View the start",
+        palette_help="step 0, the seed's weights",
+    ),
+    Action(
+        "present",
+        "end",
+        "travel_present",
+        "Present",
+        "Time travel: back to the present, the run's latest step",
+        show=False,
+        palette="Back to the present",
+        palette_help="the run's latest step",
     ),
     Action("speed", "s", "cycle_speed", "Speed", f"Run speed: {SPEED_LIST} steps/s"),
     Action(
@@ -196,7 +252,7 @@ ACTIONS: tuple[Action, ...] = (
         "g",
         "gradcheck",
         "Gradcheck",
-        "Check backprop against finite differences at the current weights",
+        "Check backprop against finite differences at the weights the panes show",
         palette="Gradient check",
         palette_help="backprop vs finite differences",
     ),
@@ -230,7 +286,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "save-session",
         "ctrl+s",
-        "save_session",
+        "save('save_session')",
         "Save",
         "Save the run to a file (open it again with micrograd-tui --load FILE)",
         show=False,
@@ -240,7 +296,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "export-history",
         "ctrl+e",
-        "export_history",
+        "save('export_history')",
         "Export",
         "Export the loss history as CSV",
         show=False,
@@ -250,7 +306,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "export-data",
         "ctrl+d",
-        "export_data",
+        "save('export_data')",
         "Export data",
         "Export the run's points (drawn ones included) as CSV, for --data FILE",
         show=False,
@@ -260,7 +316,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "export-torch",
         "p",
-        "export_torch",
+        "save('export_torch')",
         "PyTorch",
         "Export the run as a PyTorch script that continues it, step for step",
         show=False,
@@ -282,12 +338,28 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-_KEY_NAMES = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+_KEY_NAMES = {
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "question_mark": "?",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
+    "left_curly_bracket": "{",
+    "right_curly_bracket": "}",
+}
 
 
 def key_label(keys: str) -> str:
     """How help and the palette write keys: '[', '? or f1', 'ctrl+r'."""
     return " or ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
+
+
+# The panes that scroll (the parameter grids, the bug list) bind home and end to scrolling;
+# on the dashboard those keys are time travel's, wherever the focus is.
+TRAVEL_KEYS: list[Binding] = [
+    Binding("home", "app.travel_start", "Start", show=False),
+    Binding("end", "app.travel_present", "Present", show=False),
+]
 
 
 def bindings() -> list[Binding]:

@@ -39,6 +39,7 @@ from tui.dashboard.screens.gradcheck import GradCheckScreen
 from tui.dashboard.screens.graph import GraphScreen, GraphState
 from tui.dashboard.screens.help import HelpScreen, dashboard_help
 from tui.dashboard.training import GROUP, Trainer
+from tui.dashboard.travel import TimeTravel
 from tui.dashboard.widgets.bug_toggles import BugToggle, BugToggles
 from tui.dashboard.widgets.gradients import GradientsPane
 from tui.dashboard.widgets.loss_plot import LossPlot
@@ -115,6 +116,7 @@ class MicrogradApp(App[None]):
         self.runs = Runs(self)
         self.drawing = Drawing(self)
         self.saving = Saving(self)
+        self.travel = TimeTravel(self)  # the cursor over past steps
         self.quiz: QuizRoom | None = None if quiz is None else QuizRoom(self, *quiz)
 
     # -- layout ----------------------------------------------------------------
@@ -169,7 +171,7 @@ class MicrogradApp(App[None]):
         out, on its own (``tui/dashboard/widgets/pane.py``).
         """
         if snap is None:
-            snap = self.session.snapshot()
+            snap = self._shown()
         self._last_snapshot = snap
         if self.quiz is not None:
             snap = self.quiz.mask(snap)  # a round's case stays hidden
@@ -223,34 +225,53 @@ class MicrogradApp(App[None]):
     # -- actions -----------------------------------------------------------------
 
     def action_step(self) -> None:
-        self.trainer.step_once()
-        self.refresh_panes()
+        def step() -> None:
+            self.trainer.step_once()
+            self.refresh_panes()
+
+        self.travel.then("take a step", step)
 
     def action_toggle_run(self) -> None:
         if self.running:
             self.trainer.stop()
             return
-        if self.session.diverged_at is not None:
-            self.notify(
-                f"{self.session.diverged_reason}. Reset with ctrl+r first.", severity="error"
-            )
-            return
-        self.drawing.told_while_running = False
-        self.trainer.start()
+
+        def start() -> None:
+            if self.session.diverged_at is not None:
+                reason = self.session.diverged_reason
+                self.notify(f"{reason}. Reset with ctrl+r first.", severity="error")
+                return
+            self.drawing.told_while_running = False
+            self.trainer.start()
+
+        self.travel.then("run", start)
 
     def action_reset(self) -> None:
         self.trainer.stop()
+        self.travel.forget()
         self.session.reset()
         self.notify(f"Reset to the initial weights of seed {self.session.config.seed}.")
         self.refresh_panes()
 
-    def action_lr_down(self) -> None:
-        self.trainer.change_lr(0.5)
+    def action_lr(self, factor: float) -> None:
+        what = "halve the learning rate" if factor < 1 else "double the learning rate"
+        self.travel.then(what, lambda: self.trainer.change_lr(factor))
         self.refresh_panes()
 
-    def action_lr_up(self) -> None:
-        self.trainer.change_lr(2.0)
-        self.refresh_panes()
+    # -- time travel: travel.py ---------------------------------------------------------
+
+    def action_travel(self, steps: int) -> None:
+        self.travel.move(steps)
+
+    def action_travel_start(self) -> None:
+        self.travel.go(self.session.earliest_step)
+
+    def action_travel_present(self) -> None:
+        self.travel.to_present()
+
+    @on(LossPlot.StepPicked)
+    def _on_step_picked(self, message: LossPlot.StepPicked) -> None:
+        self.travel.go(message.step)
 
     def action_toggle_bug(self, number: int) -> None:
         if not 1 <= number <= len(bug_catalogue.CATALOGUE):
@@ -260,16 +281,20 @@ class MicrogradApp(App[None]):
         if self.quiz is not None:  # the bug list is the answer sheet
             self.quiz.choose(bug.id)
             return
-        on = self.session.toggle_bug(bug.id)
-        state = "on" if on else "off"
-        if self.compact:
-            # The symptom line says what changed; the bug's "why?" says what to look for.
-            self.notify(f"{bug.id} {state} from the next step.")
-        else:
-            self.notify(
-                f"{bug.id} {state} from the next step. {bug.look_for if on else ''}", timeout=4
-            )
-        self.refresh_panes()
+
+        def toggle() -> None:
+            on = self.session.toggle_bug(bug.id)
+            state = "on" if on else "off"
+            if self.compact:
+                # The symptom line says what changed; the bug's "why?" says what to look for.
+                self.notify(f"{bug.id} {state} from the next step.")
+            else:
+                look = bug.look_for if on else ""
+                self.notify(f"{bug.id} {state} from the next step. {look}", timeout=4)
+            self.refresh_panes()
+
+        switch = "off" if bug.id in self._last_snapshot.bugs else "on"
+        self.travel.then(f"switch {bug.id} {switch}", toggle)
 
     def toggle_bug_by_id(self, bug_id: str) -> None:
         ids = [bug.id for bug in bug_catalogue.CATALOGUE]
@@ -358,13 +383,13 @@ class MicrogradApp(App[None]):
 
     @on(PointEdit)
     def _on_point_edit(self, message: PointEdit) -> None:
-        self.drawing.edit(message)
+        self.travel.then("change the points", lambda: self.drawing.edit(message))
 
     def action_undo_draw(self) -> None:
-        self.drawing.undo_or_redo(undo=True)
+        self.travel.then("undo a drawn point", lambda: self.drawing.undo_or_redo(undo=True))
 
     def action_redo_draw(self) -> None:
-        self.drawing.undo_or_redo(undo=False)
+        self.travel.then("redo a drawn point", lambda: self.drawing.undo_or_redo(undo=False))
 
     def action_swap_boundary(self) -> None:
         self.drawing.swap_boundary()
@@ -376,25 +401,10 @@ class MicrogradApp(App[None]):
 
     # -- saving: saving.py ---------------------------------------------------------
 
-    def action_save_session(self) -> None:
-        if self.in_round("Saving and exporting (the file would hold the answer) open"):
-            return
-        self.saving.save_session()
-
-    def action_export_history(self) -> None:
-        if self.in_round("Saving and exporting (the file would hold the answer) open"):
-            return
-        self.saving.export_history()
-
-    def action_export_data(self) -> None:
-        if self.in_round("Saving and exporting (the file would hold the answer) open"):
-            return
-        self.saving.export_data()
-
-    def action_export_torch(self) -> None:
-        if self.in_round("Saving and exporting (the file would hold the answer) open"):
-            return
-        self.saving.export_torch()
+    def action_save(self, kind: str) -> None:
+        """ctrl+s, ctrl+e, ctrl+d, p: save the run, export its history, points or a script."""
+        if not self.in_round("Saving and exporting (the file would hold the answer) open"):
+            getattr(self.saving, kind)()
 
     def action_gradient_view(self) -> None:
         view = self.query_one(GradientsPane).cycle_view()
@@ -406,7 +416,10 @@ class MicrogradApp(App[None]):
         self.refresh_panes(self._last_snapshot)
 
     def action_gradcheck(self) -> None:
-        self.push_screen(GradCheckScreen(self.session))
+        step = self.travel.cursor  # a past step: its weights, on a copy of the run there
+        self.push_screen(
+            GradCheckScreen(self.session if step is None else self.session.session_at(step))
+        )
 
     def action_graph(self) -> None:
         if isinstance(self.screen, GraphScreen):
@@ -414,7 +427,11 @@ class MicrogradApp(App[None]):
         if self.quiz is not None and self.quiz.open:  # the hidden engine, unnamed
             self.push_screen(self.quiz.graph_screen())
             return
-        self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
+        self.push_screen(GraphScreen(self._shown(), self.graph_state))
+
+    def _shown(self) -> Snapshot:
+        """The step the panes show: the cursor's, or the present."""
+        return self.travel.snapshot() or self.session.snapshot()
 
     @on(SamplePicked)
     def _open_sample_graph(self, message: SamplePicked) -> None:
@@ -425,7 +442,7 @@ class MicrogradApp(App[None]):
         self.graph_state.source = Source.MODEL
         self.graph_state.sample = message.sample
         self.graph_state.position = 0
-        self.push_screen(GraphScreen(self.session.snapshot(), self.graph_state))
+        self.push_screen(GraphScreen(self._shown(), self.graph_state))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

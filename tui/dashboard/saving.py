@@ -152,8 +152,12 @@ class Saving:
         reopen = ""
         if os.path.isfile(written) and not self.served:
             reopen = f" Open it with: micrograd-tui --load {path}"
+        viewing = self.app.travel.cursor
+        past = "" if viewing is None else f" (the run's present; you are viewing step {viewing})"
         self.app.notify(
-            f"Step {step} saved to {self._where(written)}.{reopen}", title="Run saved", timeout=6
+            f"Step {step}{past} saved to {self._where(written)}.{reopen}",
+            title="Run saved",
+            timeout=6,
         )
         return True
 

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from engine.bugs import CATALOGUE, Bug
 from engine.training.records import Snapshot
+from tui.dashboard import actions
 from tui.dashboard.widgets.pane import Pane
 
 
@@ -107,6 +108,8 @@ class BugToggle(Static, can_focus=True):
 
 class BugToggles(Pane, VerticalScroll):
     """The bug catalogue as switches: keys 1, 2, … in catalogue order."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(actions.TRAVEL_KEYS)
 
     BORDER_TITLE = "Bugs"
     HELP_TITLE = "Bugs"

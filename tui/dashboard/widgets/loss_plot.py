@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from engine.training.records import Snapshot
@@ -18,6 +21,8 @@ TRAIN_COLOUR = "cyan"
 TEST_COLOUR = "orange"
 TWIN_COLOUR = "green"
 FULL_COLOUR = "magenta"
+GHOST_COLOUR = "gray"  # the future a branch left: faint, under the rest
+CURSOR_COLOUR = "white"  # the step the panes show, while it is a past one
 # plotext's tick arithmetic overflows near the float limit: clip what is drawn.
 CLIP = 1e30
 # plotext's colour names are the terminal's 16 colours ("orange" is colour 3):
@@ -27,6 +32,7 @@ LEGEND_STYLES = {
     TEST_COLOUR: "color(3)",
     TWIN_COLOUR: "color(2)",
     FULL_COLOUR: "color(5)",
+    GHOST_COLOUR: "color(8)",
 }
 
 
@@ -74,8 +80,16 @@ class LossPlot(Pane, PlotextPlot):
         "went off. While a bug is on, a clean twin (same seed, data and rates, no bug) trains "
         "in lockstep and its curve is drawn in green. With a test split, the test loss is "
         "drawn too; the title names each curve in its colour. l switches between linear and "
-        "log scale."
+        "log scale. Time travel: < and > (or a click on the plot) view a past step, marked by "
+        "a white line; a change there branches, and the abandoned future stays as a grey "
+        "ghost curve until a reset."
     )
+
+    @dataclass
+    class StepPicked(Message):
+        """The plot was clicked: view this step."""
+
+        step: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -85,6 +99,8 @@ class LossPlot(Pane, PlotextPlot):
         self.drawn_steps: tuple[int, ...] = ()  # the steps of the run's own curve, as drawn
         self._built = False  # whether plotext has built the current figure
         self._snapshot: Snapshot | None = None
+        self._plain = ""  # the plot as last drawn, without colours: where a click landed
+        self._x_range = (1.0, 2.0)  # the x axis's limits as last drawn (log10 on a log axis)
 
     def show(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -115,10 +131,35 @@ class LossPlot(Pane, PlotextPlot):
                 # twice): a repaint without a new snapshot plots the figure afresh.
                 self._figure()
             self._built = True
-            return super().render()
+            drawn = super().render()
+            self._plain = drawn.plain if isinstance(drawn, Text) else ""
+            return drawn
         except (ArithmeticError, ValueError, IndexError) as err:
             # A plot that cannot be drawn must never take the dashboard down.
             return f"(the loss plot cannot be drawn: {type(err).__name__}: {err})"
+
+    def on_click(self, event: events.Click) -> None:
+        """View the step under the mouse: the columns between the x axis's corners span
+        the axis's limits."""
+        step = self.step_at(event.get_content_offset(self))
+        if step is not None:
+            self.post_message(self.StepPicked(step))
+
+    def step_at(self, offset) -> int | None:
+        """The step at a content offset of the plot as last drawn (None: not on the plot)."""
+        if offset is None or self._snapshot is None or not len(self._snapshot.history):
+            return None
+        axis = next((line for line in self._plain.splitlines() if "└" in line), None)
+        if axis is None or "┘" not in axis:
+            return None
+        left, right = axis.index("└") + 1, axis.rindex("┘") - 1
+        if right <= left or not left <= offset.x <= right:
+            return None
+        low, high = self._x_range
+        x = low + (offset.x - left) / (right - left) * (high - low)
+        step = round(10**x if self.log_steps else x)
+        present = self._snapshot.present
+        return min(max(step, 0), self._snapshot.step if present is None else present)
 
     def _draw(self) -> None:
         """Plot the kept snapshot, and say in the border what is drawn."""
@@ -131,7 +172,8 @@ class LossPlot(Pane, PlotextPlot):
         self._built = False
         self.border_title = legend(labels, self.size.width - 4)
         clip = f" · clipped at {CLIP:g}" if clipped else ""
-        self.border_subtitle = f"{steps_scale}{scale} scale{clip} · l to switch"
+        travel = " · < > back in time" if self._snapshot and self._snapshot.step else ""
+        self.border_subtitle = f"{steps_scale}{scale} scale{clip} · l to switch{travel}"
         self.refresh()
 
     def _curves(self, snap: Snapshot) -> list[tuple]:
@@ -155,6 +197,10 @@ class LossPlot(Pane, PlotextPlot):
             curves.append(
                 (snap.twin_history.steps, snap.twin_history.loss, TWIN_COLOUR, self.twin_label)
             )
+        ghost = snap.ghost
+        if ghost is not None and ghost.steps:
+            label = f"ghost after step {ghost.branch_step}"
+            curves.append((ghost.steps, ghost.loss, GHOST_COLOUR, label))
         return curves
 
     def _figure(self) -> tuple[list[tuple[str, str]], bool]:
@@ -213,8 +259,13 @@ class LossPlot(Pane, PlotextPlot):
         if snap.diverged_at is not None:
             plt.vline(self._x(snap.diverged_at), "red")
             plt.title(f"diverged at step {snap.diverged_at}")
-        last = max(snap.step, 2)
-        plt.xlim(self._x(1), self._x(last))
+        if snap.present is not None:  # a past step: where the panes are
+            plt.vline(self._x(max(snap.step, 1)), CURSOR_COLOUR)
+            plt.title(f"viewing step {snap.step} of {snap.present}")
+        ghost_end = snap.ghost.last_step if snap.ghost is not None else 0
+        last = max(snap.step if snap.present is None else snap.present, ghost_end, 2)
+        self._x_range = (self._x(1), self._x(last))
+        plt.xlim(*self._x_range)
         if self.log_steps:
             ticks = [t for t in decade_ticks(1, last) if t <= last]
             plt.xticks([self._x(t) for t in ticks], [f"{t:,.0f}" for t in ticks])

@@ -31,6 +31,7 @@ from textual.widgets import Static
 from engine.nn import layer_activations, parameter_name
 from engine.training.health import DEAD, MARKS, SATURATED, Health
 from engine.training.records import Snapshot
+from tui.dashboard import actions
 from tui.dashboard import format as fmt
 
 Cursor = tuple[int, int, int]  # layer, neuron, column (column == fan-in: the bias)
@@ -150,6 +151,7 @@ class ParameterGrid(ScrollView, can_focus=True):
         Binding("down", "move(0, 1)", "Down", show=False),
         Binding("left", "move(-1, 0)", "Left", show=False),
         Binding("right", "move(1, 0)", "Right", show=False),
+        *actions.TRAVEL_KEYS,
     ]
 
     DEFAULT_CSS = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 from rich.text import Text
 from textual.widgets import Static
@@ -13,13 +14,20 @@ from tui.dashboard import format as fmt
 
 def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed: str) -> Text:
     out = Text()
+    past = snapshot.present is not None  # time travel: a past step of the run
+    if past:
+        state = "viewing"
     badge = {
         "running": "bold black on #3fb950",
         "paused": "bold black on #d29922",
         "diverged": "bold white on #b00020",
+        "viewing": "bold black on #79c0ff",
     }[state]
     out.append(f" {state.upper()} ", style=badge)
     out.append(f" step {snapshot.step}", style="bold")
+    if past:
+        out.append(f" of {snapshot.present}", style="bold")
+        out.append(" (end: present)", style="bold #79c0ff")
     batch = snapshot.config.batch_size
     out.append(
         "  batch loss " if batch is not None and batch < len(snapshot.targets) else "  loss "
@@ -35,7 +43,10 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
         )
     if snapshot.twin_history is not None and len(snapshot.twin_history):
         out.append("  twin ")
-        out.append(fmt.short(snapshot.twin_history.loss[-1]), style="bold green")
+        twin = snapshot.twin_history
+        at = bisect_left(twin.steps, snapshot.step)
+        twin_loss = twin.loss[at] if at < len(twin) and twin.steps[at] == snapshot.step else None
+        out.append(fmt.short(twin_loss) if twin_loss is not None else "–", style="bold green")
     out.append(f"  lr {fmt.short(snapshot.lr)}")
     if state == "running" and steps_per_s:
         out.append(f"  {steps_per_s:,.0f} steps/s")
@@ -57,7 +68,8 @@ class StatusBar(Static):
 
     HELP_TITLE = "Status"
     HELP = (
-        "Paused / running / diverged, step, loss, accuracy, learning rate, steps per "
+        "Paused / running / diverged (or viewing a past step: 'step 40 of 120', end returns "
+        "to the present), step, loss, accuracy, learning rate, steps per "
         "second, how many neurons are dead or saturated (when any are), active bugs. A run "
         "diverges when its loss is inf or nan, above 10^6 times its first step's, or a "
         "parameter passes 10^6 in size: it pauses and says why."
