@@ -9,13 +9,37 @@ A session file is versioned JSON::
       "session": {"backend": "fast", "config": {...}, "data": {...}, "step": 10,
                   "bugs": [...], "bug_events": [...], "parameters": {"data": [...], "grad": [...]},
                   "optimizer": {...}, "last_step": {...}, "diverged_at": null,
-                  "history": {...}, "twin": null}
+                  "history": {...}, "twin": null, "timeline": {...}}
     }
 
 ``session`` is ``TrainingSession.export_state()``, a ``SavedSession``
 (``engine/training/saved_state.py``): with it a run continues bit for bit as if it had
 never stopped. This module converts between JSON and those records: it
 checks each field's type; the records check how the values fit together.
+
+``session.timeline`` is what it takes to rebuild the run's past steps
+(``engine/training/timeline.py``), so that a loaded run can view and rewind to any
+step from its origin::
+
+    "timeline": {
+      "stretches": [{"start": 0, "bugs": [], "points": null},
+                    {"start": 40, "bugs": ["skip-zero-grad"], "points": 0}, ...],
+      "point_sets": [{"xs": [...], "ys": [...], "test_xs": [...], "test_ys": [...]}],
+      "origin": null,
+      "ghost": {"branch_step": 40, "steps": [41, 42, ...], "loss": [...]}
+    }
+
+A stretch's ``points`` is ``null`` for the run's own ``data``, else an index into
+``point_sets`` (each set written once, however many stretches trained on it).
+``origin`` is ``null`` when the run reaches back to step 0 (the seed's weights);
+otherwise the run as it was at its earliest step, as ``TrainingSession`` keeps it
+(``step``, ``data``, ``grad``, ``predictions``, ``loss``, ...). ``ghost`` is the loss of
+the future the last branch left, or ``null``. Checkpoints between are not written:
+a loaded run rebuilds them by replaying. A file without ``timeline`` (written before
+time travel) still loads: its run reaches back only to the step it was saved at. The
+version stays 1: the timeline is an addition that a reader from before time travel
+ignores (it reads the run, which then reaches back to its saved step).
+
 ``run`` is whatever the caller passes (the command line keeps where the data
 came from); this module only checks that it is an object. Floats are written as JSON numbers, which
 Python reads back exactly (``repr`` round-trips); inf and nan, which JSON
@@ -36,6 +60,7 @@ import json
 import math
 import os
 import re
+from array import array
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -50,16 +75,18 @@ from engine.training.saved_state import (
     SavedOptimizer,
     SavedParameters,
     SavedSession,
+    SavedTimeline,
     TrainingState,
 )
 from engine.training.session import BACKENDS, TrainingSession
+from engine.training.timeline import Checkpoint, Ghost, Points, Stretch
 
 FORMAT = "micrograd-tui session"
 VERSION = 1
 HISTORY_COLUMNS = ("step", *RECORDED)
 # A session file holds its data: 256 MB fits a million samples of a few features.
 MAX_SESSION_BYTES = 256 << 20
-MAX_JSON_DEPTH = 16  # the format itself nests 6 levels deep
+MAX_JSON_DEPTH = 16  # the format itself nests 7 levels deep (timeline.point_sets[i].xs[j])
 
 PathLike = str | os.PathLike
 
@@ -118,9 +145,50 @@ def _write(path: PathLike, text: str, allow_stdout: bool) -> str:
 
 def _session_json(saved: SavedSession) -> dict:
     data = saved.data
-    return {
+    document = {
         **_state_json(saved.state, saved.twin),
         "data": {"xs": data.xs, "ys": data.ys, "test_xs": data.test_xs, "test_ys": data.test_ys},
+    }
+    if saved.timeline is not None:
+        document["timeline"] = _timeline_json(saved.timeline, data)
+    return document
+
+
+def _timeline_json(timeline: SavedTimeline, data: SavedData) -> dict:
+    own = Points(data.xs, data.ys, data.test_xs, data.test_ys)
+    sets: dict[Points, int] = {}  # each set of points once, in order of first use
+    stretches = []
+    for stretch in timeline.stretches:
+        index = None if stretch.points == own else sets.setdefault(stretch.points, len(sets))
+        stretches.append({"start": stretch.start, "bugs": sorted(stretch.bugs), "points": index})
+    origin, ghost = timeline.origin, timeline.ghost
+    return {
+        "stretches": stretches,
+        "point_sets": [
+            {"xs": p.xs, "ys": p.ys, "test_xs": p.test_xs, "test_ys": p.test_ys} for p in sets
+        ],
+        "origin": None if origin is None else _checkpoint_json(origin),
+        "ghost": (
+            None
+            if ghost is None
+            else {"branch_step": ghost.branch_step, "steps": ghost.steps, "loss": ghost.loss}
+        ),
+    }
+
+
+def _checkpoint_json(checkpoint: Checkpoint) -> dict:
+    true = checkpoint.true_gradients
+    return {
+        "step": checkpoint.step,
+        "data": list(checkpoint.data),
+        "grad": list(checkpoint.grad),
+        "predictions": list(checkpoint.predictions),
+        "loss": checkpoint.loss,
+        "accuracy": checkpoint.accuracy,
+        "test_loss": checkpoint.test_loss,
+        "test_accuracy": checkpoint.test_accuracy,
+        "full_loss": checkpoint.full_loss,
+        "true_gradients": None if true is None else list(true),
     }
 
 
@@ -279,8 +347,10 @@ def _read_session(f: _Fields) -> SavedSession:
         test_ys=data.floats("test_ys"),
     )
     state = _read_state(f)
+    # Files from before time travel have no timeline: the run reaches back to its step.
+    timeline = _read_timeline(f.object("timeline"), saved_data) if "timeline" in f.value else None
     try:
-        return SavedSession(state, saved_data, twin)
+        return SavedSession(state, saved_data, twin, timeline)
     except ValueError as err:  # the values do not fit together; err names the field
         raise ValueError(f"{f.where}.{err}") from None
 
@@ -350,6 +420,56 @@ def _read_state(f: _Fields) -> TrainingState:
                 steps=history.ints("steps", low=1),
             ),
         ),
+    )
+
+
+def _read_timeline(f: _Fields, data: SavedData) -> SavedTimeline:
+    """A ``SavedTimeline`` from its JSON object: the inverse of ``_timeline_json``."""
+    own = Points(data.xs, data.ys, data.test_xs, data.test_ys)
+    sets = [_read_points(p) for p in f.objects("point_sets")]
+    stretches = []
+    for s in f.objects("stretches"):
+        index = s.int("points", low=0, null=True)
+        if index is not None and index >= len(sets):
+            raise ValueError(
+                f"{s.at('points')}: no point set {index} ({f.at('point_sets')} holds {len(sets)})"
+            )
+        bugs = frozenset(_str(v, f"{s.at('bugs')}[{i}]") for i, v in enumerate(s.list("bugs")))
+        points = own if index is None else sets[index]
+        stretches.append(Stretch(s.int("start", low=0), bugs, points))
+    origin = None if f.raw("origin") is None else _read_checkpoint(f.object("origin"))
+    ghost = None
+    if f.raw("ghost") is not None:
+        g = f.object("ghost")
+        try:
+            ghost = Ghost(g.int("branch_step", low=0), g.ints("steps", low=1), g.floats("loss"))
+        except ValueError as err:  # Ghost's own checks name the field within it
+            raise ValueError(f"{g.where}.{err}") from None
+    return SavedTimeline(tuple(stretches), origin, ghost)
+
+
+def _read_points(f: _Fields) -> Points:
+    def rows(key: str) -> tuple[tuple[float, ...], ...]:
+        return tuple(_floats(x, f"{f.at(key)}[{i}]") for i, x in enumerate(f.list(key)))
+
+    return Points(rows("xs"), f.floats("ys"), rows("test_xs"), f.floats("test_ys"))
+
+
+def _read_checkpoint(f: _Fields) -> Checkpoint:
+    # Step 0 is the seed's weights, written as null: an origin is a later step.
+    step = f.int("step", low=1)
+    true = f.floats("true_gradients", null=True)
+    return Checkpoint(
+        step,
+        array("d", f.floats("data")),
+        array("d", f.floats("grad")),
+        array("d", f.floats("predictions")),
+        f.float("loss"),
+        f.float("accuracy"),
+        f.float("test_loss"),
+        f.float("test_accuracy"),
+        f.float("full_loss"),
+        None if true is None else array("d", true),
     )
 
 

@@ -180,15 +180,20 @@ class SavedTimeline:
         origin = self.origin_step
         if not 0 <= origin <= state.step:
             raise ValueError(f"origin.step: must be from 0 to the run's step {state.step}")
-        if self.origin is not None:
-            for name in ("data", "grad"):
-                if len(getattr(self.origin, name)) != parameter_count:
-                    raise ValueError(
-                        f"origin.{name}: expected {parameter_count} values, "
-                        f"found {len(getattr(self.origin, name))}"
-                    )
         if not self.stretches or self.stretches[0].start != origin:
             raise ValueError(f"stretches: must begin at the origin, step {origin}")
+        if self.origin is not None:
+            true = self.origin.true_gradients
+            expected = {
+                "data": parameter_count,
+                "grad": parameter_count,
+                "predictions": len(self.stretches[0].points.xs),
+                "true_gradients": parameter_count if true is not None else 0,
+            }
+            for name, length in expected.items():
+                found = len(getattr(self.origin, name) or ())
+                if found != length:
+                    raise ValueError(f"origin.{name}: expected {length} values, found {found}")
         for i, (before, after) in enumerate(pairwise(self.stretches), start=1):
             if not before.start < after.start <= state.step:
                 raise ValueError(
@@ -204,6 +209,9 @@ class SavedTimeline:
                 raise ValueError(f"stretches[{i}].points: every point needs {data.nin} features")
             if not stretch.points.xs or len(stretch.points.xs) != len(stretch.points.ys):
                 raise ValueError(f"stretches[{i}].points: one target per point, at least one")
+            if len(stretch.points.test_xs) != len(stretch.points.test_ys):
+                raise ValueError(f"stretches[{i}].points: one target per test point")
+        self._check_bugs(state.bug_events)
         last = self.stretches[-1]
         if last.bugs != state.bugs:
             raise ValueError("stretches: the last one must have the bugs the run has on")
@@ -214,6 +222,22 @@ class SavedTimeline:
             raise ValueError(
                 f"ghost.branch_step: must be from {origin} to the run's step {state.step}"
             )
+
+    def _check_bugs(self, events: tuple[BugEvent, ...]) -> None:
+        """Each stretch's bugs are the ones the bug events leave on at its start (an
+        event at step ``s`` holds from update ``s + 1``, as a stretch starting at ``s`` does)."""
+        on: set[str] = set()
+        i = 0
+        for n, stretch in enumerate(self.stretches):
+            while i < len(events) and events[i].step <= stretch.start:
+                (on.add if events[i].on else on.discard)(events[i].bug_id)
+                i += 1
+            if stretch.bugs != on:
+                raise ValueError(
+                    f"stretches[{n}].bugs: the bug events leave "
+                    f"{', '.join(sorted(on)) or 'no bug'} on from step {stretch.start}, "
+                    f"but the stretch lists {', '.join(sorted(stretch.bugs)) or 'none'}"
+                )
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,10 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
         start = timeline.checkpoint(step)  # no update to rebuild: the checkpoint as kept
         target = start.step
     else:
-        start = timeline.nearest(step - 1, max(stretch.start, timeline.origin))
+        floor = max(stretch.start, timeline.origin)
+        if timeline.checkpoint(floor) is None:
+            _rebuild_starts(run, stretch, lr_at)
+        start = timeline.nearest(step - 1, floor)
         target = step
     if not (start.step <= replayer._step <= target and replayer._diverged_at is None):
         _load(replayer, start)
@@ -117,6 +120,18 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
         replayer.step(lr=lr_at(replayer._step))
     replayer.optimizer.schedule = schedule_at(run, step)
     return replayer
+
+
+def _rebuild_starts(run, upto: Stretch, lr_at: Callable[[int], float]) -> None:
+    """Checkpoints at the starts of the stretches up to ``upto``, rebuilt in order by
+    replaying: a loaded run has checkpoints only at its origin and the step it was saved
+    at (each start is replayed in the stretch before it, whose start is rebuilt already)."""
+    timeline = run._timeline
+    for stretch in list(timeline.stretches):
+        if stretch.start > upto.start:
+            break
+        if stretch.start > timeline.origin and timeline.checkpoint(stretch.start) is None:
+            timeline.record(checkpoint_of(replay_to(run, stretch.start, lr_at)))
 
 
 class _PastNorms:

@@ -18,7 +18,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import datasets
@@ -30,6 +30,7 @@ from engine.training.presets import PRESETS
 from engine.training.records import Snapshot
 from engine.training.saved_state import SavedHistory
 from engine.training.session import SessionDiverged, TrainingSession
+from tests.support.session_fuzz import FUZZ, load_or_refuse, mutate
 
 
 def make_session(
@@ -452,79 +453,10 @@ def test_non_finite_weights_load_when_the_run_put_them_there(tmp_path):
 # -- hypothesis: a mutated file loads, or is refused with SessionFileError ------------------
 
 
-def _paths(value, prefix=()):
-    """Every place in a JSON document: (path, value)."""
-    yield prefix, value
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            yield from _paths(child, (*prefix, i))
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.sampled_from(["inf", "-inf", "nan", "", "tanh", "relu", "skip-zero-grad", "fast"])
-    | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
-    ),
-    max_leaves=6,
-)
-
-
-def _mutate(document: dict, data) -> dict:
-    document = copy.deepcopy(document)
-    places = [p for p, _ in _paths(document) if p]
-    for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(places))
-        parent = document
-        try:
-            for key in path[:-1]:
-                parent = parent[key]
-            key = path[-1]
-            action = data.draw(st.sampled_from(["delete", "replace", "nudge"]))
-            if action == "delete":
-                del parent[key]
-            elif action == "replace":
-                parent[key] = data.draw(json_values)
-            elif isinstance(parent[key], (int, float)) and not isinstance(parent[key], bool):
-                parent[key] = parent[key] + data.draw(st.sampled_from([-1, 1, 0.5, 1e300]))
-        except (KeyError, IndexError, TypeError):
-            pass  # an earlier mutation removed this place
-    return document
-
-
-def _load_or_refuse(path) -> None:
-    try:
-        loaded = load_session(path).session
-    except SessionFileError as err:
-        assert str(err).startswith(f"{path}: ")
-        return
-    # What loads must also run: a step, a snapshot, and a save again.
-    try:
-        loaded.step()
-    except SessionDiverged:
-        pass
-    loaded.snapshot()
-    save_session(path, loaded)
-
-
-FUZZ = settings(
-    max_examples=int(os.environ.get("PERSIST_FUZZ_EXAMPLES", "100")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
 @FUZZ
 @given(data=st.data())
 def test_fuzz_mutated_fields(good_document, tmp_path, data):
-    _load_or_refuse(write(tmp_path, _mutate(good_document, data)))
+    load_or_refuse(write(tmp_path, mutate(good_document, data)))
 
 
 @FUZZ
@@ -540,7 +472,7 @@ def test_fuzz_truncated_and_corrupted_bytes(good_document, tmp_path, cut, flips)
             raw[position % len(raw)] = byte
     path = tmp_path / "fuzz.json"
     path.write_bytes(bytes(raw))
-    _load_or_refuse(str(path))
+    load_or_refuse(str(path))
 
 
 @FUZZ
@@ -548,7 +480,7 @@ def test_fuzz_truncated_and_corrupted_bytes(good_document, tmp_path, cut, flips)
 def test_fuzz_random_bytes(tmp_path, raw):
     path = tmp_path / "random.json"
     path.write_bytes(raw)
-    _load_or_refuse(str(path))
+    load_or_refuse(str(path))
 
 
 # -- atomic writes: a failure midway leaves the old file as it was ----------------------------

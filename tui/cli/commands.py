@@ -20,6 +20,7 @@ from tui.cli.common import PROG, Parser, configure, fail, load
 from tui.cli.config import (
     RunConfig,
     add_run_flags,
+    step_number,
     whole_number,
 )
 from tui.cli.saved_run import (
@@ -90,6 +91,14 @@ def _train_parser() -> argparse.ArgumentParser:
         "--load",
         metavar="FILE.json",
         help="resume a saved run exactly and train --steps more (--lr may change it)",
+    )
+    f.add_argument(
+        "--from-step",
+        type=step_number("--from-step"),
+        metavar="N",
+        help="with --load: go back to step N of the saved run, exactly as it was then, and "
+        "train --steps from there. Its later steps become the ghost (the future this branch "
+        "left: the dashboard draws its loss as a grey curve), which --save keeps",
     )
     f.add_argument(
         "--history-csv",
@@ -318,8 +327,12 @@ def run(argv: list[str]) -> int:
 
         parser = _train_parser()
         args = parser.parse_args(argv[1:])
+        if args.from_step is not None and args.load is None:
+            return fail(
+                parser.prog, "--from-step: needs --load FILE.json (a saved run to go back in)"
+            )
         if args.load is not None:
-            config, session = load(parser.prog, args)
+            config, session = load(parser.prog, args, args.from_step)
         else:
             config = configure(parser.prog, args)
             session = config.build_session()

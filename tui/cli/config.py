@@ -133,6 +133,19 @@ class FlagError(ConfigError, argparse.ArgumentTypeError):
 # dialog calls them directly, so a value is checked the same way in both.
 
 
+def step_number(flag: str):
+    """A parser of any whole number, negative too: the caller knows the steps allowed and
+    names their range (``train --from-step``)."""
+
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise FlagError(flag, f"expected a step number, got {text!r}") from None
+
+    return parse
+
+
 def whole_number(flag: str, allow_zero: bool = False, high: int | None = None, why: str = ""):
     """A parser of whole numbers from 1 (or 0) up to ``high``, ``why`` saying why that limit."""
 

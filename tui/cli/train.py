@@ -236,6 +236,19 @@ def train(
             + (f", bugs: {', '.join(sorted(session.bugs))}" if session.bugs else ""),
             file=out,
         )
+        ghost = session.ghost
+        if resumed_from and ghost is not None and ghost.steps:
+            first_lost, last_lost = ghost.steps[0], ghost.last_step
+            lost = (
+                f"steps {first_lost} to {last_lost}"
+                if last_lost > first_lost
+                else f"step {last_lost}"
+            )
+            print(
+                f"the ghost: {lost}, the future the branch at step {ghost.branch_step} left "
+                "(a --save keeps it)",
+                file=out,
+            )
     if twin and not session.bugs:
         # On stderr too with --json, so the JSON lines stay clean.
         print(
@@ -269,7 +282,7 @@ def train(
             }
             record.update({k: json_ready(v) for k, v in extra.items()})
             print(json.dumps(record), file=out)
-        elif last.step % every == 0 or last.step == 1 or last.diverged:
+        elif last.step % every == 0 or last.step == first + 1 or last.diverged:
             print(progress_line(last, first + steps, extra, batched), file=out)
         if last.diverged:
             break
