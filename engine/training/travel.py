@@ -118,7 +118,8 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
     replayer._first_loss = run._first_loss
     while replayer._step < target:
         replayer.step(lr=lr_at(replayer._step))
-    replayer.optimizer.schedule = schedule_at(run, step)
+    # The schedule update ``step`` ran with: a rate changed at that step came after it.
+    replayer.optimizer.schedule = schedule_at(run, max(step - 1, 0))
     return replayer
 
 

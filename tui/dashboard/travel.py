@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from engine.training.records import Snapshot
+from engine.training.session import SessionDiverged
 from tui.dashboard.screens.dialogs import ConfirmDialog
 
 
@@ -94,9 +95,16 @@ class TimeTravel:
                 where = "the run's first step" if not first else "the earliest step this file keeps"
                 app.notify(f"Step {first} is {where}.", timeout=3)
                 return
-        self.cursor = None if step == now else step
         self._view = None
         self._session = session
+        if step != now:
+            try:
+                self._view = session.view(step)
+            except (ValueError, LookupError, SessionDiverged) as err:
+                # A hand-edited file whose past does not replay as its history says.
+                app.notify(f"Step {step} cannot be rebuilt: {err}", severity="error")
+                return
+        self.cursor = None if step == now else step
         if self.cursor is None:
             app.notify(f"Back at the present, step {now}.", timeout=2)
         app.refresh_panes()
