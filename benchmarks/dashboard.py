@@ -14,8 +14,10 @@ import threading
 import time
 from dataclasses import replace
 
+from textual import events
 from textual.worker import WorkerCancelled
 
+from engine.training.timeline import BUDGET
 from tui.cli.config import PRESETS, RunConfig
 from tui.dashboard.app import MicrogradApp
 
@@ -97,8 +99,9 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-async def _dashboard_memory(total: int) -> tuple[float, float, int]:
-    """RSS after 1,000 and after ``total`` tutorial steps trained by the dashboard's worker."""
+async def _dashboard_memory(total: int) -> tuple[float, float, int, float, float]:
+    """RSS after 1,000 and after ``total`` tutorial steps trained by the dashboard's worker,
+    and the run's checkpoints (MB) at each (time travel keeps them, within a budget)."""
     app = MicrogradApp(_config("tutorial"), freeze_gc=True)
     app.trainer.speed = None  # full speed: at 20 steps/s the run would take hours
     async with app.run_test(size=(120, 40)) as pilot:
@@ -106,12 +109,59 @@ async def _dashboard_memory(total: int) -> tuple[float, float, int]:
         while app.session.step_count < 1_000:
             await asyncio.sleep(0.05)
         early = _rss_mb()
+        early_kept = app.session.timeline.bytes / 2**20
         while app.session.step_count < total:
             await asyncio.sleep(0.2)
         late = _rss_mb()
+        late_kept = app.session.timeline.bytes / 2**20
         steps = app.session.step_count
         await _pause_training(app, pilot)
-    return early, late, steps
+    return early, late, steps, early_kept, late_kept
+
+
+def _idle(app: MicrogradApp) -> bool:
+    """Nothing left to process or paint: every queue empty, no widget waiting to redraw."""
+    nodes = (app, *app._registry)
+    if any(node._message_queue.qsize() or node._next_callbacks for node in nodes):
+        return False
+    screen = app.screen
+    return not (screen._dirty_widgets or screen._layout_required or screen._repaint_required)
+
+
+async def _press_and_paint(app: MicrogradApp, key: str, char: str) -> float:
+    """Seconds from a key event posted to the app until nothing is left to paint (no Pilot
+    waits: they sleep in 20 ms slices)."""
+    start = time.perf_counter()
+    app.post_message(events.Key(key, char))
+    await asyncio.sleep(0)
+    while not _idle(app):
+        await asyncio.sleep(0.0005)
+    return time.perf_counter() - start
+
+
+async def _time_travel(steps: int, moves: int) -> tuple[list[float], list[float], list[float]]:
+    """Moons after ``steps`` steps: ``<`` then ``>`` pressed ``moves`` times each. Returns
+    (the action: the past step rebuilt and handed to every pane; key to screen painted;
+    the same for l, which redraws the loss plot only), in seconds."""
+    app = MicrogradApp(_config("moons"), freeze_gc=True)
+    actions: list[float] = []
+    original = app.travel.move
+
+    def timed_move(by: int) -> None:
+        start = time.perf_counter()
+        original(by)
+        actions.append(time.perf_counter() - start)
+
+    app.travel.move = timed_move  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(steps):
+            app.session.step()
+        app.refresh_panes()
+        await pilot.pause()
+        painted = [await _press_and_paint(app, "less_than_sign", "<") for _ in range(moves)]
+        painted += [await _press_and_paint(app, "greater_than_sign", ">") for _ in range(moves)]
+        log = [await _press_and_paint(app, "l", "l") for _ in range(moves)]
+    return actions, painted, log
 
 
 def run_dashboard(quick: bool, out) -> str:
@@ -130,11 +180,23 @@ def run_dashboard(quick: bool, out) -> str:
             f"median {statistics.median(latencies) * 1000:.0f} ms,"
             f" max {max(latencies) * 1000:.0f} ms over {len(latencies)} presses (target < 100 ms)"
         )
+    actions, painted, log = asyncio.run(_time_travel(500, 20 if quick else 60))
+    lines.append(
+        f"  time travel, moons at step 500, a step back or forward (< >), {len(painted)} moves:"
+        f"\n    the step rebuilt and handed to every pane: median "
+        f"{statistics.median(actions) * 1000:.1f} ms, max {max(actions) * 1000:.1f} ms "
+        f"(target < 50 ms)\n    key to every pane painted: median "
+        f"{statistics.median(painted) * 1000:.0f} ms, max {max(painted) * 1000:.0f} ms "
+        f"(l, which repaints the loss plot only: median {statistics.median(log) * 1000:.0f} ms)"
+    )
     total = 20_000 if quick else 100_000
-    early, late, steps = asyncio.run(_dashboard_memory(total))
+    early, late, steps, early_kept, late_kept = asyncio.run(_dashboard_memory(total))
+    rest = (late - late_kept) - (early - early_kept)
     lines.append(
         f"  dashboard memory, tutorial: RSS {early:.1f} MB after 1,000 steps, {late:.1f} MB after "
-        f"{steps:,} ({(late - early) / early:+.1%}; target within 10%)"
+        f"{steps:,}; the time-travel checkpoints {early_kept:.1f} MB -> {late_kept:.1f} MB "
+        f"(budget {BUDGET / 2**20:.0f} MB); everything else {rest:+.1f} MB "
+        f"({rest / early:+.1%}; target within 10%)"
     )
     text = "\n".join(lines)
     print(text, file=out, flush=True)

@@ -66,6 +66,11 @@ def _replayer(run, stretch: Stretch):
         points.test_ys,
     )
     replayer._is_replay = True
+    # The stretch's very points (equal, but copied by the constructor): a pane can tell
+    # the same points by identity.
+    replayer.xs, replayer.ys = points.xs, points.ys
+    replayer.test_xs, replayer.test_ys = points.test_xs, points.test_ys
+    replayer._points = points
     if len(run._replayers) >= REPLAYERS:
         run._replayers.pop(next(iter(run._replayers)))
     run._replayers[id(stretch)] = (stretch, replayer)

@@ -382,9 +382,13 @@ class DecisionBoundary(Pane, Widget):
         self._draw_lines(train)
 
     def _starts_over(self, snap: Snapshot) -> bool:
-        """A new run or a reset: worth drawing at once."""
+        """A new run or a reset: worth drawing at once. (Time travel's steps back are not:
+        they are drawn in a thread, as training's steps are, so that < answers at once.)"""
         shown = self._grid.snapshot
-        return shown is None or shown.inputs is not snap.inputs or snap.step < shown.step
+        if shown is None or shown.inputs is not snap.inputs:
+            return True
+        travelled = snap.present is not None or shown.present is not None
+        return snap.step < shown.step and not travelled
 
     def _on_due(self) -> None:
         self._due = None
