@@ -126,3 +126,22 @@ def test_replacing_asks_and_warns_for_a_file_micrograd_tui_did_not_write(tmp_pat
     assert written_by_us("x1,x2,label\n1,2,1\n", DATA)
     assert written_by_us('#!/usr/bin/env python3\n"""A micrograd-tui run, continued', TORCH)
     assert not written_by_us("x1,x2,y\n", DATA)
+
+
+def test_a_served_tab_keeps_a_smaller_time_travel_budget(monkeypatch):
+    """30 tabs share the server: each run's checkpoints stay within SERVED_BUDGET."""
+    from engine.training import timeline
+    from tui import served_app
+    from tui.cli.config import RunConfig
+
+    monkeypatch.setattr(timeline, "BUDGET", timeline.BUDGET)  # restored after the test
+    started = []
+    monkeypatch.setattr(served_app, "die_with_the_server", lambda: None)
+    monkeypatch.setattr(served_app.classroom, "tab_folder", lambda: None)
+    monkeypatch.setattr(served_app, "dashboard_main", lambda argv: started.append(argv) or 0)
+    assert served_app.main(["--dataset", "moons"]) == 0 and started == [["--dataset", "moons"]]
+    session = RunConfig().build_session()  # the tutorial: about 1.1 KB a checkpoint
+    assert session.timeline.budget == timeline.SERVED_BUDGET == 10 * 2**20
+    for _ in range(12_000):
+        session.step()
+    assert session.timeline.stride > 1 and session.timeline.bytes <= timeline.SERVED_BUDGET

@@ -27,7 +27,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-BUDGET = 50 * 2**20  # bytes of checkpoints a run keeps (its clean twin keeps its own)
+# Bytes of checkpoints a run keeps (its clean twin keeps its own). A served app, one per
+# browser tab, keeps less (tui/served_app.py): a class of 30 tabs shares one machine.
+BUDGET = 50 * 2**20
+SERVED_BUDGET = 10 * 2**20
 _OVERHEAD = 400  # bytes a checkpoint costs beyond its arrays (objects, dict entry), measured
 
 
@@ -119,8 +122,8 @@ class Timeline:
     loaded step for a file saved without its timeline.
     """
 
-    def __init__(self, first: Stretch, origin: Checkpoint, budget: int = BUDGET):
-        self.budget = budget
+    def __init__(self, first: Stretch, origin: Checkpoint, budget: int | None = None):
+        self.budget = BUDGET if budget is None else budget  # read when a run starts
         self.origin = origin.step
         self.stretches: list[Stretch] = [first]
         self._starts = {first.start}
