@@ -14,6 +14,7 @@ from textual.geometry import Size
 
 from tests.support.pilot import make_app, wait_for
 from tui.dashboard.screens.dialogs import ErrorDialog
+from tui.dashboard.travel import BranchDialog
 
 ACTIONS = [
     "step",
@@ -26,6 +27,12 @@ ACTIONS = [
     "toggle_log",
     "help",
     "close_help",
+    "travel(-1)",
+    "travel(-10)",
+    "travel(1)",
+    "travel_start",
+    "travel_present",
+    "branch",
 ]
 SIZES = [(120, 40), (80, 24), (100, 30), (70, 20)]
 
@@ -35,7 +42,8 @@ async def test_500_random_actions_while_training() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         parameter_count = len(app.session.snapshot().parameters)
-        last_step = 0
+        last_step = highest = 0
+        ghost = None
         await app.run_action("toggle_run")
         # Training really runs before the hammering starts: how many steps it takes while
         # the actions pour in depends on the machine's load, so no assertion counts them.
@@ -52,15 +60,23 @@ async def test_500_random_actions_while_training() -> None:
                 if action == "close_help":
                     if app.screen is not app.screen_stack[0]:
                         app.pop_screen()
+                elif action == "branch":  # yes to "continue from step N?", when it is asked
+                    if isinstance(app.screen, BranchDialog):
+                        app.screen.action_answer(True)
                 elif app.screen is app.screen_stack[0] or action == "help":
                     await app.run_action(action)
                 if action == "reset":
-                    last_step = 0
+                    last_step, ghost = 0, None  # highest stays: a stale answer may branch
             await asyncio.sleep(0.002)
             assert not isinstance(app.screen, ErrorDialog), f"action {i}: {app.screen.message}"
             snap = app.session.snapshot()
+            if snap.ghost is not ghost:  # a branch: the run went back to one of its steps
+                ghost = snap.ghost
+                assert ghost.branch_step < ghost.last_step <= highest, f"action {i}: {ghost}"
+                last_step = ghost.branch_step
             assert snap.step >= last_step, f"action {i}: step went from {last_step} to {snap.step}"
             last_step = snap.step
+            highest = max(highest, app.session.step_count)
             assert len(snap.parameters) == parameter_count
         if app.running:
             await app.run_action("toggle_run")
