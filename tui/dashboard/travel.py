@@ -11,25 +11,16 @@ step 40?", and the steps after it stay on the loss plot as a ghost.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
 
 from engine.training.records import Snapshot
 from engine.training.session import SessionDiverged
-from tui.dashboard.screens.dialogs import ConfirmDialog
+from tui.dashboard.screens.dialogs import EnterDialog
 
 
-class BranchDialog(ConfirmDialog):
+class BranchDialog(EnterDialog):
     """Asked before a change at a past step: Enter (or y) branches there, Esc goes back."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "answer(False)", "Back", id="branch.no"),
-        Binding("enter,y", "answer(True)", "Branch", id="branch.yes"),
-    ]
-    YES_KEY = "enter"
-    NO_LABEL = "Back (esc)"
 
 
 class TimeTravel:

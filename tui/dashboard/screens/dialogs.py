@@ -60,3 +60,14 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class EnterDialog(ConfirmDialog):
+    """A question answered yes with Enter (or y), no with Esc (or n): going back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "answer(False)", "Back"),
+        Binding("enter,y", "answer(True)", "Yes"),
+    ]
+    YES_KEY = "enter"
+    NO_LABEL = "Back (esc)"

@@ -12,18 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui.dashboard.screens.dialogs import ConfirmDialog
+from tui.dashboard.screens.dialogs import EnterDialog
 
 
-class ReplaceDialog(ConfirmDialog):
+class ReplaceDialog(EnterDialog):
     """Asked before a file is replaced: Enter (or y) replaces it, Esc (or n) goes back."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "answer(False)", "Back", id="replace.no"),
-        Binding("enter,y", "answer(True)", "Replace", id="replace.yes"),
-    ]
-    YES_KEY = "enter"
-    NO_LABEL = "Back (esc)"
 
 
 class PathDialog(ModalScreen[str | None]):
