@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
 
@@ -53,6 +53,14 @@ class History:
 
     def __len__(self) -> int:
         return len(self.loss)
+
+    def until(self, step: int) -> History:
+        """The entries up to ``step`` (a past step's view of a whole run's history)."""
+        cut = bisect_right(self.steps, step)
+        if cut == len(self.steps):
+            return self
+        columns = {name: getattr(self, name)[:cut] for name in RECORDED}
+        return History(**columns, steps=self.steps[:cut])
 
 
 def kept_steps(step_count: int, capacity: int, recent: int) -> tuple[int, range, range]:

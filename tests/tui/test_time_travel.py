@@ -12,6 +12,7 @@ from engine import bugs
 from tests.support.cli import run_cli
 from tests.support.pilot import SIZE, make_app, wait_for
 from tui.cli.config import PRESETS, RunConfig
+from tui.dashboard import format as fmt
 from tui.dashboard.screens.gradcheck import GradCheckScreen
 from tui.dashboard.travel import BranchDialog
 from tui.dashboard.widgets.loss_plot import LossPlot
@@ -209,7 +210,7 @@ def branched(dataset_steps: int, at: int, more: int):
         app = pilot.app
         steps(app, dataset_steps)
         app.session.rewind(at)
-        app.session.toggle_bug(bugs.SKIP_ZERO_GRAD)
+        app.session.toggle_bug(bugs.GRADIENT_ASCENT)
         steps(app, more)
         app.travel.go(at + more // 2)
         await pilot.pause()
@@ -233,3 +234,18 @@ def test_snapshot_a_branch_and_its_ghost_120x40(snap_compare) -> None:
 def test_snapshot_a_branch_and_its_ghost_80x24(snap_compare) -> None:
     app = make_app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=branched(60, 20, 30))
+
+
+async def test_a_past_step_s_norms_and_twin_are_its_own() -> None:
+    """The gradients pane's norms and the status bar's twin loss are the viewed step's."""
+    app = make_app("moons", bugs=(bugs.OVERWRITE_GRAD,))
+    async with app.run_test(size=SIZE) as pilot:
+        steps(app, 12)
+        app.travel.go(10)
+        await pilot.pause()
+        shown = app._last_snapshot
+        ten = shown.history.steps.index(10)
+        pane = plain(app.query_one("#norms"))
+        assert pane.split()[1] == fmt.short(shown.history.grad_norm[ten])
+        twin = shown.twin_history.loss[shown.twin_history.steps.index(10)]
+        assert f"twin {fmt.short(twin)}" in plain(app.query_one(StatusBar))

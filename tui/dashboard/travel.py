@@ -46,7 +46,8 @@ class TimeTravel:
         ):
             self.forget()  # another run, or this one reset: the cursor's step is gone
             return None
-        if self._view is None or self._view.step != self.cursor:
+        view = self._view
+        if view is None or view.step != self.cursor or view.present != session.step_count:
             self._view = self.app.session.view(self.cursor)
         return self._view
 

@@ -32,7 +32,7 @@ def norms_text(snapshot: Snapshot, width: int, view: str = "backprop") -> Text:
     the backprop norm has a history: the sparkline gives way to its value).
     """
     out = Text()
-    history = snapshot.history
+    history = snapshot.history.until(snapshot.step)  # a past step's: its own norms last
     true = snapshot.true_gradients
     if view != "backprop" and true is not None and len(history):
         if view == "true":

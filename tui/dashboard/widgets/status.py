@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 
 from rich.text import Text
 from textual.widgets import Static
@@ -43,10 +42,8 @@ def status_text(snapshot: Snapshot, state: str, steps_per_s: float | None, speed
         )
     if snapshot.twin_history is not None and len(snapshot.twin_history):
         out.append("  twin ")
-        twin = snapshot.twin_history
-        at = bisect_left(twin.steps, snapshot.step)
-        twin_loss = twin.loss[at] if at < len(twin) and twin.steps[at] == snapshot.step else None
-        out.append(fmt.short(twin_loss) if twin_loss is not None else "–", style="bold green")
+        twin = snapshot.twin_history.until(snapshot.step)  # a past step's: its own
+        out.append(fmt.short(twin.loss[-1]) if len(twin) else "–", style="bold green")
     out.append(f"  lr {fmt.short(snapshot.lr)}")
     if state == "running" and steps_per_s:
         out.append(f"  {steps_per_s:,.0f} steps/s")
