@@ -89,7 +89,8 @@ def _load(replayer, checkpoint: Checkpoint) -> None:
 
 
 def schedule_at(run, update: int) -> Schedule:
-    """The schedule ``run`` used for update number ``update`` (from 0)."""
+    """The schedule ``run`` used for update number ``update`` (from 0; a rate set at step
+    ``s`` holds from update ``s`` on, the ``s + 1``-th)."""
     return next(s for start, s in reversed(run._lr_log) if start <= update)
 
 
@@ -115,7 +116,8 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
     replayer._first_loss = run._first_loss
     while replayer._step < target:
         replayer.step(lr=lr_at(replayer._step))
-    replayer.optimizer.schedule = schedule_at(run, step)
+    # The rate update ``step`` ran with (a rate set after it is the branch's to drop).
+    replayer.optimizer.schedule = schedule_at(run, max(step - 1, 0))
     return replayer
 
 

@@ -1,0 +1,340 @@
+"""Time travel (engine/training/timeline.py, travel.py): ``view(s)`` shows exactly what a
+straight run showed right after update ``s``, and ``rewind(s)`` then a change equals a run
+that made that change at ``s``, mid-run changes, thinned checkpoints and histories included.
+
+A *straight* run is a fresh session stepped to each step with the same changes at the
+same steps; it is compared field by field, floats by their repr (exact, nan included).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from bisect import bisect_right
+
+import pytest
+
+import datasets
+from engine import bugs
+from engine.training.history import RECORDED, History
+from engine.training.presets import PRESETS
+from engine.training.records import Snapshot
+from engine.training.session import SessionDiverged, TrainingSession
+from engine.training.timeline import Ghost
+
+TUTORIAL = datasets.make("tutorial")
+MOONS = datasets.make("moons")
+# Other points for set_data: the tutorial's, moved; a few other moons.
+TUTORIAL_MOVED = (
+    tuple(tuple(v + 0.5 * (i % 2) for v in x) for i, x in enumerate(TUTORIAL.xs)) + ((0, 1, 2),),
+    tuple(TUTORIAL.ys) + (1.0,),
+)
+MOONS_OTHER = datasets.make("moons", samples=40, seed=3)
+
+# What a snapshot shows of the step it is at (history and the whole run's records apart).
+FIELDS = (
+    "step",
+    "config",
+    "layer_sizes",
+    "parameters",
+    "gradients",
+    "predictions",
+    "loss",
+    "accuracy",
+    "lr",
+    "bugs",
+    "inputs",
+    "targets",
+    "test_inputs",
+    "test_targets",
+    "test_loss",
+    "test_accuracy",
+    "true_gradients",
+    "diverged_at",
+    "diverged_reason",
+)
+
+
+def session(preset="tutorial", backend="fast", data=None, test=None, bug_ids=(), **overrides):
+    config = dataclasses.replace(PRESETS[preset], **overrides)
+    data = data or (TUTORIAL if preset == "tutorial" else MOONS)
+    test_xs, test_ys = (test.xs, test.ys) if test else ((), ())
+    return TrainingSession(config, data.xs, data.ys, bug_ids, backend, test_xs, test_ys)
+
+
+def apply(run: TrainingSession, change) -> None:
+    kind, arg = change
+    if kind == "bug":
+        run.toggle_bug(arg)
+    elif kind == "lr":
+        run.set_learning_rate(arg)
+    elif kind == "data":
+        run.set_data(*arg)
+    else:
+        assert kind == "nothing"
+
+
+def drive(run: TrainingSession, steps: int, changes=None, start: int = 0) -> list[Snapshot]:
+    """Step ``run`` from step ``start`` to ``steps``, making ``changes[s]`` at step ``s``
+    (after the snapshot of step s, but before it at step 0, where no update ran); the
+    snapshots right after each update (fewer if the run diverges)."""
+    changes = changes or {}
+    snaps = []
+    for s in range(start, steps + 1):
+        if s:
+            snaps.append(run.snapshot())
+        for change in changes.get(s, ()):
+            apply(run, change)
+        if not s:
+            snaps.append(run.snapshot())
+        if s < steps:
+            try:
+                run.step()
+            except SessionDiverged:
+                break
+    return snaps
+
+
+def same(a, b) -> bool:
+    return repr(a) == repr(b)  # floats by their shortest exact repr; nan equals nan
+
+
+def until(history: History, step: int) -> History:
+    """``history``'s rows up to ``step``."""
+    cut = bisect_right(history.steps, step)
+    return History(*(getattr(history, n)[:cut] for n in RECORDED), steps=history.steps[:cut])
+
+
+def assert_shows(seen: Snapshot, want: Snapshot, history: bool = True) -> None:
+    """``seen`` (a view of a past step) shows what ``want`` (a straight run) did then."""
+    for name in FIELDS:
+        assert same(getattr(seen, name), getattr(want, name)), f"step {want.step}: {name}"
+    assert (seen.trace is None) == (want.trace is None), f"step {want.step}: trace"
+    if want.trace is not None:
+        assert same(dataclasses.astuple(seen.trace), dataclasses.astuple(want.trace))
+    assert same(seen.health, want.health), f"step {want.step}: health"
+    if history:
+        assert same(until(seen.history, want.step), want.history), f"step {want.step}: history"
+
+
+def assert_same_run(run: TrainingSession, straight: TrainingSession) -> None:
+    """Everything the two runs show now is the same, their whole records included."""
+    seen, want = run.snapshot(), straight.snapshot()
+    assert_shows(seen, want)
+    assert same(seen.history, want.history)
+    assert same(seen.bug_events, want.bug_events)
+    assert same(seen.twin_history, want.twin_history)
+    assert same(run._lr_log, straight._lr_log)
+
+
+def assert_views(run: TrainingSession, snaps: list[Snapshot], steps=None) -> None:
+    for s in range(len(snaps)) if steps is None else steps:
+        seen = run.view(s)
+        assert seen.present == (run.step_count if s < run.step_count else None)
+        assert_shows(seen, snaps[s])
+
+
+# -- view(s) is the straight run at s --------------------------------------------------
+
+
+VIEWED = {
+    "tutorial-fast": lambda: session("tutorial"),
+    "tutorial-reference": lambda: session("tutorial", "reference"),
+    "moons-fast": lambda: session("moons"),
+    # 8 points: the reference engine builds a Value graph per sample and step.
+    "moons-reference": lambda: session(
+        "moons", "reference", data=datasets.make("moons", samples=8)
+    ),
+    "moons-batches-test-split": lambda: session(
+        "moons", data=MOONS_TRAIN, test=MOONS_TEST, batch_size=16
+    ),
+}
+MOONS_TRAIN, MOONS_TEST = datasets.split(MOONS, 0.25, seed=1)
+
+
+@pytest.mark.parametrize("name", VIEWED)
+def test_view_of_every_step_is_the_straight_run_at_that_step(name):
+    snaps = drive(VIEWED[name](), 60)
+    run = VIEWED[name]()
+    drive(run, 60)
+    assert len(run.timeline) == 61  # small nets: a checkpoint after every step
+    assert_views(run, snaps)
+    assert_views(run, snaps, [59, 3, 60, 0, 60, 17])  # back, forth, and the ends again
+
+
+def test_view_of_the_present_is_the_snapshot_and_a_view_changes_nothing():
+    run = session("tutorial")
+    drive(run, 20)
+    before = run.snapshot()
+    run.view(5)
+    assert run.view(20) == before and run.view(20).present is None
+    assert_shows(run.snapshot(), before)
+    assert same(run.snapshot().history, before.history)
+
+
+def mid_run(bug_id: str, data=TUTORIAL_MOVED):
+    """A bug on at step 10 and off at 25, the rate changed at 15, the points at 20."""
+    return {
+        10: [("bug", bug_id)],
+        15: [("lr", 0.2)],
+        20: [("data", data)],
+        25: [("bug", bug_id)],
+    }
+
+
+@pytest.mark.parametrize("bug_id", [bug.id for bug in bugs.CATALOGUE])
+def test_views_across_mid_run_changes_are_the_straight_run_that_made_them(bug_id):
+    changes = mid_run(bug_id)
+    snaps = drive(session(), 60, changes)
+    run = session()
+    drive(run, 60, changes)
+    assert_views(run, snaps)
+    assert [s.bugs for s in run.timeline.stretches] == [
+        frozenset(),
+        frozenset({bug_id}),
+        frozenset({bug_id}),
+        frozenset(),
+    ][: len(run.timeline.stretches)]
+
+
+def test_views_across_changes_with_batches_and_a_test_split():
+    changes = mid_run(bugs.SKIP_ZERO_GRAD, (MOONS_OTHER.xs, MOONS_OTHER.ys))
+    changes[15] = [("lr", 0.3)]
+
+    def make():
+        return session("moons", data=MOONS_TRAIN, test=MOONS_TEST, batch_size=16)
+
+    snaps = drive(make(), 40, changes)
+    run = make()
+    drive(run, 40, changes)
+    assert_views(run, snaps)
+
+
+def test_a_view_at_a_rate_change_shows_the_rate_the_next_update_used():
+    # The rate set at step 15 is the one update 16 uses: after rewind(15) the run goes on
+    # with the rate update 15 ran with, so view(15) shows that one too.
+    run = session()
+    drive(run, 30, {15: [("lr", 0.2)]})
+    shown = run.view(15)
+    run.rewind(15)
+    now = run.snapshot()
+    assert shown.lr == now.lr == PRESETS["tutorial"].lr
+    assert shown.config == now.config
+
+
+# -- rewind(s) then a change is the straight run that made the change at s -----------
+
+CHANGES_AT_BRANCH = {
+    "bug": ("bug", bugs.OVERWRITE_GRAD),
+    "lr": ("lr", 0.3),
+    "data": ("data", TUTORIAL_MOVED),
+    "nothing": ("nothing", None),
+}
+
+
+@pytest.mark.parametrize("kind", CHANGES_AT_BRANCH)
+@pytest.mark.parametrize("at", [0, 12, 30, 45])
+def test_rewind_then_a_change_is_the_run_that_made_it_then(kind, at):
+    earlier = {5: [("bug", bugs.SKIP_ZERO_GRAD)], 20: [("bug", bugs.SKIP_ZERO_GRAD)]}
+    earlier[35] = [("lr", 0.02)]
+    run = session()
+    assert_views(run, drive(run, 50, earlier), [49, at + 2, at + 1])  # replayers ahead
+    before = run.snapshot().history
+    run.rewind(at)
+    assert run.step_count == at
+    cut = bisect_right(before.steps, at)
+    assert run.ghost == Ghost(at, before.steps[cut:], before.loss[cut:])
+    assert run.snapshot().ghost == run.ghost
+    change = CHANGES_AT_BRANCH[kind]
+    later = {s: c for s, c in earlier.items() if s < at} | {at: [change]}
+    drive(run, 60, {at: [change]}, start=at)
+    straight = session()
+    drive(straight, 60, later)
+    assert_same_run(run, straight)
+    assert_views(run, drive(session(), 60, later))
+
+
+def test_rewind_shows_what_the_view_showed():
+    run = session()
+    drive(run, 40, mid_run(bugs.TANH_DERIVATIVE))
+    for at in (30, 22, 12, 3):
+        shown = run.view(at)
+        run.rewind(at)
+        assert run.view(at) == run.snapshot()
+        assert_shows(shown, run.snapshot())
+
+
+def test_bug_events_and_the_rate_log_after_a_rewind_keep_only_the_past():
+    bug = bugs.GRADIENT_ASCENT
+    changes = {5: [("bug", bug)], 8: [("lr", 0.01)], 20: [("bug", bug), ("lr", 0.2)]}
+    changes[30] = [("bug", bug)]
+    run = session()
+    drive(run, 40, changes)
+    run.rewind(20)  # the changes made at step 20 came after update 20: gone
+    assert run.bugs == {bug}
+    assert [(e.step, e.on) for e in run.snapshot().bug_events] == [(5, True)]
+    assert [start for start, _ in run._lr_log] == [0, 8]
+    assert run.learning_rate == 0.01
+    straight = session()
+    drive(straight, 20, {s: c for s, c in changes.items() if s < 20})
+    assert_same_run(run, straight)
+
+
+def test_twin_history_after_rewinding_a_buggy_run_is_the_clean_runs():
+    changes = {0: [("bug", bugs.OVERWRITE_GRAD)], 12: [("lr", 0.1)], 20: [("data", TUTORIAL_MOVED)]}
+    run = session()
+    drive(run, 50, changes)
+    run.rewind(30)
+    drive(run, 50, start=30)
+    clean = {s: [c for c in cs if c[0] != "bug"] for s, cs in changes.items()}
+    straight = session()
+    drive(straight, 50, clean)
+    assert same(run.snapshot().twin_history, straight.snapshot().history)
+
+
+def test_rewinding_twice_and_to_0():
+    run = session()
+    drive(run, 50, {10: [("bug", bugs.SKIP_ZERO_GRAD)]})
+    run.rewind(40)
+    drive(run, 50, {40: [("lr", 0.1)]}, start=40)
+    run.rewind(20)
+    drive(run, 50, {20: [("data", TUTORIAL_MOVED)]}, start=20)
+    straight = session()
+    drive(straight, 50, {10: [("bug", bugs.SKIP_ZERO_GRAD)], 20: [("data", TUTORIAL_MOVED)]})
+    assert_same_run(run, straight)
+    assert run.ghost.branch_step == 20 and run.ghost.last_step == 50
+
+    run.rewind(0)
+    assert_same_run(run, session())
+    assert run.bugs == frozenset() and run.timeline.stretches[0].bugs == frozenset()
+    drive(run, 30)
+    fresh = session()
+    drive(fresh, 30)
+    assert_same_run(run, fresh)
+
+
+def test_a_diverged_run_rewound_to_before_it_steps_on():
+    changes = {5: [("lr", 1e7)]}  # a weight passes 10^6 at update 6
+    run = session()
+    snaps = drive(run, 60, changes)
+    assert run.diverged_at == run.step_count == 6 and len(snaps) == 7
+    assert_views(run, snaps)
+    run.rewind(4)
+    assert run.diverged_at is None and run.snapshot().diverged_reason is None
+    drive(run, 60, {4: [("lr", 0.1)]}, start=4)
+    straight = session()
+    drive(straight, 60, {4: [("lr", 0.1)]})
+    assert_same_run(run, straight)
+    assert run.ghost == Ghost(4, (5, 6), tuple(snaps[-1].history.loss[4:]))
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", [-1, 21, 1000])
+def test_view_and_rewind_outside_the_run_name_its_range(step):
+    run = session()
+    drive(run, 20)
+    for method in (run.view, run.rewind, run.session_at):
+        with pytest.raises(ValueError, match=f"step {step} is not in this run.* 0 to 20"):
+            method(step)
+    assert run.step_count == 20 and run.ghost is None
