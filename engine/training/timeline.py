@@ -21,7 +21,6 @@ replay gives the very numbers the run had: tests compare them with straight runs
 
 from __future__ import annotations
 
-import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -248,14 +247,3 @@ def clean_stretches(stretches: Sequence[Stretch]) -> list[Stretch]:
             continue
         merged.append(Stretch(s.start, frozenset(), points))
     return merged
-
-
-def growth_at(steps: Sequence[int], grad_norm: Sequence[float], step: int, back: int):
-    """(gradient norm at ``step``, at ``step - back`` or None) from a history's columns:
-    what ``HistoryRecorder.grad_norms`` gives for the last step, for any kept step."""
-    i = bisect_left(steps, step)
-    if i == len(steps) or steps[i] != step:
-        return math.nan, None
-    j = bisect_left(steps, step - back)
-    before = grad_norm[j] if step > back and j < len(steps) and steps[j] == step - back else None
-    return grad_norm[i], before

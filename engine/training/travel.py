@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import replace
 
 from engine import bugs
 from engine.optim import Schedule
+from engine.training.health import GROWTH_STEPS
 from engine.training.history import RECORDED, History, HistoryRecorder, kept_steps
 from engine.training.passes import Passes
 from engine.training.records import Snapshot
-from engine.training.timeline import Checkpoint, Ghost, Stretch, growth_at
+from engine.training.timeline import Checkpoint, Ghost, Stretch
 
 REPLAYERS = 4  # replayers a run keeps, one per stretch lately viewed (each compiles once)
 
@@ -122,13 +123,37 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
 
 
 class _PastNorms:
-    """A run's history read as ``HistoryRecorder.grad_norms`` is, at any kept step."""
+    """``HistoryRecorder.grad_norms`` as a straight run's recorder answered at a past step."""
 
-    def __init__(self, history: History) -> None:
-        self.history = history
+    def __init__(self, now: float, before: float | None) -> None:
+        self.now, self.before = now, before
 
     def grad_norms(self, step: int, back: int) -> tuple[float, float | None]:
-        return growth_at(self.history.steps, self.history.grad_norm, step, back)
+        return self.now, self.before
+
+
+def _norm_before(run, step: int, back: int) -> float | None:
+    """The gradient norm ``back`` steps before ``step``, exactly, where the recent window of
+    a straight run's recorder held it: the history's or (thinned away in a long run) its
+    checkpoint's or a replay's."""
+    if back >= min(step, run._history.recent):
+        return None
+    history, then = run._history.view(), step - back
+    i = bisect_left(history.steps, then)
+    if i < len(history.steps) and history.steps[i] == then:
+        return history.grad_norm[i]
+    if then < run.earliest_step:
+        return None
+    kept = run._timeline.checkpoint(then)
+    return _norm(kept.grad if kept else _grads(replay_to(run, then)))
+
+
+def _grads(run) -> list[float]:
+    return [p.grad for p in run.optimizer.parameters]
+
+
+def _norm(values) -> float:
+    return math.sqrt(math.fsum([v * v for v in values]))  # as the session's _grad_norm
 
 
 def view(run, step: int) -> Snapshot:
@@ -137,10 +162,12 @@ def view(run, step: int) -> Snapshot:
     Its history, bug events, clean twin and ghost are the whole run's; ``present`` is the
     run's step now.
     """
+    before = _norm_before(run, step, GROWTH_STEPS)  # may replay: before ``step``'s replay
     replayer = replay_to(run, step)
     history = run._history.view()
+    norms = _PastNorms(_norm(_grads(replayer)), before)
     with bugs.injected(replayer._bugs):
-        replayer._health = replayer.passes.health(_PastNorms(history))
+        replayer._health = replayer.passes.health(norms)
     snap = replayer.snapshot()
     schedule = replayer.optimizer.schedule
     twin = run._twin

@@ -15,7 +15,7 @@ import pytest
 
 import datasets
 from engine import bugs
-from engine.training.history import RECORDED, History
+from engine.training.history import RECORDED, History, HistoryRecorder
 from engine.training.presets import PRESETS
 from engine.training.records import Snapshot
 from engine.training.session import SessionDiverged, TrainingSession
@@ -73,14 +73,19 @@ def apply(run: TrainingSession, change) -> None:
         assert kind == "nothing"
 
 
-def drive(run: TrainingSession, steps: int, changes=None, start: int = 0) -> list[Snapshot]:
+def drive(
+    run: TrainingSession, steps: int, changes=None, start: int = 0, each=None
+) -> list[Snapshot]:
     """Step ``run`` from step ``start`` to ``steps``, making ``changes[s]`` at step ``s``
     (after the snapshot of step s, but before it at step 0, where no update ran); the
-    snapshots right after each update (fewer if the run diverges)."""
+    snapshots right after each update (fewer if the run diverges). ``each(run)``: called
+    after every update."""
     changes = changes or {}
     snaps = []
     for s in range(start, steps + 1):
         if s:
+            if each:
+                each(run)
             snaps.append(run.snapshot())
         for change in changes.get(s, ()):
             apply(run, change)
@@ -325,6 +330,79 @@ def test_a_diverged_run_rewound_to_before_it_steps_on():
     drive(straight, 60, {4: [("lr", 0.1)]})
     assert_same_run(run, straight)
     assert run.ghost == Ghost(4, (5, 6), tuple(snaps[-1].history.loss[4:]))
+
+
+# -- thinned checkpoints and histories -------------------------------------------------
+
+
+def test_a_small_budget_holds_while_views_and_rewinds_stay_exact():
+    changes = {40: [("bug", bugs.SKIP_ZERO_GRAD)], 90: [("bug", bugs.SKIP_ZERO_GRAD)]}
+    changes |= {150: [("lr", 0.1)], 200: [("data", TUTORIAL_MOVED)]}
+
+    def small(run: TrainingSession) -> TrainingSession:
+        run.timeline.budget = 24 * run.timeline.checkpoint(0).size
+        return run
+
+    def within(run: TrainingSession) -> None:
+        timeline = run.timeline
+        kept = [timeline.checkpoint(s) for s in range(run.step_count + 1)]
+        assert timeline.bytes == sum(c.size for c in kept if c) <= timeline.budget
+        assert all(kept[s.start] for s in timeline.stretches)  # a stretch's start always
+
+    snaps = drive(session(), 300, changes)
+    run = small(session())
+    drive(run, 300, changes, each=within)
+    assert run.timeline.stride >= 16 and len(run.timeline) <= 24
+    assert_views(run, snaps, range(300, -1, -7))  # backwards, each from a checkpoint
+    assert_views(run, snaps, [s for s in range(301) if not run.timeline.checkpoint(s)][:40])
+
+    at = next(s for s in range(230, 300) if not run.timeline.checkpoint(s))
+    run.rewind(at)
+    drive(run, 340, {at: [("lr", 0.02)]}, start=at, each=within)
+    later = {s: c for s, c in changes.items() if s < at} | {at: [("lr", 0.02)]}
+    straight = session()
+    snaps = drive(straight, 340, later)
+    assert_same_run(run, straight)
+    assert_views(run, snaps, range(340, 0, -9))
+
+
+def test_rewinding_into_a_thinned_history_keeps_what_a_straight_run_keeps():
+    def short_history(run: TrainingSession) -> TrainingSession:
+        run._history = HistoryRecorder(capacity=16, recent=8)
+        return run
+
+    changes = {30: [("bug", bugs.FORWARD_ORDER_BACKWARD)], 75: [("lr", 0.1)]}
+    run = short_history(session())
+    drive(run, 100, changes)
+    for at in (70, 45, 22):
+        straight = short_history(session())
+        drive(straight, at, {s: c for s, c in changes.items() if s < at})
+        run.rewind(at)
+        assert same(run.snapshot().history, straight.snapshot().history)
+        assert len(run.snapshot().history) < at
+        assert_same_run(run, straight)
+        later = {s: c for s, c in changes.items() if at <= s}
+        drive(run, 100, later, start=at)
+        drive(straight, 100, later, start=at)
+        assert_same_run(run, straight)
+
+
+def test_views_of_steps_a_long_history_has_thinned_show_their_gradient_growth():
+    # A straight run knows the gradient norm 10 steps back (its recent window); a view of
+    # a step whose history rows are thinned away must show the same health.
+    def short_history(run: TrainingSession) -> TrainingSession:
+        run._history = HistoryRecorder(capacity=16, recent=12)
+        return run
+
+    changes = {0: [("lr", 0.5)], 40: [("lr", 5.0)]}
+    snaps = drive(short_history(session()), 120, changes)
+    run = short_history(session())
+    run.timeline.budget = 8 * run.timeline.checkpoint(0).size  # thinned checkpoints too
+    drive(run, 120, changes)
+    assert run.timeline.stride > 10
+    assert all(s.health.growth is not None for s in snaps[11:])
+    for s in [*range(121), *range(120, 0, -3)]:
+        assert_shows(run.view(s), snaps[s], history=False)
 
 
 # -- bad input ---------------------------------------------------------------------------
