@@ -229,11 +229,11 @@ def rewind(run, step: int, lr_at: Callable[[int], float] | None = None) -> None:
     run._health = None
     twin = run._twin
     if twin is not None and twin._step > step:
-        if twin.earliest_step <= step:
+        if step and twin.earliest_step <= step:
             twin.rewind(step, run._lr_at)
             twin.ghost = None
         else:
-            run._twin = None  # rebuilt from step 0 when a bug needs it
+            run._twin = None  # rebuilt from step 0 when a bug needs it, as in a fresh run
     if run._bugs and run._step:
         run._advance_twin()
 
