@@ -110,16 +110,44 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
         start = timeline.checkpoint(step)  # no update to rebuild: the checkpoint as kept
         target = start.step
     else:
-        start = timeline.nearest(step - 1, max(stretch.start, timeline.origin))
+        floor = max(stretch.start, timeline.origin)
+        if timeline.checkpoint(floor) is None:
+            _rebuild_starts(run, stretch, lr_at)
+        start = timeline.nearest(step - 1, floor)
         target = step
     if not (start.step <= replayer._step <= target and replayer._diverged_at is None):
         _load(replayer, start)
     replayer._first_loss = run._first_loss
     while replayer._step < target:
         replayer.step(lr=lr_at(replayer._step))
+        done = replayer._step  # kept as the run would have (a loaded run kept none)
+        if not (
+            done % timeline.stride or timeline.checkpoint(done) or timeline._starts_stretch(done)
+        ):
+            timeline.record(checkpoint_of(replayer))
     # The rate update ``step`` ran with (a rate set after it is the branch's to drop).
     replayer.optimizer.schedule = schedule_at(run, max(step - 1, 0))
     return replayer
+
+
+def _rebuild_starts(run, upto: Stretch, lr_at: Callable[[int], float]) -> None:
+    """A loaded run keeps no checkpoint where its later stretches start (up to ``upto``):
+    each is rebuilt in order, from the stretch before it, as ``set_data`` left the run."""
+    timeline = run._timeline
+    for stretch in timeline.stretches[1:]:
+        if stretch.start > upto.start:
+            break
+        if stretch.start <= timeline.origin or timeline.checkpoint(stretch.start):
+            continue
+        before = replay_to(run, stretch.start, lr_at)  # the stretch before: its start is kept
+        replayer = _replayer(run, stretch)
+        _load(replayer, checkpoint_of(before))
+        if stretch.points != before._points:  # the predictions on the new points
+            with bugs.injected(stretch.bugs):
+                replayer._predictions = replayer.passes.forward()[1]
+            if not stretch.points.test_xs:
+                replayer._test_loss = replayer._test_accuracy = math.nan
+        timeline.record(checkpoint_of(replayer))
 
 
 class _PastNorms:
