@@ -211,10 +211,18 @@ def view(run, step: int) -> Snapshot:
 
 
 def session_at(run, step: int):
-    """A separate session at ``step`` of ``run``, which later views leave alone."""
-    replayer = replay_to(run, step)
-    run._replayers.pop(id(run._timeline.stretch_for(step)), None)
-    return replayer
+    """A separate session at ``step`` of ``run``: a copy of the run rewound there, with the
+    history, bug events, rates and clean twin it had then, which steps on as it did."""
+    copy = type(run).from_state(run.export_state())
+    copy._timeline = run._timeline.copy()  # its checkpoints shared, not rebuilt
+    if run._twin is not None:
+        copy._twin._timeline = run._twin._timeline.copy()
+    if step < copy._step:
+        rewind(copy, step)
+    else:
+        copy._trace = run._trace  # a diagnosis: not saved
+    copy.ghost = None
+    return copy
 
 
 def rewind(run, step: int, lr_at: Callable[[int], float] | None = None) -> None:

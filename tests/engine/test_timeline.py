@@ -238,6 +238,27 @@ def test_a_view_at_a_rate_change_shows_the_rate_the_next_update_used():
     assert shown.config == now.config
 
 
+def test_session_at_a_step_is_the_run_then_and_steps_on_as_it_did():
+    changes = mid_run(bugs.OVERWRITE_GRAD) | {35: [("bug", bugs.TANH_DERIVATIVE)]}
+    run = session()
+    drive(run, 40, changes)
+    before = run.snapshot()
+    for s in (40, 30, 12, 20, 0):
+        run.view(min(s + 5, 40))  # a replayer elsewhere
+        other = run.session_at(s)
+        earlier = {t: c for t, c in changes.items() if t < max(s, 1)}
+        straight = session()
+        drive(straight, s, earlier)
+        assert_same_run(other, straight)
+        assert other.ghost is None and other.earliest_step <= s
+        drive(other, 40, start=s)
+        drive(straight, 40, start=s)
+        assert_same_run(other, straight)
+    assert_same_run(run, run)  # untouched:
+    assert_shows(run.snapshot(), before)
+    assert same(run.snapshot().history, before.history) and run.ghost is None
+
+
 # -- rewind(s) then a change is the straight run that made the change at s -----------
 
 CHANGES_AT_BRANCH = {
