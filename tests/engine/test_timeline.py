@@ -9,6 +9,7 @@ same steps; it is compared field by field, floats by their repr (exact, nan incl
 from __future__ import annotations
 
 import dataclasses
+import math
 from bisect import bisect_right
 
 import pytest
@@ -148,6 +149,10 @@ def assert_views(run: TrainingSession, snaps: list[Snapshot], steps=None) -> Non
         seen = run.view(s)
         assert seen.present == (run.step_count if s < run.step_count else None)
         assert_shows(seen, snaps[s])
+
+
+def loaded(run: TrainingSession) -> TrainingSession:
+    return TrainingSession.from_state(run.export_state())
 
 
 # -- view(s) is the straight run at s --------------------------------------------------
@@ -440,6 +445,8 @@ OPERATION = st.one_of(
     st.tuples(st.just("change"), CHANGE),
     st.tuples(st.just("view"), st.floats(0, 1)),
     st.tuples(st.just("rewind"), st.floats(0, 1)),
+    st.tuples(st.just("session_at"), st.floats(0, 1)),
+    st.tuples(st.just("load"), st.none()),
 )
 
 
@@ -465,6 +472,16 @@ def test_any_sequence_of_steps_changes_views_and_rewinds_is_a_straight_run(setup
             snaps = drive(straight, s, plan)
             # the present, with the changes made since its update
             assert_shows(run.view(s), straight.snapshot() if s == now else snaps[-1])
+        elif kind == "session_at":
+            s = round(arg * now)
+            straight = SETUPS[setup]()
+            drive(straight, s, {t: c for t, c in plan.items() if t < max(s, 1) or s == now})
+            assert_same_run(run.session_at(s), straight)
+        elif kind == "load":
+            trace, run = run._trace, loaded(run)
+            run._trace = trace  # a diagnosis, not saved
+            if thin:
+                run.timeline.budget = 6 * run.timeline.checkpoint(0).size
         else:
             s = round(arg * now)
             run.rewind(s)
@@ -478,10 +495,6 @@ def test_any_sequence_of_steps_changes_views_and_rewinds_is_a_straight_run(setup
 
 
 # -- a saved and loaded run -----------------------------------------------------------
-
-
-def loaded(run: TrainingSession) -> TrainingSession:
-    return TrainingSession.from_state(run.export_state())
 
 
 LOADED = {
@@ -517,6 +530,13 @@ def test_a_loaded_run_views_and_rewinds_its_whole_past(name):
     again._trace = run._trace
     assert_same_run(again, straight)
     assert again.ghost == run.ghost
+
+
+def test_a_run_saved_right_after_its_test_points_went_has_no_test_metrics():
+    run = session("moons", data=MOONS_TRAIN, test=MOONS_TEST)
+    drive(run, 3, {3: [("data", (MOONS_TRAIN.xs, MOONS_TRAIN.ys, (), ()))]})
+    assert math.isnan(run.snapshot().test_loss)
+    assert_same_run(loaded(run), run)
 
 
 # -- thinned checkpoints and histories -------------------------------------------------
