@@ -44,6 +44,8 @@ def checkpoint_of(run) -> Checkpoint:
 
 
 def check_reachable(run, step: int) -> None:
+    if not isinstance(step, int):
+        raise TypeError(f"step must be a whole number, got {step!r}")
     if not run.earliest_step <= step <= run.step_count:
         raise ValueError(
             f"step {step} is not in this run: it reaches steps {run.earliest_step} to "

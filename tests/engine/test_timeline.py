@@ -623,3 +623,44 @@ def test_view_and_rewind_outside_the_run_name_its_range(step):
         with pytest.raises(ValueError, match=f"step {step} is not in this run.* 0 to 20"):
             method(step)
     assert run.step_count == 20 and run.ghost is None
+
+
+@pytest.mark.parametrize("step", [2.5, "3", None])
+def test_a_step_that_is_not_a_whole_number_is_named(step):
+    run = session()
+    drive(run, 5)
+    for method in (run.view, run.rewind, run.session_at):
+        with pytest.raises(TypeError, match=f"step must be a whole number, got {step!r}"):
+            method(step)
+
+
+def test_a_run_loaded_without_its_timeline_reaches_back_to_its_loaded_step():
+    changes = {5: [("bug", bugs.SKIP_ZERO_GRAD)]}
+    run = session()
+    drive(run, 20, changes)
+    old = TrainingSession.from_state(dataclasses.replace(run.export_state(), timeline=None))
+    assert old.earliest_step == 20
+    for method in (old.view, old.rewind, old.session_at):
+        with pytest.raises(ValueError, match="step 19 is not in this run.* 20 to 20"):
+            method(19)
+    drive(old, 40, {25: [("lr", 0.2)]}, start=20)
+    snaps = drive(session(), 40, changes | {25: [("lr", 0.2)]})
+    snaps[20] = dataclasses.replace(snaps[20], trace=None)  # not saved: no update to replay
+    assert_views(old, snaps, range(40, 19, -1))
+    old.rewind(20)
+    assert_shows(old.snapshot(), snaps[20])
+    with pytest.raises(ValueError, match="it reaches steps 20 to 20"):
+        old.view(0)
+
+
+def test_after_a_reset_the_run_reaches_step_0_only():
+    run = session()
+    drive(run, 20, {3: [("bug", bugs.GRADIENT_ASCENT)]})
+    run.rewind(10)
+    run.reset()
+    assert run.ghost is None and run.earliest_step == 0 and len(run.timeline) == 1
+    with pytest.raises(ValueError, match="reaches steps 0 to 0"):
+        run.view(1)
+    snaps = drive(session(bug_ids=[bugs.GRADIENT_ASCENT]), 10)
+    drive(run, 10)
+    assert_views(run, snaps)
