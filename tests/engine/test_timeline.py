@@ -9,7 +9,9 @@ same steps; it is compared field by field, floats by their repr (exact, nan incl
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
+import tracemalloc
 from bisect import bisect_right
 
 import pytest
@@ -22,7 +24,8 @@ from engine.training.history import RECORDED, History, HistoryRecorder
 from engine.training.presets import PRESETS
 from engine.training.records import Snapshot
 from engine.training.session import SessionDiverged, TrainingSession
-from engine.training.timeline import Ghost
+from engine.training.timeline import Ghost, Timeline
+from engine.training.travel import checkpoint_of
 
 TUTORIAL = datasets.make("tutorial")
 MOONS = datasets.make("moons")
@@ -571,6 +574,28 @@ def test_a_small_budget_holds_while_views_and_rewinds_stay_exact():
     snaps = drive(straight, 340, later)
     assert_same_run(run, straight)
     assert_views(run, snaps, range(340, 0, -9))
+
+
+@pytest.mark.parametrize("bug_ids", [(), (bugs.OVERWRITE_GRAD,)])  # with true gradients
+@pytest.mark.parametrize("preset", ["tutorial", "moons"])
+def test_a_timelines_bytes_are_the_memory_its_checkpoints_take(preset, bug_ids):
+    # The budget is counted in Checkpoint.size: it must not count less than the memory
+    # the checkpoints take (tracemalloc), or a run would keep more than its budget.
+    run = session(preset, bug_ids=bug_ids)
+    drive(run, 3)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        timeline = Timeline(run.timeline.stretches[0], checkpoint_of(run), budget=2**40)
+        for step in range(1000, 1300):
+            run._step = step
+            timeline.record(checkpoint_of(run))
+        gc.collect()
+        taken = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert taken <= timeline.bytes <= 1.1 * taken
 
 
 def test_rewinding_into_a_thinned_history_keeps_what_a_straight_run_keeps():
