@@ -29,7 +29,7 @@ from dataclasses import dataclass
 BUDGET = 50 * 2**20  # bytes of checkpoints a run keeps (its clean twin keeps its own)
 # What a checkpoint costs beyond its arrays' items, measured with tracemalloc (tests/engine/
 # test_timeline.py): the object, its floats, its entries in the timeline; each array's own.
-_OVERHEAD = 240
+_OVERHEAD = 320
 _ARRAY = 80
 
 

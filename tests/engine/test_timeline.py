@@ -589,7 +589,9 @@ def test_a_timelines_bytes_are_the_memory_its_checkpoints_take(preset, bug_ids):
         before = tracemalloc.get_traced_memory()[0]
         timeline = Timeline(run.timeline.stretches[0], checkpoint_of(run), budget=2**40)
         for step in range(1000, 1300):
-            run._step = step
+            # each step's own numbers, as after an update (a full loss: with mini-batches)
+            run._step, run._loss, run._accuracy = step + 0, run._loss * 1.0, step / 1300
+            run.full_loss = run._loss * 1.0
             timeline.record(checkpoint_of(run))
         gc.collect()
         taken = tracemalloc.get_traced_memory()[0] - before
