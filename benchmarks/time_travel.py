@@ -7,7 +7,8 @@ timeline keeps (``engine/training/timeline.py``, ``travel.py``).
 * memory: after 10,000 steps of the tutorial and of moons, the timeline's counted bytes
   (``Timeline.bytes``, what its budget is held to) and the memory its checkpoints take as
   tracemalloc measures it, against ``BUDGET``; a run past the budget keeps every
-  ``stride``-th step.
+  ``stride``-th step;
+* a branch: ``rewind`` from step 10,000 of moons to the middle, against a ``step()``.
 
 Timed in CPU time of this process, as the steps/s table is (``--wall``: wall clock).
 """
@@ -138,7 +139,26 @@ def run_time_travel(quick: bool, out, clock=time.process_time) -> str:
             label = f"moons, {steps:,} steps (stride {session.timeline.stride})"
             lines.append(cursor_line(label, session, samples // 3, clock))
             print(lines[-1], file=out, flush=True)
+        if name == "moons":
+            lines.append(rewind_line(session, clock))
+            print(lines[-1], file=out, flush=True)
     return "\n".join(lines)
+
+
+def rewind_line(session: TrainingSession, clock) -> str:
+    """A branch from the middle of a long run: most of its cost is replaying the history
+    rows the long run has thinned away and the branch keeps."""
+    present, at = session.step_count, session.step_count // 2 + 1
+    start = clock()
+    session.rewind(at)
+    took = clock() - start
+    start = clock()
+    session.step()
+    step = clock() - start
+    return (
+        f"  rewind from step {present:,} to {at:,} (moons): {took:.2f} s, "
+        f"{took / step:,.0f}x a step (the history rows a run of {at:,} steps keeps, replayed)"
+    )
 
 
 if __name__ == "__main__":
