@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick]``: steps/s per workload and contender, memory, start-up.
+"""``python -m benchmarks [--quick]``: steps/s per workload and contender, memory, start-up,
+time travel.
 
 The contenders take turns within each repeat (interleaved, so a busy moment
 of the machine hurts them alike); the table shows each one's median and its
@@ -23,6 +24,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.time_travel import run_time_travel
 from benchmarks.workloads import EPISODE, WORKLOADS, Contender, Step, contenders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -300,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(file=out)
     memory = run_memory(30_000 if args.quick else 100_000, out)
     startup = run_startup(3 if args.quick else 7, out)
+    time_travel = run_time_travel(args.quick, out, clock)
     from benchmarks.dashboard import run_dashboard  # imports Textual: only here
 
     dashboard = run_dashboard(args.quick, out)
@@ -314,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n" + "\n".join([*compiles, *([work] if work else [])]), file=out)
     timing = "wall clock" if args.wall else "CPU time"
     print(
-        f"\n{memory}\n{startup}\n{dashboard}\n{graph_screen}\n{served}\n"
+        f"\n{memory}\n{startup}\n{time_travel}\n{dashboard}\n{graph_screen}\n{served}\n"
         f"machine: {machine()}; steps/s in {timing}",
         file=out,
     )

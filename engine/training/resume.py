@@ -70,8 +70,9 @@ def resumed(
     if step:
         history = saved.kept
         session._loss, session._accuracy = history.loss[-1], history.accuracy[-1]
-        session._test_loss = history.test_loss[-1]
-        session._test_accuracy = history.test_accuracy[-1]
+        if data.test_xs:  # else nan: test points removed since the last step have none
+            session._test_loss = history.test_loss[-1]
+            session._test_accuracy = history.test_accuracy[-1]
     for p, w, g in zip(session.model.parameters(), state.parameters.data, state.parameters.grad):
         p.data, p.grad = w, g
     session.optimizer.schedule = state.optimizer.schedule

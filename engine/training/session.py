@@ -445,7 +445,7 @@ class TrainingSession:
                 test_targets=self.test_ys,
                 test_loss=self._test_loss,
                 test_accuracy=self._test_accuracy,
-                twin_history=self._twin._history.view() if self._bugs and self._twin else None,
+                twin_history=clean_twin.history(self),
                 # Kept when the bugs go off, until the next step: the gradients are still buggy.
                 true_gradients=self._true_gradients,
                 trace=self._trace,

@@ -21,7 +21,6 @@ replay gives the very numbers the run had: tests compare them with straight runs
 
 from __future__ import annotations
 
-import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -31,7 +30,10 @@ from dataclasses import dataclass
 # browser tab, keeps less (tui/served_app.py): a class of 30 tabs shares one machine.
 BUDGET = 50 * 2**20
 SERVED_BUDGET = 10 * 2**20
-_OVERHEAD = 400  # bytes a checkpoint costs beyond its arrays (objects, dict entry), measured
+# What a checkpoint costs beyond its arrays' items, measured with tracemalloc (tests/engine/
+# test_timeline.py): the object, its floats, its entries in the timeline; each array's own.
+_OVERHEAD = 320
+_ARRAY = 80
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ class Checkpoint:
     @property
     def size(self) -> int:
         """Bytes this checkpoint holds (its arrays, plus a measured overhead)."""
-        arrays = (self.data, self.grad, self.predictions, self.true_gradients or array("d"))
-        return _OVERHEAD + sum(a.itemsize * len(a) for a in arrays)
+        arrays = (self.data, self.grad, self.predictions, self.true_gradients)
+        return _OVERHEAD + sum(_ARRAY + a.itemsize * len(a) for a in arrays if a is not None)
 
 
 @dataclass(frozen=True)
@@ -251,14 +253,3 @@ def clean_stretches(stretches: Sequence[Stretch]) -> list[Stretch]:
             continue
         merged.append(Stretch(s.start, frozenset(), points))
     return merged
-
-
-def growth_at(steps: Sequence[int], grad_norm: Sequence[float], step: int, back: int):
-    """(gradient norm at ``step``, at ``step - back`` or None) from a history's columns:
-    what ``HistoryRecorder.grad_norms`` gives for the last step, for any kept step."""
-    i = bisect_left(steps, step)
-    if i == len(steps) or steps[i] != step:
-        return math.nan, None
-    j = bisect_left(steps, step - back)
-    before = grad_norm[j] if step > back and j < len(steps) and steps[j] == step - back else None
-    return grad_norm[i], before

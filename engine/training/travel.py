@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import replace
 
 from engine import bugs
 from engine.optim import Schedule
+from engine.training.health import GROWTH_STEPS
 from engine.training.history import RECORDED, History, HistoryRecorder, kept_steps
 from engine.training.passes import Passes
 from engine.training.records import Snapshot
-from engine.training.timeline import Checkpoint, Ghost, Stretch, growth_at
+from engine.training.timeline import Checkpoint, Ghost, Stretch
 
 REPLAYERS = 4  # replayers a run keeps, one per stretch lately viewed (each compiles once)
 
@@ -43,6 +44,8 @@ def checkpoint_of(run) -> Checkpoint:
 
 
 def check_reachable(run, step: int) -> None:
+    if not isinstance(step, int):
+        raise TypeError(f"step must be a whole number, got {step!r}")
     if not run.earliest_step <= step <= run.step_count:
         raise ValueError(
             f"step {step} is not in this run: it reaches steps {run.earliest_step} to "
@@ -94,7 +97,8 @@ def _load(replayer, checkpoint: Checkpoint) -> None:
 
 
 def schedule_at(run, update: int) -> Schedule:
-    """The schedule ``run`` used for update number ``update`` (from 0)."""
+    """The schedule ``run`` used for update number ``update`` (from 0; a rate set at step
+    ``s`` holds from update ``s`` on, the ``s + 1``-th)."""
     return next(s for start, s in reversed(run._lr_log) if start <= update)
 
 
@@ -123,31 +127,68 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
     replayer._first_loss = run._first_loss
     while replayer._step < target:
         replayer.step(lr=lr_at(replayer._step))
-    # The schedule update ``step`` ran with: a rate changed at that step came after it.
+        done = replayer._step  # kept as the run would have (a loaded run kept none)
+        if not (
+            done % timeline.stride or timeline.checkpoint(done) or timeline._starts_stretch(done)
+        ):
+            timeline.record(checkpoint_of(replayer))
+    # The rate update ``step`` ran with (a rate set after it is the branch's to drop).
     replayer.optimizer.schedule = schedule_at(run, max(step - 1, 0))
     return replayer
 
 
 def _rebuild_starts(run, upto: Stretch, lr_at: Callable[[int], float]) -> None:
-    """Checkpoints at the starts of the stretches up to ``upto``, rebuilt in order by
-    replaying: a loaded run has checkpoints only at its origin and the step it was saved
-    at (each start is replayed in the stretch before it, whose start is rebuilt already)."""
+    """A loaded run keeps no checkpoint where its later stretches start (up to ``upto``):
+    each is rebuilt in order, from the stretch before it, as ``set_data`` left the run."""
     timeline = run._timeline
-    for stretch in list(timeline.stretches):
+    for stretch in timeline.stretches[1:]:
         if stretch.start > upto.start:
             break
-        if stretch.start > timeline.origin and timeline.checkpoint(stretch.start) is None:
-            timeline.record(checkpoint_of(replay_to(run, stretch.start, lr_at)))
+        if stretch.start <= timeline.origin or timeline.checkpoint(stretch.start):
+            continue
+        before = replay_to(run, stretch.start, lr_at)  # the stretch before: its start is kept
+        replayer = _replayer(run, stretch)
+        _load(replayer, checkpoint_of(before))
+        if stretch.points != before._points:  # the predictions on the new points
+            with bugs.injected(stretch.bugs):
+                replayer._predictions = replayer.passes.forward()[1]
+            if not stretch.points.test_xs:
+                replayer._test_loss = replayer._test_accuracy = math.nan
+        timeline.record(checkpoint_of(replayer))
 
 
 class _PastNorms:
-    """A run's history read as ``HistoryRecorder.grad_norms`` is, at any kept step."""
+    """``HistoryRecorder.grad_norms`` as a straight run's recorder answered at a past step."""
 
-    def __init__(self, history: History) -> None:
-        self.history = history
+    def __init__(self, now: float, before: float | None) -> None:
+        self.now, self.before = now, before
 
     def grad_norms(self, step: int, back: int) -> tuple[float, float | None]:
-        return growth_at(self.history.steps, self.history.grad_norm, step, back)
+        return self.now, self.before
+
+
+def _norm_before(run, step: int, back: int) -> float | None:
+    """The gradient norm ``back`` steps before ``step``, exactly, where the recent window of
+    a straight run's recorder held it: the history's or (thinned away in a long run) its
+    checkpoint's or a replay's."""
+    if back >= min(step, run._history.recent):
+        return None
+    history, then = run._history.view(), step - back
+    i = bisect_left(history.steps, then)
+    if i < len(history.steps) and history.steps[i] == then:
+        return history.grad_norm[i]
+    if then < run.earliest_step:
+        return None
+    kept = run._timeline.checkpoint(then)
+    return _norm(kept.grad if kept else _grads(replay_to(run, then)))
+
+
+def _grads(run) -> list[float]:
+    return [p.grad for p in run.optimizer.parameters]
+
+
+def _norm(values) -> float:
+    return math.sqrt(math.fsum([v * v for v in values]))  # as the session's _grad_norm
 
 
 def view(run, step: int) -> Snapshot:
@@ -156,10 +197,12 @@ def view(run, step: int) -> Snapshot:
     Its history, bug events, clean twin and ghost are the whole run's; ``present`` is the
     run's step now.
     """
+    before = _norm_before(run, step, GROWTH_STEPS)  # may replay: before ``step``'s replay
     replayer = replay_to(run, step)
     history = run._history.view()
+    norms = _PastNorms(_norm(_grads(replayer)), before)
     with bugs.injected(replayer._bugs):
-        replayer._health = replayer.passes.health(_PastNorms(history))
+        replayer._health = replayer.passes.health(norms)
     snap = replayer.snapshot()
     schedule = replayer.optimizer.schedule
     twin = run._twin
@@ -175,10 +218,18 @@ def view(run, step: int) -> Snapshot:
 
 
 def session_at(run, step: int):
-    """A separate session at ``step`` of ``run``, which later views leave alone."""
-    replayer = replay_to(run, step)
-    run._replayers.pop(id(run._timeline.stretch_for(step)), None)
-    return replayer
+    """A separate session at ``step`` of ``run``: a copy of the run rewound there, with the
+    history, bug events, rates and clean twin it had then, which steps on as it did."""
+    copy = type(run).from_state(run.export_state())
+    copy._timeline = run._timeline.copy()  # its checkpoints shared, not rebuilt
+    if run._twin is not None:
+        copy._twin._timeline = run._twin._timeline.copy()
+    if step < copy._step:
+        rewind(copy, step)
+    else:
+        copy._trace = run._trace  # a diagnosis: not saved
+    copy.ghost = None
+    return copy
 
 
 def rewind(run, step: int, lr_at: Callable[[int], float] | None = None) -> None:
@@ -221,11 +272,11 @@ def rewind(run, step: int, lr_at: Callable[[int], float] | None = None) -> None:
     run._health = None
     twin = run._twin
     if twin is not None and twin._step > step:
-        if twin.earliest_step <= step:
+        if step and twin.earliest_step <= step:
             twin.rewind(step, run._lr_at)
             twin.ghost = None
         else:
-            run._twin = None  # rebuilt from step 0 when a bug needs it
+            run._twin = None  # rebuilt from step 0 when a bug needs it, as in a fresh run
     if run._bugs and run._step:
         run._advance_twin()
 

@@ -50,3 +50,14 @@ def advance(run) -> None:
         if points.xs != twin.xs or points.ys != twin.ys:
             twin._replace_data(points.xs, points.ys, (), ())
         twin.step(lr=run._lr_at(twin._step))
+
+
+def history(run):
+    """The clean twin's history as the loss plot draws it: while a bug is on and the twin
+    is level with ``run``. It steps only while a bug is on, so a bug switched on again
+    finds it behind, until the next step levels it; a twin that diverged stays where it
+    stopped."""
+    twin = run._twin
+    if not run._bugs or twin is None or (twin._step != run._step and twin._diverged_at is None):
+        return None
+    return twin._history.view()
