@@ -114,7 +114,7 @@ async def test_a_change_in_the_past_asks_then_branches() -> None:
         await pilot.press("1")
         await wait_for(lambda: isinstance(app.screen, BranchDialog), pilot)
         await pilot.press("enter")
-        await wait_for(lambda: not isinstance(app.screen, BranchDialog), pilot)
+        await wait_for(lambda: app.travel.cursor is None, pilot)  # branched, in a thread
         session = app.session
         assert session.step_count == 20 and app.travel.cursor is None
         assert session.bugs == {bugs.OVERWRITE_GRAD}
@@ -249,3 +249,16 @@ async def test_a_past_step_s_norms_and_twin_are_its_own() -> None:
         assert pane.split()[1] == fmt.short(shown.history.grad_norm[ten])
         twin = shown.twin_history.loss[shown.twin_history.steps.index(10)]
         assert f"twin {fmt.short(twin)}" in plain(app.query_one(StatusBar))
+
+
+async def test_keys_wait_while_a_branch_is_made() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        steps(app, 12)
+        app.travel.go(5)
+        app.travel.branching = True  # as while the thread rewinds
+        app.action_step()
+        app.travel.move(-1)
+        assert app.session.step_count == 12 and app.travel.cursor == 5
+        assert messages(app)[-2:] == ["Still branching: a moment."] * 2
+        assert not isinstance(app.screen, BranchDialog)

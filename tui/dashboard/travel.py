@@ -10,6 +10,7 @@ step 40?", and the steps after it stay on the loss plot as a ghost.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from textual.app import App
@@ -31,6 +32,7 @@ class TimeTravel:
         self.cursor: int | None = None
         self._view: Snapshot | None = None  # the cursor's snapshot, kept while it stays
         self._session = app.session  # the run the cursor is in
+        self.branching = False  # a branch is being made (in a thread)
 
     @property
     def viewing(self) -> bool:
@@ -72,6 +74,9 @@ class TimeTravel:
         where the run ends).
         """
         app = self.app
+        if self.branching:
+            app.notify("Still branching: a moment.", timeout=2)
+            return
         if app.running:
             app.trainer.stop()  # looking back pauses the run
         session = app.session
@@ -113,6 +118,9 @@ class TimeTravel:
         """Make ``change`` (``what``: "step", "switch exploding-grad on", ...): now at the
         present; at a past step after asking to branch there, and only if the answer is yes."""
         step = self.cursor
+        if self.branching:
+            self.app.notify("Still branching: a moment.", timeout=2)
+            return
         if step is None:
             change()
             return
@@ -123,7 +131,16 @@ class TimeTravel:
             if not branch:
                 self.app.notify(f"Nothing changed: still viewing step {step}.", timeout=3)
                 return
-            session.rewind(step)
+            self.branching = True
+            self.app.run_worker(branched(), group="branch", exclusive=True, exit_on_error=False)
+
+        async def branched() -> None:
+            # Off the UI thread: a branch deep into a long run replays the history rows it
+            # keeps (about 1.5 s at step 5,000 of moons); the app keeps answering meanwhile.
+            try:
+                await asyncio.to_thread(session.rewind, step)
+            finally:
+                self.branching = False
             self.forget()
             self.app.notify(
                 f"Continued from step {step}: the later {later} steps are the grey ghost "
