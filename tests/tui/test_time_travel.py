@@ -259,6 +259,7 @@ async def test_keys_wait_while_a_branch_is_made() -> None:
         app.travel.branching = True  # as while the thread rewinds
         app.action_step()
         app.travel.move(-1)
+        await pilot.pause()
         assert app.session.step_count == 12 and app.travel.cursor == 5
         assert messages(app)[-2:] == ["Still branching: a moment."] * 2
         assert not isinstance(app.screen, BranchDialog)
