@@ -139,10 +139,11 @@ async def _press_and_paint(app: MicrogradApp, key: str, char: str) -> float:
     return time.perf_counter() - start
 
 
-async def _time_travel(steps: int, moves: int) -> tuple[list[float], list[float], list[float]]:
+async def _time_travel(steps: int, moves: int) -> tuple[list[float], ...]:
     """Moons after ``steps`` steps: ``<`` then ``>`` pressed ``moves`` times each. Returns
     (the action: the past step rebuilt and handed to every pane; key to screen painted;
-    the same for l, which redraws the loss plot only), in seconds."""
+    the same for l, which redraws the loss plot only, and for space, a training step,
+    which redraws every pane too), in seconds."""
     app = MicrogradApp(_config("moons"), freeze_gc=True)
     actions: list[float] = []
     original = app.travel.move
@@ -161,7 +162,9 @@ async def _time_travel(steps: int, moves: int) -> tuple[list[float], list[float]
         painted = [await _press_and_paint(app, "less_than_sign", "<") for _ in range(moves)]
         painted += [await _press_and_paint(app, "greater_than_sign", ">") for _ in range(moves)]
         log = [await _press_and_paint(app, "l", "l") for _ in range(moves)]
-    return actions, painted, log
+        app.travel.forget()
+        step = [await _press_and_paint(app, "space", " ") for _ in range(moves)]
+    return actions, painted, log, step
 
 
 def run_dashboard(quick: bool, out) -> str:
@@ -180,14 +183,16 @@ def run_dashboard(quick: bool, out) -> str:
             f"median {statistics.median(latencies) * 1000:.0f} ms,"
             f" max {max(latencies) * 1000:.0f} ms over {len(latencies)} presses (target < 100 ms)"
         )
-    actions, painted, log = asyncio.run(_time_travel(500, 20 if quick else 60))
+    actions, painted, log, step = asyncio.run(_time_travel(500, 20 if quick else 60))
     lines.append(
         f"  time travel, moons at step 500, a step back or forward (< >), {len(painted)} moves:"
         f"\n    the step rebuilt and handed to every pane: median "
         f"{statistics.median(actions) * 1000:.1f} ms, max {max(actions) * 1000:.1f} ms "
         f"(target < 50 ms)\n    key to every pane painted: median "
         f"{statistics.median(painted) * 1000:.0f} ms, max {max(painted) * 1000:.0f} ms "
-        f"(l, which repaints the loss plot only: median {statistics.median(log) * 1000:.0f} ms)"
+        f"(space, a step, which repaints every pane too: median "
+        f"{statistics.median(step) * 1000:.0f} ms; l, the loss plot only: "
+        f"{statistics.median(log) * 1000:.0f} ms)"
     )
     total = 20_000 if quick else 100_000
     early, late, steps, early_kept, late_kept = asyncio.run(_dashboard_memory(total))
