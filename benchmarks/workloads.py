@@ -172,9 +172,7 @@ def make_fast(w: Workload) -> Step:
     return step
 
 
-def make_session(w: Workload) -> Step:
-    """TrainingSession.step() on the fast backend: what the dashboard and the CLI run,
-    with its lock, bug switches, norms, accuracy and history."""
+def _session_step(w: Workload, health: bool) -> Step:
     data = w.data()
     session = TrainingSession(w.session_config(), data.xs, data.ys)
 
@@ -182,23 +180,22 @@ def make_session(w: Workload) -> Step:
         if session.step_count == EPISODE:
             session.reset()
         session.step()
+        if health:
+            session.health()
 
     return step
+
+
+def make_session(w: Workload) -> Step:
+    """TrainingSession.step() on the fast backend: what the dashboard and the CLI run,
+    with its lock, bug switches, norms, accuracy and history."""
+    return _session_step(w, health=False)
 
 
 def make_health(w: Workload) -> Step:
     """``make_session``'s step, then ``TrainingSession.health()``, as ``train --json`` and
     ``--health`` ask after every step: its forward pass is the next step's."""
-    data = w.data()
-    session = TrainingSession(w.session_config(), data.xs, data.ys)
-
-    def step() -> None:
-        if session.step_count == EPISODE:
-            session.reset()
-        session.step()
-        session.health()
-
-    return step
+    return _session_step(w, health=True)
 
 
 # -- karpathy's micrograd 0.1.0 --------------------------------------------------------
