@@ -335,7 +335,8 @@ class TrainingSession:
                 full_loss,
             )
             if not self._is_replay:
-                self._timeline.record(self._checkpoint())
+                if self._timeline.keeps(number):  # a thinned step builds none
+                    self._timeline.record(self._checkpoint())
                 if self._bugs:
                     self._advance_twin()
             return StepResult(
@@ -358,8 +359,7 @@ class TrainingSession:
 
     def _lr_at(self, update: int) -> float:
         """The rate this run used (or will use) for update number ``update`` (from 0)."""
-        # The log starts at update 0, so some entry always applies.
-        return next(s.at(update) for start, s in reversed(self._lr_log) if start <= update)
+        return travel.schedule_at(self, update).at(update)
 
     def _advance_twin(self) -> None:
         clean_twin.advance(self)  # engine/training/twin.py

@@ -143,18 +143,25 @@ class Timeline:
     def __len__(self) -> int:
         return len(self._steps)
 
-    def record(self, checkpoint: Checkpoint) -> None:
-        """After each update: kept if its step is on the stride or starts a stretch."""
-        step = checkpoint.step
+    def keeps(self, step: int) -> bool:
+        """Whether a checkpoint after ``step`` is to be kept: its step is on the stride or
+        starts a stretch, and none is kept there yet (a branch's step has one)."""
         if step in self._checkpoints:
-            return  # kept already: a stretch started here (a branch's step)
-        if step % self.stride and not self._starts_stretch(step):
+            return False
+        return not step % self.stride or step in self._starts
+
+    def starts_stretch(self, step: int) -> bool:
+        return step in self._starts
+
+    def record(self, checkpoint: Checkpoint) -> None:
+        """After each update: kept if ``keeps`` its step (ask first: building one costs)."""
+        if not self.keeps(checkpoint.step):
             return
         self._add(checkpoint)
         while self._bytes > self.budget and len(self._steps) > 2:
             self.stride *= 2
             for kept in [s for s in self._steps if s % self.stride]:
-                if not self._starts_stretch(kept) and kept != self.origin:
+                if kept not in self._starts and kept != self.origin:
                     self._drop(kept)
             if self.stride > 2**40:
                 break
@@ -178,9 +185,6 @@ class Timeline:
         if at.step in self._checkpoints:
             self._drop(at.step)  # the run as it is now: new points, new predictions
         self._add(at)
-
-    def _starts_stretch(self, step: int) -> bool:
-        return step in self._starts
 
     def _add(self, checkpoint: Checkpoint) -> None:
         step = checkpoint.step

@@ -127,10 +127,9 @@ def replay_to(run, step: int, lr_at: Callable[[int], float] | None = None):
     replayer._first_loss = run._first_loss
     while replayer._step < target:
         replayer.step(lr=lr_at(replayer._step))
-        done = replayer._step  # kept as the run would have (a loaded run kept none)
-        if not (
-            done % timeline.stride or timeline.checkpoint(done) or timeline._starts_stretch(done)
-        ):
+        done = replayer._step  # kept as the run would have (a loaded run kept none), but
+        # not at a stretch's start: the run there is after the change (_rebuild_starts)
+        if timeline.keeps(done) and not timeline.starts_stretch(done):
             timeline.record(checkpoint_of(replayer))
     # The rate update ``step`` ran with (a rate set after it is the branch's to drop).
     replayer.optimizer.schedule = schedule_at(run, max(step - 1, 0))
